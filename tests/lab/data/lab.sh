@@ -1,0 +1,723 @@
+#!/usr/bin/env bash
+# Lab component "data": the platform's stateful backing services, run from
+# Debian's packages as private instances bound to 127.0.0.1.
+#
+#   PostgreSQL 15 primary   127.0.0.1:15432  WAL archiving, replication slot
+#   PostgreSQL 15 replica   127.0.0.1:15433  streaming (pg_basebackup -R)
+#   PgBouncer               127.0.0.1:15434  transaction pooling, SCRAM
+#   Redis 7                 127.0.0.1:15479  requirepass, no persistence
+#   Prometheus              127.0.0.1:15490  retention 30d, platform rules
+#   Alertmanager            127.0.0.1:15493  no clustering
+#   OCI registry            127.0.0.1:15450  htpasswd auth, plain HTTP
+#
+# Usage: lab.sh install|up|down|status|env|listeners
+#
+# State lives in <repo>/.lab/data/ (secrets in .lab/data/secrets/, mode 0600).
+# The package-managed system services are never used: `install` stops and
+# disables the ones the packages start.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+STATE=$ROOT/.lab/data
+SECRETS=$STATE/secrets
+RUN=$STATE/run
+LOGS=$STATE/log
+
+PGBIN=/usr/lib/postgresql/15/bin
+PG_PRIMARY_PORT=15432
+PG_REPLICA_PORT=15433
+PGBOUNCER_PORT=15434
+REDIS_PORT=15479
+PROMETHEUS_PORT=15490
+ALERTMANAGER_PORT=15493
+REGISTRY_PORT=15450
+ALL_PORTS=("$PG_PRIMARY_PORT" "$PG_REPLICA_PORT" "$PGBOUNCER_PORT" "$REDIS_PORT"
+           "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT" "$REGISTRY_PORT")
+
+PG_DB=sme_platform
+PG_SLOT=sme_replica
+PG_ROLES=(sme_owner sme_app sme_ops sme_replicator)
+REGISTRY_USER=lab-deployer
+RULES_FILE=$ROOT/roles/monitoring/files/sme-platform-alerts.yml
+TLS_CA=$ROOT/.lab/tls/ca.crt
+
+DEB_PACKAGES=(postgresql-15 postgresql-client-15 pgbouncer redis-server redis-tools
+              prometheus prometheus-alertmanager docker-registry apache2-utils
+              curl openssl iproute2 util-linux python3)
+# Services the Debian packages register; the lab runs its own instances.
+DEB_SERVICES=(postgresql pgbouncer redis-server prometheus prometheus-alertmanager
+              prometheus-node-exporter docker-registry)
+
+log() { printf '[lab/data] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# --------------------------------------------------------------------------
+# PostgreSQL refuses to run as root: its files live where the postgres user
+# can reach them. A checkout under a directory postgres cannot traverse
+# (e.g. /root) gets its PostgreSQL tree under /var/lib, linked from .lab/data/pg.
+root_hash() { printf '%s' "$ROOT" | sha256sum | cut -c1-12; }
+
+as_pg() {
+  HOME=/var/lib/postgresql setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+}
+
+pg_paths() {
+  PGBASE=$STATE/pg
+  PRIMARY=$PGBASE/primary
+  REPLICA=$PGBASE/replica
+  WAL_ARCHIVE=$PGBASE/wal-archive
+  PGB_DIR=$PGBASE/pgbouncer
+  PGLOGS=$PGBASE/log
+  PGSOCK=$PGBASE/run
+  # Unix socket paths are limited to 107 bytes.
+  if (( ${#PGSOCK} + 20 > 100 )); then
+    PGSOCK=/tmp/smeplatform-lab-pg-$(root_hash)
+  fi
+}
+pg_paths
+
+prepare_pg_base() {
+  install -d -m 0755 "$STATE"
+  if [[ ! -e $PGBASE ]]; then
+    if as_pg test -x "$STATE"; then
+      install -d -o postgres -g postgres -m 0750 "$PGBASE"
+    else
+      local external=/var/lib/smeplatform-lab/$(root_hash)/pg
+      log "postgres cannot reach $STATE; PostgreSQL files go to $external"
+      install -d -m 0755 "$(dirname "$external")"
+      install -d -o postgres -g postgres -m 0750 "$external"
+      ln -s "$external" "$PGBASE"
+    fi
+  fi
+  local d
+  for d in "$WAL_ARCHIVE" "$PGB_DIR" "$PGLOGS" "$PGSOCK"; do
+    install -d -o postgres -g postgres -m 0750 "$d"
+  done
+}
+
+# --------------------------------------------------------------------------
+# Secrets: generated once, 0600, never printed.
+secret_file() { printf '%s/%s' "$SECRETS" "$1"; }
+
+ensure_secret() {
+  local f
+  f=$(secret_file "$1")
+  if [[ ! -s $f ]]; then
+    (umask 077; openssl rand -hex "${2:-24}" > "$f.tmp" && mv "$f.tmp" "$f")
+  fi
+  chmod 0600 "$f"
+}
+
+ensure_secrets() {
+  install -d -m 0700 "$SECRETS"
+  local r
+  for r in "${PG_ROLES[@]}"; do ensure_secret "pg-$r"; done
+  ensure_secret redis 24
+  ensure_secret registry 24
+  ensure_secret registry-http-secret 32
+  # One libpq password file for every lab login on every PostgreSQL port.
+  local pgpass=$SECRETS/pgpass tmp
+  tmp=$(mktemp "$SECRETS/.pgpass.XXXXXX")
+  for r in sme_owner sme_app sme_ops; do
+    local port
+    for port in "$PG_PRIMARY_PORT" "$PG_REPLICA_PORT" "$PGBOUNCER_PORT"; do
+      printf '127.0.0.1:%s:*:%s:%s\n' "$port" "$r" "$(cat "$(secret_file "pg-$r")")" >> "$tmp"
+    done
+  done
+  chmod 0600 "$tmp"
+  mv "$tmp" "$pgpass"
+  # The replica reads its upstream password from a file owned by postgres.
+  tmp=$(mktemp "$PGBASE/.replicator.XXXXXX")
+  printf '127.0.0.1:%s:*:sme_replicator:%s\n' "$PG_PRIMARY_PORT" \
+    "$(cat "$(secret_file pg-sme_replicator)")" > "$tmp"
+  chown postgres:postgres "$tmp"
+  chmod 0600 "$tmp"
+  mv "$tmp" "$PGBASE/replicator.pgpass"
+}
+
+# --------------------------------------------------------------------------
+# Process helpers
+pid_alive() {
+  # pid_alive PIDFILE EXPECTED_COMM_SUBSTRING
+  local pid
+  [[ -s $1 ]] || return 1
+  pid=$(head -n1 "$1")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
+
+stop_pidfile() {
+  # stop_pidfile NAME PIDFILE COMM
+  local pid i
+  if pid_alive "$2" "$3"; then
+    pid=$(head -n1 "$2")
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$1 did not stop on TERM; killing $pid"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    log "$1 stopped"
+  fi
+  rm -f "$2"
+}
+
+spawn() {
+  # spawn NAME PIDFILE LOGFILE CMD... : detached background process
+  local name=$1 pidfile=$2 logfile=$3
+  shift 3
+  setsid "$@" >>"$logfile" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+  log "$name started (pid $!)"
+}
+
+wait_for() {
+  # wait_for DESCRIPTION SECONDS CMD...
+  local what=$1 limit=$2 i
+  shift 2
+  for ((i = 0; i < limit * 10; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  die "$what not ready after ${limit}s"
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+
+port_listening() { ss -Hltn "sport = :$1" | grep -q .; }
+
+# --------------------------------------------------------------------------
+# install
+cmd_install() {
+  local missing=() p
+  for p in "${DEB_PACKAGES[@]}"; do
+    if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) != "install ok installed" ]]; then
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    # Keep the packages' own services from starting where no policy says so.
+    local own_policy=
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
+      own_policy=1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    [[ -n $own_policy ]] && rm -f /usr/sbin/policy-rc.d
+  fi
+  local s
+  for s in "${DEB_SERVICES[@]}"; do
+    if [[ -d /run/systemd/system ]]; then
+      systemctl disable --now "$s" >/dev/null 2>&1 || true
+    elif [[ -x /etc/init.d/$s ]]; then
+      "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+    fi
+  done
+  log "install: packages present, system services stopped"
+}
+
+require_installed() {
+  local b
+  for b in "$PGBIN/postgres" /usr/sbin/pgbouncer /usr/bin/redis-server /usr/bin/prometheus \
+           /usr/bin/prometheus-alertmanager /usr/bin/docker-registry /usr/bin/htpasswd; do
+    [[ -x $b ]] || die "$b missing: run '$0 install' first"
+  done
+}
+
+# --------------------------------------------------------------------------
+# PostgreSQL
+pg_running() { [[ -s $1/PG_VERSION ]] && as_pg "$PGBIN/pg_ctl" -D "$1" status >/dev/null 2>&1; }
+
+psql_super() {
+  # psql_super PORT DB [psql args...]: superuser over the private socket.
+  local port=$1 db=$2
+  shift 2
+  as_pg env "${PSQL_ENV[@]}" /usr/bin/psql -X -q -v ON_ERROR_STOP=1 -h "$PGSOCK" -p "$port" \
+    -U postgres -d "$db" "$@"
+}
+PSQL_ENV=(PGAPPNAME=lab-data)
+
+write_pg_conf() {
+  # write_pg_conf DATADIR PORT
+  local dir=$1 port=$2
+  local q="'"
+  local archive_cmd="test ! -f '$WAL_ARCHIVE/%f' && cp '%p' '$WAL_ARCHIVE/%f'"
+  archive_cmd=${archive_cmd//$q/$q$q}
+  as_pg tee "$dir/lab.conf" >/dev/null <<EOF
+# Written by tests/lab/data/lab.sh on every 'up'.
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$PGSOCK'
+unix_socket_permissions = 0700
+password_encryption = 'scram-sha-256'
+max_connections = 60
+shared_buffers = 32MB
+wal_level = replica
+max_wal_senders = 5
+max_replication_slots = 5
+hot_standby = on
+archive_mode = on
+archive_command = '$archive_cmd'
+archive_timeout = 0
+log_destination = 'stderr'
+logging_collector = off
+log_line_prefix = '%m [%p] %q%u@%d '
+log_connections = off
+EOF
+  as_pg tee "$dir/lab-local.conf" >/dev/null <<EOF
+port = $port
+EOF
+  as_pg tee "$dir/pg_hba.conf" >/dev/null <<EOF
+# Written by tests/lab/data/lab.sh. Local socket: the postgres superuser only
+# (peer). TCP: SCRAM for every login, loopback only.
+local   all          postgres                        peer
+host    replication  sme_replicator  127.0.0.1/32    scram-sha-256
+host    all          all             127.0.0.1/32    scram-sha-256
+EOF
+}
+
+pg_start() {
+  # pg_start NAME DATADIR
+  if pg_running "$2"; then return 0; fi
+  as_pg "$PGBIN/pg_ctl" -D "$2" -l "$PGLOGS/$1.log" -w -t 60 -s start \
+    || { tail -n 20 "$PGLOGS/$1.log" >&2; die "PostgreSQL $1 failed to start"; }
+  log "PostgreSQL $1 started"
+}
+
+pg_stop() {
+  if pg_running "$2"; then
+    as_pg "$PGBIN/pg_ctl" -D "$2" -m fast -w -t 60 -s stop
+    log "PostgreSQL $1 stopped"
+  fi
+}
+
+pg_init_primary() {
+  if [[ ! -s $PRIMARY/PG_VERSION ]]; then
+    rm -rf "$PRIMARY"
+    install -d -o postgres -g postgres -m 0700 "$PRIMARY"
+    as_pg "$PGBIN/initdb" -D "$PRIMARY" -U postgres -E UTF8 --locale=C.UTF-8 \
+      --auth-local=peer --auth-host=scram-sha-256 --data-checksums >"$LOGS/initdb.log" 2>&1 \
+      || { cat "$LOGS/initdb.log" >&2; die "initdb failed"; }
+    printf "\ninclude 'lab.conf'\ninclude_if_exists 'lab-local.conf'\n" \
+      | as_pg tee -a "$PRIMARY/postgresql.conf" >/dev/null
+    log "PostgreSQL primary initialised"
+  fi
+  write_pg_conf "$PRIMARY" "$PG_PRIMARY_PORT"
+}
+
+pg_bootstrap() {
+  # Roles, database and privileges. Skipped when neither the SQL below nor
+  # the secrets changed since the last run (passwords get a fresh salt on
+  # every ALTER ROLE, so re-running would change the stored verifiers).
+  local sql marker=$PRIMARY/lab-bootstrap.sha256 sum
+  sql=$(cat <<'EOF'
+\getenv pw_owner PW_SME_OWNER
+\getenv pw_app PW_SME_APP
+\getenv pw_ops PW_SME_OPS
+\getenv pw_repl PW_SME_REPLICATOR
+SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY['sme_owner', 'sme_app', 'sme_ops', 'sme_replicator']) AS r
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
+ALTER ROLE sme_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw_owner';
+ALTER ROLE sme_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 40 PASSWORD :'pw_app';
+ALTER ROLE sme_ops LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw_ops';
+ALTER ROLE sme_replicator LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'pw_repl';
+GRANT pg_monitor TO sme_ops;
+GRANT EXECUTE ON FUNCTION pg_switch_wal() TO sme_ops;
+GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO sme_ops;
+SELECT 'CREATE DATABASE sme_platform OWNER sme_owner'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'sme_platform') \gexec
+ALTER DATABASE sme_platform OWNER TO sme_owner;
+REVOKE ALL ON DATABASE sme_platform FROM PUBLIC;
+GRANT CONNECT ON DATABASE sme_platform TO sme_app, sme_ops;
+\connect sme_platform
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+ALTER SCHEMA public OWNER TO sme_owner;
+GRANT USAGE ON SCHEMA public TO sme_app, sme_ops;
+ALTER DEFAULT PRIVILEGES FOR ROLE sme_owner IN SCHEMA public
+  GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO sme_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE sme_owner IN SCHEMA public
+  GRANT USAGE, SELECT ON SEQUENCES TO sme_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE sme_owner IN SCHEMA public
+  GRANT SELECT ON TABLES TO sme_ops;
+SET ROLE sme_owner;
+CREATE TABLE IF NOT EXISTS public.lab_probe (
+  id bigserial PRIMARY KEY,
+  note text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+RESET ROLE;
+EOF
+)
+  sum=$( { printf '%s' "$sql"; cat "$SECRETS"/pg-*; } | sha256sum | cut -c1-64)
+  if [[ -s $marker && $(cat "$marker") == "$sum" ]]; then return 0; fi
+  PSQL_ENV=(PGAPPNAME=lab-data
+            "PW_SME_OWNER=$(cat "$(secret_file pg-sme_owner)")"
+            "PW_SME_APP=$(cat "$(secret_file pg-sme_app)")"
+            "PW_SME_OPS=$(cat "$(secret_file pg-sme_ops)")"
+            "PW_SME_REPLICATOR=$(cat "$(secret_file pg-sme_replicator)")")
+  printf '%s\n' "$sql" | psql_super "$PG_PRIMARY_PORT" postgres -f - >/dev/null
+  PSQL_ENV=(PGAPPNAME=lab-data)
+  printf '%s' "$sum" | as_pg tee "$marker" >/dev/null
+  log "PostgreSQL roles and database $PG_DB bootstrapped"
+}
+
+pg_init_replica() {
+  if [[ ! -s $REPLICA/PG_VERSION ]]; then
+    rm -rf "$REPLICA"
+    install -d -o postgres -g postgres -m 0700 "$REPLICA"
+    # A slot left behind by an interrupted earlier attempt would hold WAL.
+    psql_super "$PG_PRIMARY_PORT" postgres -c \
+      "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$PG_SLOT'" >/dev/null
+    as_pg "$PGBIN/pg_basebackup" -D "$REPLICA" \
+      -d "host=127.0.0.1 port=$PG_PRIMARY_PORT user=sme_replicator passfile=$PGBASE/replicator.pgpass application_name=sme_replica" \
+      -R -C -S "$PG_SLOT" -X stream -c fast >"$LOGS/pg_basebackup.log" 2>&1 \
+      || { cat "$LOGS/pg_basebackup.log" >&2; die "pg_basebackup failed"; }
+    log "PostgreSQL replica cloned with pg_basebackup (slot $PG_SLOT)"
+  fi
+  write_pg_conf "$REPLICA" "$PG_REPLICA_PORT"
+}
+
+replica_streaming() {
+  [[ $(psql_super "$PG_PRIMARY_PORT" postgres -At -c \
+      "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'sme_replica' AND state = 'streaming'") == 1 ]]
+}
+
+# --------------------------------------------------------------------------
+# PgBouncer (refuses to run as root too: runs as postgres)
+pgbouncer_up() {
+  local ini=$PGB_DIR/pgbouncer.ini users=$PGB_DIR/userlist.txt tmp
+  as_pg tee "$ini" >/dev/null <<EOF
+; Written by tests/lab/data/lab.sh on every 'up'.
+[databases]
+$PG_DB = host=127.0.0.1 port=$PG_PRIMARY_PORT dbname=$PG_DB
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGBOUNCER_PORT
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $users
+pool_mode = transaction
+max_client_conn = 200
+default_pool_size = 10
+min_pool_size = 0
+server_reset_query =
+ignore_startup_parameters = extra_float_digits,options
+admin_users = sme_ops
+stats_users = sme_ops
+pidfile = $PGB_DIR/pgbouncer.pid
+logfile = $PGLOGS/pgbouncer.log
+log_connections = 0
+log_disconnections = 0
+EOF
+  # SCRAM verifiers (not passwords) let PgBouncer authenticate clients and,
+  # after a SCRAM client login, the server connection too.
+  tmp=$(as_pg mktemp "$PGB_DIR/.userlist.XXXXXX")
+  psql_super "$PG_PRIMARY_PORT" postgres -At -c \
+    "SELECT format('\"%s\" \"%s\"', rolname, rolpassword) FROM pg_authid
+      WHERE rolname IN ('sme_owner', 'sme_app', 'sme_ops') ORDER BY rolname" \
+    | as_pg tee "$tmp" >/dev/null
+  as_pg chmod 0600 "$tmp"
+  if [[ -s $users ]] && cmp -s "$tmp" "$users"; then
+    rm -f "$tmp"
+  else
+    as_pg mv "$tmp" "$users"
+    if pid_alive "$PGB_DIR/pgbouncer.pid" pgbouncer; then
+      kill -HUP "$(cat "$PGB_DIR/pgbouncer.pid")"
+    fi
+  fi
+  if ! pid_alive "$PGB_DIR/pgbouncer.pid" pgbouncer; then
+    as_pg /usr/sbin/pgbouncer -d -q "$ini" || die "PgBouncer failed to start (see $PGLOGS/pgbouncer.log)"
+    log "PgBouncer started"
+  fi
+  wait_for "PgBouncer" 15 port_listening "$PGBOUNCER_PORT"
+}
+
+# --------------------------------------------------------------------------
+# Redis
+redis_ping() {
+  REDISCLI_AUTH=$(cat "$(secret_file redis)") redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping | grep -qx PONG
+}
+
+redis_up() {
+  local dir=$STATE/redis conf=$STATE/redis/redis.conf tmp
+  install -d -m 0700 "$dir"
+  tmp=$(mktemp "$dir/.conf.XXXXXX")
+  cat > "$tmp" <<EOF
+# Written by tests/lab/data/lab.sh on every 'up'. Holds the password: 0600.
+bind 127.0.0.1
+port $REDIS_PORT
+protected-mode yes
+daemonize yes
+pidfile "$RUN/redis.pid"
+logfile "$LOGS/redis.log"
+dir "$dir"
+save ""
+appendonly no
+maxmemory 64mb
+maxmemory-policy allkeys-lru
+requirepass "$(cat "$(secret_file redis)")"
+EOF
+  chmod 0600 "$tmp"
+  mv "$tmp" "$conf"
+  if ! pid_alive "$RUN/redis.pid" redis-server; then
+    redis-server "$conf" || die "Redis failed to start (see $LOGS/redis.log)"
+    log "Redis started"
+  fi
+  wait_for "Redis" 15 redis_ping
+}
+
+# --------------------------------------------------------------------------
+# Prometheus + Alertmanager
+alertmanager_up() {
+  local dir=$STATE/alertmanager
+  install -d -m 0755 "$dir" "$dir/data"
+  cat > "$dir/alertmanager.yml" <<'EOF'
+# Written by tests/lab/data/lab.sh. The lab has no mail or chat receivers:
+# alerts are grouped and kept, visible through the API.
+route:
+  receiver: lab-null
+  group_by: [alertname, severity]
+  group_wait: 10s
+  group_interval: 1m
+  repeat_interval: 4h
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [alertname, service]
+receivers:
+  - name: lab-null
+EOF
+  if ! pid_alive "$RUN/alertmanager.pid" alertmanager; then
+    spawn Alertmanager "$RUN/alertmanager.pid" "$LOGS/alertmanager.log" \
+      /usr/bin/prometheus-alertmanager \
+      --config.file="$dir/alertmanager.yml" \
+      --storage.path="$dir/data" \
+      --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" \
+      --cluster.listen-address=
+  else
+    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$ALERTMANAGER_PORT/-/reload" || true
+  fi
+  wait_for "Alertmanager" 30 http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
+}
+
+prometheus_up() {
+  local dir=$STATE/prometheus
+  [[ -s $RULES_FILE ]] || die "rule file $RULES_FILE missing"
+  [[ -s $TLS_CA ]] || log "warning: $TLS_CA missing (tls component not up): backend scrapes will fail"
+  install -d -m 0755 "$dir" "$dir/data"
+  cat > "$dir/prometheus.yml" <<EOF
+# Written by tests/lab/data/lab.sh on every 'up'.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+  external_labels:
+    environment: lab
+rule_files:
+  - $RULES_FILE
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:$ALERTMANAGER_PORT']
+scrape_configs:
+  - job_name: sme-platform-backend
+    scheme: https
+    metrics_path: /metrics
+    scrape_interval: 5s
+    tls_config:
+      ca_file: $TLS_CA
+      server_name: api.smeplatform.test
+    static_configs:
+      - targets: ['127.0.0.1:15543']
+        labels:
+          service: sme-platform-backend
+  - job_name: prometheus
+    static_configs:
+      - targets: ['127.0.0.1:$PROMETHEUS_PORT']
+  - job_name: alertmanager
+    static_configs:
+      - targets: ['127.0.0.1:$ALERTMANAGER_PORT']
+EOF
+  /usr/bin/promtool check config --syntax-only "$dir/prometheus.yml" >/dev/null 2>"$LOGS/promtool.log" \
+    || { cat "$LOGS/promtool.log" >&2; die "Prometheus configuration invalid"; }
+  if ! pid_alive "$RUN/prometheus.pid" prometheus; then
+    spawn Prometheus "$RUN/prometheus.pid" "$LOGS/prometheus.log" \
+      /usr/bin/prometheus \
+      --config.file="$dir/prometheus.yml" \
+      --storage.tsdb.path="$dir/data" \
+      --storage.tsdb.retention.time=30d \
+      --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+      --web.enable-lifecycle
+  else
+    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$PROMETHEUS_PORT/-/reload" \
+      || die "Prometheus rejected its configuration (see $LOGS/prometheus.log)"
+  fi
+  wait_for "Prometheus" 60 http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+}
+
+# --------------------------------------------------------------------------
+# Registry
+registry_v2_auth() {
+  curl -fsS -o /dev/null --max-time 2 -u "$REGISTRY_USER:$(cat "$(secret_file registry)")" \
+    "http://127.0.0.1:$REGISTRY_PORT/v2/"
+}
+
+registry_up() {
+  local dir=$STATE/registry conf=$STATE/registry-config.yml htp=$SECRETS/registry.htpasswd tmp
+  install -d -m 0755 "$dir"
+  # bcrypt hash; regenerated only when the password file is newer.
+  if [[ ! -s $htp || $(secret_file registry) -nt $htp ]]; then
+    (umask 077; htpasswd -iBc "$htp.tmp" "$REGISTRY_USER" < "$(secret_file registry)" 2>/dev/null)
+    mv "$htp.tmp" "$htp"
+  fi
+  tmp=$(mktemp "$STATE/.registry-config.XXXXXX")
+  cat > "$tmp" <<EOF
+# Written by tests/lab/data/lab.sh on every 'up'. Holds the HTTP secret: 0600.
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+  secret: $(cat "$(secret_file registry-http-secret)")
+  headers:
+    X-Content-Type-Options: [nosniff]
+auth:
+  htpasswd:
+    realm: smeplatform-lab-registry
+    path: $htp
+health:
+  storagedriver:
+    enabled: false
+EOF
+  chmod 0600 "$tmp"
+  mv "$tmp" "$conf"
+  if ! pid_alive "$RUN/registry.pid" docker-registry; then
+    spawn Registry "$RUN/registry.pid" "$LOGS/registry.log" /usr/bin/docker-registry serve "$conf"
+  fi
+  wait_for "Registry" 30 registry_v2_auth
+  python3 "$HERE/push_images.py" \
+    --registry "127.0.0.1:$REGISTRY_PORT" --username "$REGISTRY_USER" \
+    --password-file "$(secret_file registry)"
+}
+
+# --------------------------------------------------------------------------
+cmd_up() {
+  require_installed
+  install -d -m 0755 "$STATE" "$RUN" "$LOGS"
+  prepare_pg_base
+  ensure_secrets
+  pg_init_primary
+  pg_start primary "$PRIMARY"
+  pg_bootstrap
+  pg_init_replica
+  pg_start replica "$REPLICA"
+  wait_for "PostgreSQL replica streaming" 60 replica_streaming
+  pgbouncer_up
+  redis_up
+  alertmanager_up
+  prometheus_up
+  registry_up
+  log "up: all data services ready"
+}
+
+cmd_down() {
+  stop_pidfile Registry "$RUN/registry.pid" docker-registry
+  stop_pidfile Prometheus "$RUN/prometheus.pid" prometheus
+  stop_pidfile Alertmanager "$RUN/alertmanager.pid" alertmanager
+  stop_pidfile Redis "$RUN/redis.pid" redis-server
+  stop_pidfile PgBouncer "$PGB_DIR/pgbouncer.pid" pgbouncer
+  pg_stop replica "$REPLICA"
+  pg_stop primary "$PRIMARY"
+  local port i busy
+  for ((i = 0; i < 50; i++)); do
+    busy=()
+    for port in "${ALL_PORTS[@]}"; do
+      port_listening "$port" && busy+=("$port")
+    done
+    ((${#busy[@]})) || break
+    sleep 0.1
+  done
+  ((${#busy[@]} == 0)) || die "ports still listening after down: ${busy[*]}"
+  log "down: nothing of the data component is running"
+}
+
+cmd_listeners() {
+  # One line per listening socket on the component's ports: ADDRESS:PORT PROCESS
+  local filter="" port
+  for port in "${ALL_PORTS[@]}"; do
+    filter+="${filter:+ or }sport = :$port"
+  done
+  ss -Hltnp "( $filter )" | awk '{
+    proc = $6; sub(/^users:\(\("/, "", proc); sub(/".*/, "", proc);
+    print $4, proc }' | sort -u
+}
+
+cmd_status() {
+  local rc=0
+  check() {
+    if "${@:2}" >/dev/null 2>&1; then printf '%-24s up\n' "$1"; else printf '%-24s down\n' "$1"; rc=1; fi
+  }
+  check "postgresql-primary" port_listening "$PG_PRIMARY_PORT"
+  check "postgresql-replica" port_listening "$PG_REPLICA_PORT"
+  check "pgbouncer" port_listening "$PGBOUNCER_PORT"
+  check "redis" port_listening "$REDIS_PORT"
+  check "prometheus" http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+  check "alertmanager" http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
+  check "registry" port_listening "$REGISTRY_PORT"
+  echo "listeners:"
+  cmd_listeners | sed 's/^/  /'
+  return $rc
+}
+
+cmd_env() {
+  cat <<EOF
+export PGHOST=127.0.0.1
+export PGPORT=$PG_PRIMARY_PORT
+export PGUSER=sme_ops
+export PGDATABASE=$PG_DB
+export PGPASSFILE=$SECRETS/pgpass
+export SMEPLATFORM_LAB_PG_PASSWORD_FILE=$SECRETS/pg-sme_ops
+export SMEPLATFORM_LAB_PG_APP_USER=sme_app
+export SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE=$SECRETS/pg-sme_app
+export SMEPLATFORM_LAB_PG_OWNER_USER=sme_owner
+export SMEPLATFORM_LAB_PG_OWNER_PASSWORD_FILE=$SECRETS/pg-sme_owner
+export SMEPLATFORM_LAB_PG_REPLICA_PORT=$PG_REPLICA_PORT
+export SMEPLATFORM_LAB_PG_WAL_ARCHIVE=$WAL_ARCHIVE
+export SMEPLATFORM_LAB_PGBOUNCER_PORT=$PGBOUNCER_PORT
+export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+export SMEPLATFORM_LAB_REDIS_PASSWORD_FILE=$SECRETS/redis
+export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
+export ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
+export SMEPLATFORM_LAB_PROMETHEUS_RULES=$RULES_FILE
+export SMEPLATFORM_LAB_REGISTRY=127.0.0.1:$REGISTRY_PORT
+export SMEPLATFORM_LAB_REGISTRY_USER=$REGISTRY_USER
+export SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE=$SECRETS/registry
+export SMEPLATFORM_LAB_DATA_SCRIPT=$HERE/lab.sh
+EOF
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  listeners) cmd_listeners ;;
+  *) echo "usage: $0 install|up|down|status|env|listeners" >&2; exit 2 ;;
+esac
