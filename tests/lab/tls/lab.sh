@@ -6,6 +6,7 @@
 # Writes into ${SMEPLATFORM_LAB_DIR:-<repo>/.lab}/tls/:
 #   ca.crt, ca.key                 lab certificate authority (10 years)
 #   server.crt, server.key         one certificate for every lab name (SANs below)
+#                                  and IP 127.0.0.1 (SaaS stand-ins are reached by IP)
 #   server-fullchain.crt           server.crt followed by ca.crt
 #   <name>.crt, <name>.key         per-name links to server.crt/.key
 #   expired.crt, expired.key       expired.smeplatform.test, notAfter in the past
@@ -46,6 +47,7 @@ has_all_names() {
   local text n
   text="$(openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null)" || return 1
   for n in "${names[@]}"; do grep -q "DNS:$n\(,\|$\)" <<<"$text" || return 1; done
+  grep -q "IP Address:127.0.0.1" <<<"$text"
 }
 
 make_ca() {
@@ -69,7 +71,9 @@ sign_leaf() {
   local work san n
   work="$(mktemp -d)"
   san=""
-  for n in "$@"; do san+="${san:+,}DNS:$n"; done
+  for n in "$@"; do
+    if [[ "$n" =~ ^[0-9.]+$ ]]; then san+="${san:+,}IP:$n"; else san+="${san:+,}DNS:$n"; fi
+  done
   mkdir -p "$work/new"
   : >"$work/index.txt"
   openssl rand -hex 16 >"$work/serial"
@@ -131,7 +135,7 @@ cmd_up() {
     || ! valid_for "$dir/server.crt" "$renew_within" || ! signed_by_ca "$dir/server.crt" \
     || ! key_matches "$dir/server.crt" "$dir/server.key" || ! has_all_names "$dir/server.crt"; then
     log "generating server certificate for ${names[*]}"
-    sign_leaf server "$domain" "$(utc '-1 hour')" "$(utc '+397 days')" "${names[@]}"
+    sign_leaf server "$domain" "$(utc '-1 hour')" "$(utc '+397 days')" "${names[@]}" 127.0.0.1
   fi
   cat "$dir/server.crt" "$dir/ca.crt" >"$dir/server-fullchain.crt"
   local n

@@ -1,0 +1,554 @@
+"""Stand-in for the deployed SME Receivable Platform, as seen through its ingress.
+
+Run from tests/lab:  python -m standins.platform [--static-version TAG | --kubeconfig PATH]
+(as a module, so this file never shadows the standard library's `platform`).
+
+What it reads from the lab cluster, like the real backend does at start-up and
+on every rollout (cached for --cache-ttl seconds):
+  * ConfigMap sme-platform-config: ALLOWED_ORIGINS, RATE_LIMIT_MAX,
+    RATE_LIMIT_WINDOW_MS, JWT_EXPIRES_IN
+  * Secret sme-platform-secrets: JWT_SECRET (else .lab/edge/secrets/jwt_secret)
+  * Deployment sme-platform-backend: the image tag of container "backend" is the
+    version it reports; a tag ending in "-faulty" is a bad build whose pods are
+    Ready (/health 503, login 500); a tag ending in "-unready" never gets Ready
+    pods, so the previous ready ReplicaSet keeps serving.
+  * Deployment sme-platform-frontend: present means the frontend is served.
+
+Endpoints: GET /health, GET /metrics, POST /api/auth/login, GET /api/auth/me,
+GET|POST /api/invoices, GET|DELETE /api/invoices/{id}; any other GET on
+smeplatform.test, www. and app. serves the frontend's index.html.
+Every response carries helmet-like security headers; CORS echoes allowed
+origins; /api routes are rate limited per client IP and route like
+@nestjs/throttler (client IP = first X-Forwarded-For entry, as set by the ingress).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from standins.common import JSONHandler, TLSServer, read_secret, serve_forever, setup_logging, tls_context
+from standins.kube import Cached, KubeClient, KubeError
+
+LOG = setup_logging("platform")
+DOMAIN = "smeplatform.test"
+FRONTEND_HOSTS = {DOMAIN, f"www.{DOMAIN}", f"app.{DOMAIN}"}
+ADMIN_EMAIL = f"admin@{DOMAIN}"
+
+DEFAULT_SETTINGS = {
+    "ALLOWED_ORIGINS": f"https://{DOMAIN}:15543,https://www.{DOMAIN}:15543,https://app.{DOMAIN}:15543",
+    "RATE_LIMIT_MAX": "100",
+    "RATE_LIMIT_WINDOW_MS": "900000",
+    "JWT_EXPIRES_IN": "24h",
+}
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; base-uri 'self'; font-src 'self' https: data:; form-action 'self'; "
+        "frame-ancestors 'none'; img-src 'self' data:; object-src 'none'; script-src 'self'; "
+        "style-src 'self' 'unsafe-inline'; upgrade-insecure-requests"
+    ),
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0)
+DURATION_RE = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)?\s*$")
+UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "ms": 0.001}
+
+
+def duration_seconds(value: str) -> int:
+    """JWT_EXPIRES_IN as the backend reads it: '24h', '15m', '3600' (seconds)."""
+    m = DURATION_RE.match(value)
+    if not m:
+        raise ValueError(f"bad duration {value!r}")
+    return max(1, int(int(m.group(1)) * UNIT_SECONDS[m.group(2)]))
+
+
+def image_tag(image: str) -> str:
+    name = image.rsplit("/", 1)[-1]
+    name = name.split("@", 1)[0]
+    return name.rsplit(":", 1)[1] if ":" in name else "latest"
+
+
+# --- JWT (HS256) -----------------------------------------------------------
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def jwt_encode(claims: dict[str, Any], key: str) -> str:
+    head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    sig = hmac.new(key.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{_b64(sig)}"
+
+
+def jwt_decode(token: str, key: str) -> dict[str, Any] | None:
+    try:
+        head, body, sig = token.split(".")
+        if json.loads(_unb64(head)).get("alg") != "HS256":
+            return None
+        want = hmac.new(key.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(want, _unb64(sig)):
+            return None
+        claims = json.loads(_unb64(body))
+    except (ValueError, json.JSONDecodeError):
+        return None
+    if not isinstance(claims, dict) or claims.get("exp", 0) <= time.time():
+        return None
+    return claims
+
+
+# --- what the cluster says -------------------------------------------------
+
+class Release:
+    """The platform's view of its own deployment: settings, version, secrets."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.static = args.static_version is not None
+        self.secrets_dir = Path(args.secrets_dir)
+        ns = args.namespace
+        self.kube = None if self.static else KubeClient(Path(args.kubeconfig))
+        ttl = args.cache_ttl
+        self._configmap = Cached(lambda: self._get(f"/api/v1/namespaces/{ns}/configmaps/{args.configmap}"), ttl)
+        self._secret = Cached(lambda: self._get(f"/api/v1/namespaces/{ns}/secrets/{args.secret}"), ttl)
+        self._backend = Cached(lambda: self._backend_state(), ttl)
+        self._frontend = Cached(
+            lambda: self._get(f"/apis/apps/v1/namespaces/{ns}/deployments/{args.frontend_deployment}"), ttl
+        )
+
+    def _get(self, path: str) -> dict[str, Any] | None:
+        assert self.kube is not None
+        return self.kube.get(path)
+
+    def settings(self) -> dict[str, Any]:
+        raw = dict(DEFAULT_SETTINGS)
+        if self.static:
+            raw.update(self.args.setting)
+        else:
+            try:
+                cm = self._configmap()
+                raw.update((cm or {}).get("data") or {})
+            except KubeError as exc:
+                LOG.warning("settings from defaults: %s", exc)
+        return {
+            "allowed_origins": {o.strip().rstrip("/") for o in raw["ALLOWED_ORIGINS"].split(",") if o.strip()},
+            "rate_limit_max": int(raw["RATE_LIMIT_MAX"]),
+            "rate_limit_window": int(raw["RATE_LIMIT_WINDOW_MS"]) / 1000.0,
+            "jwt_expires_in": duration_seconds(str(raw["JWT_EXPIRES_IN"])),
+        }
+
+    def jwt_secret(self) -> str:
+        if not self.static:
+            try:
+                secret = self._secret()
+                value = ((secret or {}).get("data") or {}).get("JWT_SECRET")
+                if value:
+                    return base64.b64decode(value).decode()
+            except KubeError:
+                pass
+        return read_secret(self.secrets_dir, "jwt_secret")
+
+    def _backend_state(self) -> dict[str, Any]:
+        ns, name = self.args.namespace, self.args.deployment
+        dep = self._get(f"/apis/apps/v1/namespaces/{ns}/deployments/{name}")
+        if dep is None:
+            return {"state": "not deployed"}
+        containers = dep["spec"]["template"]["spec"]["containers"]
+        container = next((c for c in containers if c["name"] == "backend"), containers[0])
+        tag = image_tag(container["image"])
+        if not tag.endswith("-unready"):
+            return {"state": "deployed", "version": tag}
+        # Pods of this build never become Ready: the ingress keeps sending
+        # traffic to the newest ReplicaSet that still has Ready pods.
+        selector = ",".join(f"{k}={v}" for k, v in dep["spec"]["selector"].get("matchLabels", {}).items())
+        rsets = self._get(f"/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={selector}") or {}
+        serving = []
+        for rs in rsets.get("items", []):
+            owners = rs["metadata"].get("ownerReferences") or []
+            if not any(o.get("name") == name for o in owners) or not rs.get("status", {}).get("readyReplicas"):
+                continue
+            rs_containers = rs["spec"]["template"]["spec"]["containers"]
+            rs_container = next((c for c in rs_containers if c["name"] == "backend"), rs_containers[0])
+            revision = int(rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "0"))
+            serving.append((revision, image_tag(rs_container["image"])))
+        if not serving:
+            return {"state": "unavailable", "detail": "no ready backend pods", "version": tag}
+        return {"state": "deployed", "version": max(serving)[1]}
+
+    def backend(self) -> dict[str, Any]:
+        if self.static:
+            return {"state": "deployed", "version": self.args.static_version}
+        try:
+            return self._backend()
+        except KubeError as exc:
+            return {"state": "unavailable", "detail": str(exc)}
+
+    def frontend_version(self) -> str | None:
+        """Frontend image tag; None when the frontend is not deployed."""
+        if self.static:
+            return self.args.static_version
+        try:
+            dep = self._frontend()
+        except KubeError:
+            return None
+        if dep is None:
+            return None
+        containers = dep["spec"]["template"]["spec"]["containers"]
+        return image_tag(next((c for c in containers if c["name"] == "frontend"), containers[0])["image"])
+
+
+# --- metrics and throttling ------------------------------------------------
+
+class Metrics:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.started = time.time()
+        self.requests: dict[tuple[str, str, int], int] = {}
+        self.hist: dict[tuple[str, str], list[float]] = {}  # bucket counts..., sum, count
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        with self.lock:
+            key = (method, route, status)
+            self.requests[key] = self.requests.get(key, 0) + 1
+            h = self.hist.setdefault((method, route), [0.0] * (len(BUCKETS) + 2))
+            for i, le in enumerate(BUCKETS):
+                if seconds <= le:
+                    h[i] += 1
+            h[-2] += seconds
+            h[-1] += 1
+
+    def render(self, version: str | None) -> str:
+        out = [
+            "# HELP http_requests_total Total HTTP requests by method, route and status.",
+            "# TYPE http_requests_total counter",
+        ]
+        with self.lock:
+            for (method, route, status), n in sorted(self.requests.items()):
+                out.append(f'http_requests_total{{method="{method}",route="{route}",status="{status}"}} {n}')
+            out += [
+                "# HELP http_request_duration_seconds HTTP request duration in seconds.",
+                "# TYPE http_request_duration_seconds histogram",
+            ]
+            for (method, route), h in sorted(self.hist.items()):
+                labels = f'method="{method}",route="{route}"'
+                for i, le in enumerate(BUCKETS):
+                    out.append(f'http_request_duration_seconds_bucket{{{labels},le="{le:g}"}} {int(h[i])}')
+                out.append(f'http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {int(h[-1])}')
+                out.append(f"http_request_duration_seconds_sum{{{labels}}} {h[-2]:.6f}")
+                out.append(f"http_request_duration_seconds_count{{{labels}}} {int(h[-1])}")
+        out += [
+            "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.",
+            "# TYPE process_start_time_seconds gauge",
+            f"process_start_time_seconds {self.started:.3f}",
+            "# HELP app_info Version of the backend serving this process.",
+            "# TYPE app_info gauge",
+            f'app_info{{version="{version or ""}"}} 1',
+        ]
+        return "\n".join(out) + "\n"
+
+
+class Throttler:
+    """Fixed window per (client IP, route), the window opening at the first hit."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.hits: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def hit(self, ip: str, route: str, limit: int, window: float) -> tuple[bool, int, int]:
+        now = time.monotonic()
+        with self.lock:
+            if len(self.hits) > 50000:
+                self.hits = {k: v for k, v in self.hits.items() if now - v[0] < window}
+            start, count = self.hits.get((ip, route), (now, 0))
+            if now - start >= window:
+                start, count = now, 0
+            count += 1
+            self.hits[(ip, route)] = (start, count)
+        reset = max(0, int(start + window - now + 0.999))
+        return count <= limit, max(0, limit - count), reset
+
+
+FRONTEND_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="version" content="{version}">
+<title>SME Receivable Platform</title><script type="module" src="/assets/index.js"></script></head>
+<body><div id="root">SME Receivable Platform</div></body></html>
+"""
+
+
+class Handler(JSONHandler):
+    server_version = "nginx"  # what the ingress answers with
+    release: Release
+    metrics: Metrics
+    throttler: Throttler
+    invoices: dict[str, dict[str, Any]]
+    invoices_lock: threading.Lock
+
+    def setup(self) -> None:
+        super().setup()
+        self._cors: dict[str, str] = {}
+        self._rl: dict[str, str] = {}
+
+    def extra_headers(self) -> dict[str, str]:
+        return {**SECURITY_HEADERS, **self._cors, **self._rl}
+
+    # dispatch -------------------------------------------------------------
+    def do_GET(self) -> None:
+        self.dispatch()
+
+    def do_HEAD(self) -> None:
+        self.dispatch()
+
+    def do_POST(self) -> None:
+        self.dispatch()
+
+    def do_DELETE(self) -> None:
+        self.dispatch()
+
+    def do_PUT(self) -> None:
+        self.dispatch()
+
+    def do_PATCH(self) -> None:
+        self.dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self.dispatch()
+
+    def client_ip(self) -> str:
+        forwarded = self.headers.get("X-Forwarded-For")
+        return forwarded.split(",")[0].strip() if forwarded else self.client_address[0]
+
+    def route(self, path: str) -> str:
+        if path in ("/health", "/metrics", "/api/auth/login", "/api/auth/me", "/api/invoices"):
+            return path
+        if re.fullmatch(r"/api/invoices/[^/]+", path):
+            return "/api/invoices/:id"
+        return path if path.startswith("/api/") else "unmatched"
+
+    def dispatch(self) -> None:
+        t0 = time.perf_counter()
+        path = urlsplit(self.path).path.rstrip("/") or "/"
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower().rstrip(".")
+        backend_path = path in ("/health", "/metrics") or path.startswith("/api/")
+        if not backend_path and host in FRONTEND_HOSTS:
+            self.frontend()
+            return
+        settings = self.release.settings()
+        origin = (self.headers.get("Origin") or "").rstrip("/")
+        if origin and origin in settings["allowed_origins"]:
+            self._cors = {
+                "Access-Control-Allow-Origin": self.headers["Origin"],
+                "Access-Control-Allow-Credentials": "true",
+                "Vary": "Origin",
+            }
+        route = self.route(path)
+        status = self.backend(path, route, settings)
+        self.metrics.observe(self.command, route, status, time.perf_counter() - t0)
+
+    def frontend(self) -> None:
+        if self.command not in ("GET", "HEAD"):
+            self.send_body(405, b"Method Not Allowed\n", "text/plain")
+            return
+        version = self.release.frontend_version()
+        if version is None:
+            self.send_body(503, b"<html><body>503 Service Temporarily Unavailable</body></html>\n", "text/html")
+            return
+        self.send_body(200, FRONTEND_HTML.format(version=version).encode(), "text/html; charset=utf-8")
+
+    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> int:
+        names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+                 500: "Internal Server Error", 503: "Service Unavailable"}
+        self.send_json(status, {"statusCode": status, "message": message, "error": names.get(status, "")}, headers)
+        return status
+
+    def backend(self, path: str, route: str, settings: dict[str, Any]) -> int:
+        if self.command == "OPTIONS":
+            if self._cors:
+                self._cors.update({
+                    "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
+                    "Access-Control-Allow-Headers": self.headers.get(
+                        "Access-Control-Request-Headers", "Content-Type, Authorization"),
+                    "Access-Control-Max-Age": "600",
+                })
+            self.send_json(204, None)
+            return 204
+        if path == "/health":
+            return self.health()
+        if path == "/metrics":
+            state = self.release.backend()
+            self.send_body(200, self.metrics.render(state.get("version")).encode(), "text/plain; version=0.0.4")
+            return 200
+        if not path.startswith("/api/"):
+            return self.error(404, f"Cannot {self.command} {path}")
+        state = self.release.backend()
+        if state["state"] != "deployed":
+            return self.error(503, "Service Unavailable")
+        ok, remaining, reset = self.throttler.hit(
+            self.client_ip(), route, settings["rate_limit_max"], settings["rate_limit_window"])
+        self._rl = {"X-RateLimit-Limit": str(settings["rate_limit_max"]),
+                    "X-RateLimit-Remaining": str(remaining), "X-RateLimit-Reset": str(reset)}
+        if not ok:
+            return self.error(429, "ThrottlerException: Too Many Requests", {"Retry-After": str(reset)})
+        faulty = state["version"].endswith("-faulty")
+        if route == "/api/auth/login" and self.command == "POST":
+            return self.login(settings, faulty)
+        if route == "/api/auth/me" and self.command == "GET":
+            claims = self.authorised()
+            if claims is None:
+                return self.error(401, "Unauthorized")
+            self.send_json(200, {"email": claims["email"], "role": claims["role"]})
+            return 200
+        if route in ("/api/invoices", "/api/invoices/:id"):
+            return self.invoice_api(path, route)
+        return self.error(404, f"Cannot {self.command} {path}")
+
+    def health(self) -> int:
+        state = self.release.backend()
+        if state["state"] == "not deployed":
+            self.send_json(503, {"status": "not deployed"})
+            return 503
+        if state["state"] != "deployed":
+            self.send_json(503, {"status": "unavailable", "detail": state.get("detail", "")})
+            return 503
+        version = state["version"]
+        deps = {"database": tcp_up(self.server_args.database_addr), "redis": tcp_up(self.server_args.redis_addr)}
+        ok = not version.endswith("-faulty") and all(v == "up" for v in deps.values())
+        body = {"status": "ok" if ok else "error", "version": version, "info": {k: {"status": v} for k, v in deps.items()},
+                **deps}
+        if version.endswith("-faulty"):
+            body["error"] = {"app": {"status": "down", "message": "unhandled exception at bootstrap"}}
+        self.send_json(200 if ok else 503, body)
+        return 200 if ok else 503
+
+    def login(self, settings: dict[str, Any], faulty: bool) -> int:
+        try:
+            body = self.read_json() or {}
+        except json.JSONDecodeError:
+            return self.error(400, "invalid JSON body")
+        if faulty:
+            return self.error(500, "Internal server error")
+        if not isinstance(body, dict) or not isinstance(body.get("email"), str) or not isinstance(
+                body.get("password"), str):
+            return self.error(400, "email and password are required")
+        password = read_secret(self.release.secrets_dir, "admin-password")
+        if body["email"].lower() != ADMIN_EMAIL or not hmac.compare_digest(body["password"], password):
+            return self.error(401, "Invalid credentials")
+        now = int(time.time())
+        claims = {"sub": "1", "email": ADMIN_EMAIL, "role": "admin", "iat": now, "exp": now + settings["jwt_expires_in"]}
+        token = jwt_encode(claims, self.release.jwt_secret())
+        self.send_json(200, {"access_token": token, "token_type": "Bearer", "expires_in": settings["jwt_expires_in"]})
+        return 200
+
+    def authorised(self) -> dict[str, Any] | None:
+        token = self.bearer()
+        return jwt_decode(token, self.release.jwt_secret()) if token else None
+
+    def invoice_api(self, path: str, route: str) -> int:
+        if self.authorised() is None:
+            return self.error(401, "Unauthorized")
+        if route == "/api/invoices":
+            if self.command == "GET":
+                with self.invoices_lock:
+                    items = list(self.invoices.values())
+                self.send_json(200, {"items": items, "total": len(items)})
+                return 200
+            if self.command != "POST":
+                return self.error(404, f"Cannot {self.command} {path}")
+            try:
+                body = self.read_json()
+            except json.JSONDecodeError:
+                return self.error(400, "invalid JSON body")
+            if not isinstance(body, dict):
+                return self.error(400, "an invoice is a JSON object")
+            invoice = {**body, "id": str(uuid.uuid4()), "status": body.get("status", "draft"),
+                       "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            with self.invoices_lock:
+                if len(self.invoices) >= 10000:
+                    self.invoices.pop(next(iter(self.invoices)))
+                self.invoices[invoice["id"]] = invoice
+            self.send_json(201, invoice)
+            return 201
+        invoice_id = path.rsplit("/", 1)[1]
+        with self.invoices_lock:
+            invoice = self.invoices.get(invoice_id)
+            if invoice is not None and self.command == "DELETE":
+                del self.invoices[invoice_id]
+        if invoice is None:
+            return self.error(404, f"Invoice {invoice_id} not found")
+        if self.command == "GET":
+            self.send_json(200, invoice)
+            return 200
+        if self.command == "DELETE":
+            self.send_json(204, None)
+            return 204
+        return self.error(404, f"Cannot {self.command} {path}")
+
+
+def tcp_up(addr: str | None) -> str:
+    """'up' when addr (host:port) accepts a TCP connection; unset counts as up."""
+    if not addr:
+        return "up"
+    host, _, port = addr.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return "up"
+    except OSError:
+        return "down"
+
+
+def main() -> None:
+    repo = Path(__file__).resolve().parents[3]
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--listen", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=15543)
+    p.add_argument("--tls-dir", default=str(repo / ".lab/tls"))
+    p.add_argument("--secrets-dir", default=str(repo / ".lab/edge/secrets"))
+    p.add_argument("--kubeconfig", default=str(repo / ".lab/k8s/kubeconfig"))
+    p.add_argument("--namespace", default="sme-platform")
+    p.add_argument("--configmap", default="sme-platform-config")
+    p.add_argument("--secret", default="sme-platform-secrets")
+    p.add_argument("--deployment", default="sme-platform-backend")
+    p.add_argument("--frontend-deployment", default="sme-platform-frontend")
+    p.add_argument("--cache-ttl", type=float, default=1.0)
+    p.add_argument("--static-version", help="serve this version without asking any cluster")
+    p.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --static-version: override a ConfigMap setting")
+    p.add_argument("--database-addr", help="host:port whose TCP reachability /health reports as database")
+    p.add_argument("--redis-addr", help="host:port whose TCP reachability /health reports as redis")
+    args = p.parse_args()
+    args.setting = dict(s.split("=", 1) for s in args.setting)
+
+    Handler.release = Release(args)
+    Handler.metrics = Metrics()
+    Handler.throttler = Throttler()
+    Handler.invoices = {}
+    Handler.invoices_lock = threading.Lock()
+    Handler.server_args = args
+    server = TLSServer((args.listen, args.port), Handler, tls_context(Path(args.tls_dir), sni_expired=True))
+    mode = f"static version {args.static_version}" if args.static_version else f"kubeconfig {args.kubeconfig}"
+    LOG.info("listening on https://%s:%d (%s)", args.listen, server.server_address[1], mode)
+    serve_forever([server])
+
+
+if __name__ == "__main__":
+    main()
