@@ -144,8 +144,15 @@ pid_alive() {
   [[ -s $1 ]] || return 1
   pid=$(head -n1 "$1")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
+  proc_running "$pid" || return 1
   tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
+
+proc_running() {
+  # A zombie counts as gone: its parent (init here) reaps it on its own time.
+  local state
+  state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z ]]
 }
 
 stop_pidfile() {
@@ -155,10 +162,10 @@ stop_pidfile() {
     pid=$(head -n1 "$2")
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
+      proc_running "$pid" || break
       sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if proc_running "$pid"; then
       log "$1 did not stop on TERM; killing $pid"
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -329,14 +336,15 @@ ALTER ROLE sme_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYP
 ALTER ROLE sme_ops LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'pw_ops';
 ALTER ROLE sme_replicator LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'pw_repl';
 GRANT pg_monitor TO sme_ops;
-GRANT EXECUTE ON FUNCTION pg_switch_wal() TO sme_ops;
-GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO sme_ops;
 SELECT 'CREATE DATABASE sme_platform OWNER sme_owner'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'sme_platform') \gexec
 ALTER DATABASE sme_platform OWNER TO sme_owner;
 REVOKE ALL ON DATABASE sme_platform FROM PUBLIC;
 GRANT CONNECT ON DATABASE sme_platform TO sme_app, sme_ops;
 \connect sme_platform
+-- Function privileges live in each database's catalog.
+GRANT EXECUTE ON FUNCTION pg_switch_wal() TO sme_ops;
+GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO sme_ops;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 ALTER SCHEMA public OWNER TO sme_owner;
 GRANT USAGE ON SCHEMA public TO sme_app, sme_ops;
@@ -686,30 +694,33 @@ cmd_status() {
 }
 
 cmd_env() {
-  cat <<EOF
-export PGHOST=127.0.0.1
-export PGPORT=$PG_PRIMARY_PORT
-export PGUSER=sme_ops
-export PGDATABASE=$PG_DB
-export PGPASSFILE=$SECRETS/pgpass
-export SMEPLATFORM_LAB_PG_PASSWORD_FILE=$SECRETS/pg-sme_ops
-export SMEPLATFORM_LAB_PG_APP_USER=sme_app
-export SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE=$SECRETS/pg-sme_app
-export SMEPLATFORM_LAB_PG_OWNER_USER=sme_owner
-export SMEPLATFORM_LAB_PG_OWNER_PASSWORD_FILE=$SECRETS/pg-sme_owner
-export SMEPLATFORM_LAB_PG_REPLICA_PORT=$PG_REPLICA_PORT
-export SMEPLATFORM_LAB_PG_WAL_ARCHIVE=$WAL_ARCHIVE
-export SMEPLATFORM_LAB_PGBOUNCER_PORT=$PGBOUNCER_PORT
-export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
-export SMEPLATFORM_LAB_REDIS_PASSWORD_FILE=$SECRETS/redis
-export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
-export ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
-export SMEPLATFORM_LAB_PROMETHEUS_RULES=$RULES_FILE
-export SMEPLATFORM_LAB_REGISTRY=127.0.0.1:$REGISTRY_PORT
-export SMEPLATFORM_LAB_REGISTRY_USER=$REGISTRY_USER
-export SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE=$SECRETS/registry
-export SMEPLATFORM_LAB_DATA_SCRIPT=$HERE/lab.sh
-EOF
+  local name
+  local -a vars=(
+    PGHOST=127.0.0.1
+    PGPORT=$PG_PRIMARY_PORT
+    PGUSER=sme_ops
+    PGDATABASE=$PG_DB
+    PGPASSFILE=$SECRETS/pgpass
+    SMEPLATFORM_LAB_PG_PASSWORD_FILE=$SECRETS/pg-sme_ops
+    SMEPLATFORM_LAB_PG_APP_USER=sme_app
+    SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE=$SECRETS/pg-sme_app
+    SMEPLATFORM_LAB_PG_OWNER_USER=sme_owner
+    SMEPLATFORM_LAB_PG_OWNER_PASSWORD_FILE=$SECRETS/pg-sme_owner
+    SMEPLATFORM_LAB_PG_REPLICA_PORT=$PG_REPLICA_PORT
+    SMEPLATFORM_LAB_PG_WAL_ARCHIVE=$WAL_ARCHIVE
+    SMEPLATFORM_LAB_PGBOUNCER_PORT=$PGBOUNCER_PORT
+    REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+    SMEPLATFORM_LAB_REDIS_PASSWORD_FILE=$SECRETS/redis
+    PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
+    ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
+    SMEPLATFORM_LAB_PROMETHEUS_RULES=$RULES_FILE
+    SMEPLATFORM_LAB_REGISTRY=127.0.0.1:$REGISTRY_PORT
+    SMEPLATFORM_LAB_REGISTRY_USER=$REGISTRY_USER
+    SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE=$SECRETS/registry
+  )
+  for name in "${vars[@]}"; do
+    printf 'export %s=%q\n' "${name%%=*}" "${name#*=}"
+  done
 }
 
 case "${1:-}" in
