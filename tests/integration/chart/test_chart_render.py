@@ -343,6 +343,7 @@ def test_scheduling_spread(default_objects: Manifest, lab_objects: Manifest) -> 
         assert {"key": "kwok.x-k8s.io/node", "operator": "Equal", "value": "fake", "effect": "NoSchedule"} in lab_spec[
             "tolerations"
         ], name
+        assert lab_spec["nodeSelector"] == {"type": "kwok"}, name
 
 
 def test_service_account_does_not_mount_token(default_objects: Manifest) -> None:
