@@ -68,6 +68,10 @@ pid_of() {
   fi
 }
 
+alive() { # alive PID: running and not a zombie waiting for its reaper
+  [[ -r "/proc/$1/status" ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 listening() { # listening PORT: a TCP listener on 127.0.0.1:PORT exists
   [[ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]]
 }
@@ -206,8 +210,8 @@ cmd_down() {
     pid="$(pid_of "$c")"
     if [[ -n "$pid" ]]; then
       kill -TERM "$pid" 2>/dev/null || true
-      for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      if kill -0 "$pid" 2>/dev/null; then
+      for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
+      if alive "$pid"; then
         log "$c (pid $pid) ignored SIGTERM: killing"
         kill -KILL "$pid" 2>/dev/null || true
       fi

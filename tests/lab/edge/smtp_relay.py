@@ -52,7 +52,9 @@ class Authenticator:
     def __init__(self, password_file: Path) -> None:
         self.password_file = password_file
 
-    def __call__(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         password = self.password_file.read_text().strip().encode()

@@ -7,18 +7,21 @@ and their behaviour can be read in one sitting.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.server
 import json
 import logging
 import os
 import secrets
+import signal
 import socket
 import socketserver
 import ssl
 import string
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 LOG = logging.getLogger("standin")
 
@@ -72,10 +75,8 @@ class TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         try:
             self.RequestHandlerClass(conn, client_address, self)
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         LOG.warning("error serving %s", client_address[0], exc_info=True)
@@ -103,7 +104,7 @@ class JSONHandler(http.server.BaseHTTPRequestHandler):
         merged = {**self.extra_headers(), **(headers or {})}
         for key, value in merged.items():
             self.send_header(key, value)
-        if status != 204 and status != 304:
+        if status not in (204, 304):
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -143,8 +144,6 @@ class JSONHandler(http.server.BaseHTTPRequestHandler):
 
 def serve_forever(servers: list[http.server.HTTPServer], on_stop: Callable[[], None] | None = None) -> None:
     """Serve every server in its own thread until SIGTERM/SIGINT."""
-    import signal
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

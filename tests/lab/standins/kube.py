@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+try:
+    import yaml
+except ImportError:  # kubeconfigs written as JSON still load
+    yaml = None
+
 
 class KubeError(Exception):
     """The cluster could not be reached or answered with an unexpected status."""
@@ -48,12 +53,7 @@ class KubeClient:
         if mtime == self._mtime:
             return
         text = self.path.read_text()
-        try:
-            import yaml
-
-            cfg = yaml.safe_load(text)
-        except ImportError:
-            cfg = json.loads(text)
+        cfg = yaml.safe_load(text) if yaml is not None else json.loads(text)
         ctx_name = cfg.get("current-context")
         contexts = {c["name"]: c["context"] for c in cfg.get("contexts", [])}
         if ctx_name not in contexts:

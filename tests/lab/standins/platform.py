@@ -87,6 +87,7 @@ def image_tag(image: str) -> str:
 
 # --- JWT (HS256) -----------------------------------------------------------
 
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -120,6 +121,7 @@ def jwt_decode(token: str, key: str) -> dict[str, Any] | None:
 
 # --- what the cluster says -------------------------------------------------
 
+
 class Release:
     """The platform's view of its own deployment: settings, version, secrets."""
 
@@ -132,10 +134,15 @@ class Release:
         ttl = args.cache_ttl
         self._configmap = Cached(lambda: self._get(f"/api/v1/namespaces/{ns}/configmaps/{args.configmap}"), ttl)
         self._secret = Cached(lambda: self._get(f"/api/v1/namespaces/{ns}/secrets/{args.secret}"), ttl)
-        self._backend = Cached(lambda: self._backend_state(), ttl)
+        self._backend = Cached(self._backend_state, ttl)
         self._frontend = Cached(
             lambda: self._get(f"/apis/apps/v1/namespaces/{ns}/deployments/{args.frontend_deployment}"), ttl
         )
+
+    def _warn_once(self, message: str) -> None:
+        if message != getattr(self, "_last_warning", None):
+            self._last_warning = message
+            LOG.warning("%s", message)
 
     def _get(self, path: str) -> dict[str, Any] | None:
         assert self.kube is not None
@@ -150,7 +157,7 @@ class Release:
                 cm = self._configmap()
                 raw.update((cm or {}).get("data") or {})
             except KubeError as exc:
-                LOG.warning("settings from defaults: %s", exc)
+                self._warn_once(f"settings from defaults: {exc}")
         return {
             "allowed_origins": {o.strip().rstrip("/") for o in raw["ALLOWED_ORIGINS"].split(",") if o.strip()},
             "rate_limit_max": int(raw["RATE_LIMIT_MAX"]),
@@ -219,6 +226,7 @@ class Release:
 
 
 # --- metrics and throttling ------------------------------------------------
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -376,20 +384,29 @@ class Handler(JSONHandler):
         self.send_body(200, FRONTEND_HTML.format(version=version).encode(), "text/html; charset=utf-8")
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> int:
-        names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
-                 500: "Internal Server Error", 503: "Service Unavailable"}
+        names = {
+            400: "Bad Request",
+            401: "Unauthorized",
+            404: "Not Found",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            503: "Service Unavailable",
+        }
         self.send_json(status, {"statusCode": status, "message": message, "error": names.get(status, "")}, headers)
         return status
 
-    def backend(self, path: str, route: str, settings: dict[str, Any]) -> int:
+    def backend(self, path: str, route: str, settings: dict[str, Any]) -> int:  # noqa: PLR0911 - one return per outcome
         if self.command == "OPTIONS":
             if self._cors:
-                self._cors.update({
-                    "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
-                    "Access-Control-Allow-Headers": self.headers.get(
-                        "Access-Control-Request-Headers", "Content-Type, Authorization"),
-                    "Access-Control-Max-Age": "600",
-                })
+                self._cors.update(
+                    {
+                        "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE",
+                        "Access-Control-Allow-Headers": self.headers.get(
+                            "Access-Control-Request-Headers", "Content-Type, Authorization"
+                        ),
+                        "Access-Control-Max-Age": "600",
+                    }
+                )
             self.send_json(204, None)
             return 204
         if path == "/health":
@@ -404,9 +421,13 @@ class Handler(JSONHandler):
         if state["state"] != "deployed":
             return self.error(503, "Service Unavailable")
         ok, remaining, reset = self.throttler.hit(
-            self.client_ip(), route, settings["rate_limit_max"], settings["rate_limit_window"])
-        self._rl = {"X-RateLimit-Limit": str(settings["rate_limit_max"]),
-                    "X-RateLimit-Remaining": str(remaining), "X-RateLimit-Reset": str(reset)}
+            self.client_ip(), route, settings["rate_limit_max"], settings["rate_limit_window"]
+        )
+        self._rl = {
+            "X-RateLimit-Limit": str(settings["rate_limit_max"]),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(reset),
+        }
         if not ok:
             return self.error(429, "ThrottlerException: Too Many Requests", {"Retry-After": str(reset)})
         faulty = state["version"].endswith("-faulty")
@@ -433,8 +454,12 @@ class Handler(JSONHandler):
         version = state["version"]
         deps = {"database": tcp_up(self.server_args.database_addr), "redis": tcp_up(self.server_args.redis_addr)}
         ok = not version.endswith("-faulty") and all(v == "up" for v in deps.values())
-        body = {"status": "ok" if ok else "error", "version": version, "info": {k: {"status": v} for k, v in deps.items()},
-                **deps}
+        body = {
+            "status": "ok" if ok else "error",
+            "version": version,
+            "info": {k: {"status": v} for k, v in deps.items()},
+            **deps,
+        }
         if version.endswith("-faulty"):
             body["error"] = {"app": {"status": "down", "message": "unhandled exception at bootstrap"}}
         self.send_json(200 if ok else 503, body)
@@ -447,14 +472,23 @@ class Handler(JSONHandler):
             return self.error(400, "invalid JSON body")
         if faulty:
             return self.error(500, "Internal server error")
-        if not isinstance(body, dict) or not isinstance(body.get("email"), str) or not isinstance(
-                body.get("password"), str):
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("email"), str)
+            or not isinstance(body.get("password"), str)
+        ):
             return self.error(400, "email and password are required")
         password = read_secret(self.release.secrets_dir, "admin-password")
         if body["email"].lower() != ADMIN_EMAIL or not hmac.compare_digest(body["password"], password):
             return self.error(401, "Invalid credentials")
         now = int(time.time())
-        claims = {"sub": "1", "email": ADMIN_EMAIL, "role": "admin", "iat": now, "exp": now + settings["jwt_expires_in"]}
+        claims = {
+            "sub": "1",
+            "email": ADMIN_EMAIL,
+            "role": "admin",
+            "iat": now,
+            "exp": now + settings["jwt_expires_in"],
+        }
         token = jwt_encode(claims, self.release.jwt_secret())
         self.send_json(200, {"access_token": token, "token_type": "Bearer", "expires_in": settings["jwt_expires_in"]})
         return 200
@@ -463,7 +497,7 @@ class Handler(JSONHandler):
         token = self.bearer()
         return jwt_decode(token, self.release.jwt_secret()) if token else None
 
-    def invoice_api(self, path: str, route: str) -> int:
+    def invoice_api(self, path: str, route: str) -> int:  # noqa: PLR0911 - one return per outcome
         if self.authorised() is None:
             return self.error(401, "Unauthorized")
         if route == "/api/invoices":
@@ -480,8 +514,12 @@ class Handler(JSONHandler):
                 return self.error(400, "invalid JSON body")
             if not isinstance(body, dict):
                 return self.error(400, "an invoice is a JSON object")
-            invoice = {**body, "id": str(uuid.uuid4()), "status": body.get("status", "draft"),
-                       "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            invoice = {
+                **body,
+                "id": str(uuid.uuid4()),
+                "status": body.get("status", "draft"),
+                "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
             with self.invoices_lock:
                 if len(self.invoices) >= 10000:
                     self.invoices.pop(next(iter(self.invoices)))
@@ -531,8 +569,13 @@ def main() -> None:
     p.add_argument("--frontend-deployment", default="sme-platform-frontend")
     p.add_argument("--cache-ttl", type=float, default=1.0)
     p.add_argument("--static-version", help="serve this version without asking any cluster")
-    p.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
-                   help="with --static-version: override a ConfigMap setting")
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --static-version: override a ConfigMap setting",
+    )
     p.add_argument("--database-addr", help="host:port whose TCP reachability /health reports as database")
     p.add_argument("--redis-addr", help="host:port whose TCP reachability /health reports as redis")
     args = p.parse_args()

@@ -74,7 +74,9 @@ class SendGrid(JSONHandler):
             self.send_json(400, {"errors": [{"field": None, "message": "Bad Request"}]})
             return
         if not isinstance(payload, dict) or not payload.get("personalizations") or not payload.get("from"):
-            self.send_json(400, {"errors": [{"field": "personalizations", "message": "The personalizations field is required."}]})
+            self.send_json(
+                400, {"errors": [{"field": "personalizations", "message": "The personalizations field is required."}]}
+            )
             return
         MAIL_DIR.mkdir(parents=True, exist_ok=True)
         name = f"{time.strftime('%Y%m%dT%H%M%S')}-sendgrid-{uuid.uuid4().hex[:8]}.json"
@@ -87,8 +89,15 @@ class Twilio(JSONHandler):
     ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})\.json$")
 
     def error(self, status: int, code: int, message: str) -> None:
-        self.send_json(status, {"code": code, "message": message,
-                                "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status})
+        self.send_json(
+            status,
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
+        )
 
     def do_GET(self) -> None:
         creds = self.basic_auth()
@@ -104,19 +113,37 @@ class Twilio(JSONHandler):
         if creds[0] == test[0]:
             self.error(403, 20008, "Resource not accessible with Test Account Credentials")
             return
-        self.send_json(200, {
-            "sid": creds[0], "owner_account_sid": creds[0], "friendly_name": "SME Platform Lab",
-            "status": "active", "type": "Full", "date_created": "Mon, 01 Jan 2024 00:00:00 +0000",
-            "uri": f"/2010-04-01/Accounts/{creds[0]}.json",
-        })
+        self.send_json(
+            200,
+            {
+                "sid": creds[0],
+                "owner_account_sid": creds[0],
+                "friendly_name": "SME Platform Lab",
+                "status": "active",
+                "type": "Full",
+                "date_created": "Mon, 01 Jan 2024 00:00:00 +0000",
+                "uri": f"/2010-04-01/Accounts/{creds[0]}.json",
+            },
+        )
 
 
 class Razorpay(JSONHandler):
     server_version = "nginx"
 
     def error(self, status: int, description: str) -> None:
-        self.send_json(status, {"error": {"code": "BAD_REQUEST_ERROR", "description": description,
-                                          "source": "NA", "step": "NA", "reason": "NA", "metadata": {}}})
+        self.send_json(
+            status,
+            {
+                "error": {
+                    "code": "BAD_REQUEST_ERROR",
+                    "description": description,
+                    "source": "NA",
+                    "step": "NA",
+                    "reason": "NA",
+                    "metadata": {},
+                }
+            },
+        )
 
     def do_GET(self) -> None:
         creds = self.basic_auth()
@@ -125,11 +152,15 @@ class Razorpay(JSONHandler):
             self.error(401, "The api key provided is invalid")
             return
         key_id, secret = creds
-        if not (same(key_id, read_secret(SECRETS, "razorpay_key_id"))
-                and same(secret, read_secret(SECRETS, "razorpay_key_secret"))):
+        if not (
+            same(key_id, read_secret(SECRETS, "razorpay_key_id"))
+            and same(secret, read_secret(SECRETS, "razorpay_key_secret"))
+        ):
             # Test-mode keys are not valid against the live account the lab plays.
-            self.error(401, "The api key provided is invalid" if not key_id.startswith("rzp_live_")
-                       else "Authentication failed")
+            self.error(
+                401,
+                "The api key provided is invalid" if not key_id.startswith("rzp_live_") else "Authentication failed",
+            )
             return
         if path in ("/v1/payments", "/v1/orders"):
             self.send_json(200, {"entity": "collection", "count": 0, "items": []})
@@ -151,9 +182,15 @@ def main() -> None:
     args = p.parse_args()
     SECRETS, MAIL_DIR = Path(args.secrets_dir), Path(args.mail_dir)
     ctx = tls_context(Path(args.tls_dir))
-    servers = [TLSServer((args.listen, port), handler, ctx) for port, handler in
-               ((args.sendgrid_port, SendGrid), (args.twilio_port, Twilio), (args.razorpay_port, Razorpay))]
-    for s, name in zip(servers, ("sendgrid", "twilio", "razorpay")):
+    servers = [
+        TLSServer((args.listen, port), handler, ctx)
+        for port, handler in (
+            (args.sendgrid_port, SendGrid),
+            (args.twilio_port, Twilio),
+            (args.razorpay_port, Razorpay),
+        )
+    ]
+    for s, name in zip(servers, ("sendgrid", "twilio", "razorpay"), strict=True):
         LOG.info("%s listening on https://%s:%d", name, args.listen, s.server_address[1])
     serve_forever(servers)
 
