@@ -298,6 +298,7 @@ def test_config_change_rolls_pods(helm: str, default_objects: Manifest) -> None:
         ("backend.image.tag=110", "tag"),  # --set types digits as an integer
         ("config.logLevel=trace", "logLevel"),
         ("backend.resources=null", "resources"),
+        ("backend.replicas=3", "replicas"),  # a typo of replicaCount
     ],
 )
 def test_schema_rejects_bad_values(helm: str, override: str, field: str) -> None:
