@@ -720,3 +720,14 @@ def test_lab_platform_reads_settings_from_the_configmap(
         if created_ns:
             kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false")
     assert eventually(lambda: acao() is None, 10, "CORS back to defaults") is True
+
+
+def test_edge_logs_hold_no_secret_value(edge: Edge) -> None:
+    logs = edge.secrets.parent / "logs"
+    text = "\n".join(p.read_text(errors="replace") for p in logs.glob("*.log"))
+    assert text, f"no edge lab logs under {logs}"
+    for path in edge.secrets.iterdir():
+        if path.suffix == ".pem":
+            continue
+        value = path.read_text().strip()
+        assert value not in text, f"the value of {path.name} appears in the edge lab logs"

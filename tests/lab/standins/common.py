@@ -12,6 +12,7 @@ import http.server
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import socket
@@ -26,6 +27,7 @@ from typing import Any
 LOG = logging.getLogger("standin")
 
 EXPIRED_NAME = "expired.smeplatform.test"
+ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
 
 
 def setup_logging(name: str) -> logging.Logger:
@@ -93,8 +95,8 @@ class JSONHandler(http.server.BaseHTTPRequestHandler):
         return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        # The request line never holds a credential (they travel in headers).
-        LOG.info("%s %s", self.client_address[0], format % args)
+        # Credentials travel in headers, but Twilio puts the account SID in the path.
+        LOG.info("%s %s", self.client_address[0], ACCOUNT_SID.sub(lambda m: "AC…" + m.group(0)[-4:], format % args))
 
     def extra_headers(self) -> dict[str, str]:
         return {}
