@@ -1,0 +1,228 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: evidence_report
+type: aggregate
+short_description: Write the filled-in production checklist at the end of every run
+description:
+  - Collects the evidence entries that tasks return under the C(evidence) result key, each naming a checklist
+    catalogue item, and the tasks that failed.
+  - At the end of the run writes C(<report_dir>/<environment>-<UTC timestamp>.md), C(.json) and C(.xml) (JUnit)
+    with every catalogue item as passed, failed, skipped, manual or not run, its evidence, its duration and a
+    GO / NO-GO verdict.
+  - Keeps a journal of the evidence recorded so far, whose path it exports to tasks, so that
+    M(smeplatform.deploy.verdict) can gate the run on the same verdict.
+  - Values of variables whose names look secret are masked in every report, with their base64 and hex forms.
+version_added: 0.1.0
+requirements:
+  - enable in C(callbacks_enabled)
+options:
+  report_dir:
+    description: Folder the reports are written to; created when missing.
+    type: path
+    default: reports
+    env:
+      - name: SMEPLATFORM_REPORT_DIR
+    ini:
+      - section: smeplatform_evidence_report
+        key: report_dir
+  environment:
+    description:
+      - Name of the environment in the report's file name and title.
+      - When not set, the variable C(smeplatform_environment) of the play's first host is used, then the name
+        of the inventory's folder.
+    type: str
+    env:
+      - name: SMEPLATFORM_ENVIRONMENT
+    ini:
+      - section: smeplatform_evidence_report
+        key: environment
+  catalogue:
+    description: Path of the checklist catalogue; the collection's own C(checklist/catalogue.yml) by default.
+    type: path
+    env:
+      - name: SMEPLATFORM_CATALOGUE
+    ini:
+      - section: smeplatform_evidence_report
+        key: catalogue
+  secret_var_pattern:
+    description: Regular expression; string values of host variables whose names match it are masked in reports.
+    type: str
+    default: '(?i)(password|passwd|secret|token|api_?key|private_?key|credential|_auth)'
+    env:
+      - name: SMEPLATFORM_SECRET_VAR_PATTERN
+    ini:
+      - section: smeplatform_evidence_report
+        key: secret_var_pattern
+"""
+
+import datetime
+import os
+import time
+from typing import Any
+
+from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils import journal
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist import (
+    DEFAULT_PATH,
+    Catalogue,
+    CatalogueError,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.redaction import Redactor, secret_strings
+from ansible_collections.smeplatform.deploy.plugins.module_utils.report import (
+    RunLog,
+    build,
+    render_json,
+    render_junit,
+    render_markdown,
+)
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "smeplatform.deploy.evidence_report"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._log = RunLog()
+        self._redactor = Redactor()
+        self._journal: str | None = None
+        self._task_started: dict[str, float] = {}
+        self._started = _utc_now()
+        self._environment: str | None = None
+
+    # -- run lifecycle -----------------------------------------------------------------
+    def v2_playbook_on_start(self, playbook: Any) -> None:
+        self._log.playbooks.append(os.path.basename(playbook._file_name))
+        if self._journal is None:
+            report_dir = self._report_dir()
+            os.makedirs(report_dir, exist_ok=True)
+            self._journal = os.path.join(report_dir, f".journal-{os.getpid()}-{int(time.time())}.jsonl")
+            open(self._journal, "w", encoding="utf-8").close()
+            os.environ[journal.ENV_VAR] = self._journal
+
+    def v2_playbook_on_play_start(self, play: Any) -> None:
+        try:
+            variable_manager = play.get_variable_manager()
+            inventory = variable_manager._inventory
+            hosts = inventory.get_hosts(play.hosts)
+        except Exception:  # the report must not break a run over metadata
+            return
+        pattern = self.get_option("secret_var_pattern")
+        for host in hosts:
+            host_vars = variable_manager.get_vars(play=play, host=host, include_hostvars=False)
+            for value in secret_strings(host_vars, pattern):
+                self._redactor.add(value)
+            if self._environment is None and isinstance(host_vars.get("smeplatform_environment"), str):
+                self._environment = host_vars["smeplatform_environment"]
+        if self._environment is None and getattr(inventory, "_sources", None):
+            source = os.path.abspath(inventory._sources[0])
+            folder = source if os.path.isdir(source) else os.path.dirname(source)
+            self._environment = os.path.basename(folder.rstrip(os.sep))
+
+    def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
+        self._task_started[task._uuid] = time.monotonic()
+
+    def v2_playbook_on_handler_task_start(self, task: Any) -> None:
+        self._task_started[task._uuid] = time.monotonic()
+
+    # -- results -----------------------------------------------------------------------
+    def v2_runner_on_ok(self, result: Any) -> None:
+        self._record(result)
+
+    def v2_runner_on_skipped(self, result: Any) -> None:
+        self._record(result)
+
+    def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:
+        self._record(result)
+        if not ignore_errors:
+            res = result._result
+            msg = res.get("msg") or res.get("stderr") or "failed"
+            self._write(
+                {
+                    "kind": "task_failed",
+                    "host": result._host.get_name(),
+                    "task": result._task.get_name(),
+                    "msg": str(msg).strip().splitlines()[0][:500] if str(msg).strip() else "failed",
+                }
+            )
+
+    def v2_runner_on_unreachable(self, result: Any) -> None:
+        self._write(
+            {
+                "kind": "task_failed",
+                "host": result._host.get_name(),
+                "task": result._task.get_name(),
+                "msg": f"unreachable: {result._result.get('msg', '')}",
+            }
+        )
+
+    def _record(self, result: Any) -> None:
+        res = result._result
+        entries = res.get(RESULT_KEY)
+        if not isinstance(entries, list) and isinstance(res.get("results"), list):
+            entries = [e for r in res["results"] if isinstance(r, dict) for e in (r.get(RESULT_KEY) or [])]
+        if not isinstance(entries, list) or not entries:
+            return
+        started = self._task_started.get(result._task._uuid)
+        duration = time.monotonic() - started if started is not None else None
+        for entry in entries:
+            self._write(
+                {
+                    "kind": "evidence",
+                    "host": result._host.get_name(),
+                    "task": result._task.get_name(),
+                    "task_duration": duration,
+                    "entry": entry,
+                }
+            )
+
+    def _write(self, record: dict[str, Any]) -> None:
+        record = self._redactor.data(record)
+        self._log.add_record(record)
+        if self._journal:
+            journal.append(self._journal, record)
+
+    # -- the report --------------------------------------------------------------------
+    def _report_dir(self) -> str:
+        return os.path.abspath(os.path.expanduser(self.get_option("report_dir")))
+
+    def v2_playbook_on_stats(self, stats: Any) -> None:
+        finished = _utc_now()
+        self._log.environment = self.get_option("environment") or self._environment or "unknown"
+        self._log.started = self._started.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._log.finished = finished.strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            catalogue = Catalogue.load(self.get_option("catalogue") or DEFAULT_PATH)
+        except CatalogueError as exc:
+            self._display.error(f"evidence report not written: {exc}")
+            return
+        report = build(catalogue, self._log)
+        report_dir = self._report_dir()
+        os.makedirs(report_dir, exist_ok=True)
+        base = os.path.join(report_dir, f"{self._log.environment}-{finished.strftime('%Y%m%dT%H%M%SZ')}")
+        for suffix, render in ((".md", render_markdown), (".json", render_json), (".xml", render_junit)):
+            with open(base + suffix, "w", encoding="utf-8") as handle:
+                handle.write(render(report, self._redactor))
+        if self._journal and os.path.exists(self._journal):
+            os.unlink(self._journal)
+        summary = report["summary"]
+        counts = ", ".join(f"{summary[k]} {k}" for k in ("passed", "failed", "skipped", "manual", "not run"))
+        verdict = report["verdict"]["decision"]
+        color = "green" if verdict == "GO" else "red"
+        self._display.banner("CHECKLIST REPORT")
+        self._display.display(f"verdict: {verdict} ({counts})", color=color)
+        for reason in report["verdict"]["reasons"][:10]:
+            self._display.display(f"  - {self._redactor.text(reason)}", color=color)
+        self._display.display(f"report: {base}.md (.json, .xml)")

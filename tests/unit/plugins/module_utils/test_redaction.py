@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import base64
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.redaction import MASK, Redactor
+
+SECRET = "hunter2-Very-Secret"
+
+
+def test_value_and_its_encodings_are_masked():
+    redactor = Redactor([SECRET])
+    b64 = base64.b64encode(SECRET.encode()).decode()
+    hexed = SECRET.encode().hex()
+    text = f"plain {SECRET} b64 {b64} hex {hexed} HEX {hexed.upper()}"
+    out = redactor.text(text)
+    for form in (SECRET, b64, hexed, hexed.upper()):
+        assert form not in out
+    assert out.count(MASK) == 4
+
+
+def test_nested_data_keys_and_values_are_masked():
+    redactor = Redactor([SECRET])
+    out = redactor.data({"a": [SECRET, {"k": f"x{SECRET}y"}], SECRET: 1, "n": 3})
+    assert SECRET not in repr(out)
+    assert out["n"] == 3
+
+
+def test_short_and_non_string_values_are_not_collected():
+    redactor = Redactor(["ab", None, 12345])
+    assert not redactor
+    assert redactor.text("ab 12345") == "ab 12345"
+
+
+def test_longer_secret_masked_before_its_prefix():
+    redactor = Redactor(["abcd", "abcdefgh"])
+    assert redactor.text("abcdefgh") == MASK
