@@ -195,7 +195,16 @@ cmd_up() {
   (cd "$labsrc" && "$py" -m standins.common ensure-secrets "$secrets" | sed 's/^/[edge-lab] secrets /' >&2)
   ensure_dkim
   write_dnsmasq_conf
-  local c
+  # Running servers hold certificates, zone data and code in memory: restart
+  # them when any of those changed since they were started.
+  local c inputs
+  inputs="$(cat "$tls/ca.crt" "$tls/server.crt" "$tls/expired.crt" "$state/dnsmasq.conf" \
+    "$here/smtp_relay.py" "$labsrc"/standins/*.py | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$run/inputs.sha256" && "$(<"$run/inputs.sha256")" != "$inputs" ]]; then
+    log "certificates, zone or stand-in code changed: restarting"
+    cmd_down
+  fi
+  printf '%s\n' "$inputs" >"$run/inputs.sha256"
   for c in "${components[@]}"; do start "$c"; done
   for c in "${components[@]}"; do wait_ready "$c"; done
   # UDP side of the resolver: dnsmasq binds udp and tcp together, check anyway.
