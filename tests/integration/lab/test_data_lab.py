@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shlex
 import shutil
 import stat
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -40,28 +42,42 @@ def read_secret(path: str) -> str:
     return Path(path).read_text(encoding="utf-8").strip()
 
 
+SETTINGS = (
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGDATABASE",
+    "SMEPLATFORM_LAB_PG_PASSWORD_FILE",
+    "SMEPLATFORM_LAB_PG_APP_USER",
+    "SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE",
+    "SMEPLATFORM_LAB_PG_REPLICA_PORT",
+    "SMEPLATFORM_LAB_PG_WAL_ARCHIVE",
+    "SMEPLATFORM_LAB_PGBOUNCER_PORT",
+    "REDIS_URL",
+    "SMEPLATFORM_LAB_REDIS_PASSWORD_FILE",
+    "PROMETHEUS_URL",
+    "ALERTMANAGER_URL",
+    "SMEPLATFORM_LAB_REGISTRY",
+    "SMEPLATFORM_LAB_REGISTRY_USER",
+    "SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE",
+)
+
+
 @pytest.fixture(scope="module")
-def data(lab_require: Callable[..., list[str]]) -> dict[str, str]:
-    names = (
-        "PGHOST",
-        "PGPORT",
-        "PGUSER",
-        "PGDATABASE",
-        "SMEPLATFORM_LAB_PG_PASSWORD_FILE",
-        "SMEPLATFORM_LAB_PG_APP_USER",
-        "SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE",
-        "SMEPLATFORM_LAB_PG_REPLICA_PORT",
-        "SMEPLATFORM_LAB_PG_WAL_ARCHIVE",
-        "SMEPLATFORM_LAB_PGBOUNCER_PORT",
-        "REDIS_URL",
-        "SMEPLATFORM_LAB_REDIS_PASSWORD_FILE",
-        "PROMETHEUS_URL",
-        "ALERTMANAGER_URL",
-        "SMEPLATFORM_LAB_REGISTRY",
-        "SMEPLATFORM_LAB_REGISTRY_USER",
-        "SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE",
-    )
-    return dict(zip(names, lab_require(*names), strict=True))
+def data() -> dict[str, str]:
+    """The component's settings: the environment first, then ``lab.sh env``."""
+    out = subprocess.run(["bash", str(LAB_SH), "env"], capture_output=True, text=True, check=True, timeout=30)
+    printed = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("export "):
+            name, _, raw = line[len("export ") :].partition("=")
+            printed[name] = " ".join(shlex.split(raw))
+    settings = {name: os.environ.get(name) or printed.get(name, "") for name in SETTINGS}
+    missing = [name for name, value in settings.items() if not value]
+    assert not missing, f"lab.sh env does not set {missing}"
+    if not Path(settings["SMEPLATFORM_LAB_PG_PASSWORD_FILE"]).is_file():
+        pytest.fail(f"the data lab is not up: run {LAB_SH} up", pytrace=False)
+    return settings
 
 
 def connect(data: dict[str, str], *, port: str | None = None, app: bool = False, **kw) -> psycopg.Connection:
@@ -259,6 +275,13 @@ def test_prometheus_is_ready_with_30_day_retention(data: dict[str, str]) -> None
 def test_prometheus_loaded_the_platform_alert_rules(data: dict[str, str]) -> None:
     groups = prom(data, "/api/v1/rules")["groups"]
     assert {g["name"] for g in groups} >= ALERT_GROUPS
+    # Health is "unknown" until a group's first evaluation (15 s interval).
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        groups = prom(data, "/api/v1/rules")["groups"]
+        if all(r["health"] != "unknown" for g in groups for r in g["rules"]):
+            break
+        time.sleep(1)
     alerts = {r["name"]: r for g in groups for r in g["rules"] if r["type"] == "alerting"}
     assert {"HighErrorRate", "HighLatencyP95", "BackendDown"} <= alerts.keys()
     assert alerts["HighErrorRate"]["labels"]["severity"] == "critical"

@@ -59,11 +59,14 @@ die() { log "ERROR: $*"; exit 1; }
 root_hash() { printf '%s' "$ROOT" | sha256sum | cut -c1-12; }
 
 as_pg() {
-  HOME=/var/lib/postgresql setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+  # From /: the caller's working directory may be closed to postgres.
+  (cd / && HOME=/var/lib/postgresql setpriv --reuid=postgres --regid=postgres --init-groups -- "$@")
 }
 
 pg_paths() {
   PGBASE=$STATE/pg
+  # Paths handed to postgres must not pass through directories it cannot enter.
+  if [[ -L $PGBASE ]]; then PGBASE=$(readlink -f "$PGBASE"); fi
   PRIMARY=$PGBASE/primary
   REPLICA=$PGBASE/replica
   WAL_ARCHIVE=$PGBASE/wal-archive
@@ -79,6 +82,8 @@ pg_paths
 
 prepare_pg_base() {
   install -d -m 0755 "$STATE"
+  # A link whose target went away is replaced with a fresh tree.
+  if [[ -L $STATE/pg && ! -e $STATE/pg ]]; then rm -f "$STATE/pg"; pg_paths; fi
   if [[ ! -e $PGBASE ]]; then
     if as_pg test -x "$STATE"; then
       install -d -o postgres -g postgres -m 0750 "$PGBASE"
@@ -90,6 +95,7 @@ prepare_pg_base() {
       ln -s "$external" "$PGBASE"
     fi
   fi
+  pg_paths
   local d
   for d in "$WAL_ARCHIVE" "$PGB_DIR" "$PGLOGS" "$PGSOCK"; do
     install -d -o postgres -g postgres -m 0750 "$d"
@@ -519,7 +525,8 @@ EOF
 prometheus_up() {
   local dir=$STATE/prometheus
   [[ -s $RULES_FILE ]] || die "rule file $RULES_FILE missing"
-  [[ -s $TLS_CA ]] || log "warning: $TLS_CA missing (tls component not up): backend scrapes will fail"
+  [[ -s $TLS_CA ]] || log "warning: $TLS_CA missing: Prometheus drops the backend job" \
+    "until 'tests/lab/tls/lab.sh up' then '$0 up' (which reloads it)"
   install -d -m 0755 "$dir" "$dir/data"
   cat > "$dir/prometheus.yml" <<EOF
 # Written by tests/lab/data/lab.sh on every 'up'.
@@ -568,6 +575,16 @@ EOF
       || die "Prometheus rejected its configuration (see $LOGS/prometheus.log)"
   fi
   wait_for "Prometheus" 60 http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+  # Target discovery syncs about 5 s after start: wait so that checks run
+  # right after 'up' see the backend target.
+  if [[ -s $TLS_CA ]]; then
+    wait_for "Prometheus target sme-platform-backend" 30 prometheus_has_backend_target
+  fi
+}
+
+prometheus_has_backend_target() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets?state=active" \
+    | grep -q '"job":"sme-platform-backend"'
 }
 
 # --------------------------------------------------------------------------
