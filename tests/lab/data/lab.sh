@@ -45,9 +45,10 @@ TLS_CA=$ROOT/.lab/tls/ca.crt
 DEB_PACKAGES=(postgresql-15 postgresql-client-15 pgbouncer redis-server redis-tools
               prometheus prometheus-alertmanager docker-registry apache2-utils
               curl openssl iproute2 util-linux python3)
-# Services the Debian packages register; the lab runs its own instances.
-DEB_SERVICES=(postgresql pgbouncer redis-server prometheus prometheus-alertmanager
-              prometheus-node-exporter docker-registry)
+# Services the Debian packages register (name:default port); the lab runs
+# its own instances instead.
+DEB_SERVICES=(postgresql:5432 pgbouncer:6432 redis-server:6379 prometheus:9090
+              prometheus-alertmanager:9093 prometheus-node-exporter:9100 docker-registry:5000)
 
 log() { printf '[lab/data] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -88,7 +89,8 @@ prepare_pg_base() {
     if as_pg test -x "$STATE"; then
       install -d -o postgres -g postgres -m 0750 "$PGBASE"
     else
-      local external=/var/lib/smeplatform-lab/$(root_hash)/pg
+      local external
+      external=/var/lib/smeplatform-lab/$(root_hash)/pg
       log "postgres cannot reach $STATE; PostgreSQL files go to $external"
       install -d -m 0755 "$(dirname "$external")"
       install -d -o postgres -g postgres -m 0750 "$external"
@@ -224,14 +226,15 @@ cmd_install() {
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-    [[ -n $own_policy ]] && rm -f /usr/sbin/policy-rc.d
+    if [[ -n $own_policy ]]; then rm -f /usr/sbin/policy-rc.d; fi
   fi
-  local s
+  local s svc
   for s in "${DEB_SERVICES[@]}"; do
+    svc=${s%%:*}
     if [[ -d /run/systemd/system ]]; then
-      systemctl disable --now "$s" >/dev/null 2>&1 || true
-    elif [[ -x /etc/init.d/$s ]]; then
-      "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+      systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    elif [[ -x /etc/init.d/$svc ]] && port_listening "${s##*:}"; then
+      "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
     fi
   done
   log "install: packages present, system services stopped"
@@ -713,27 +716,27 @@ cmd_status() {
 cmd_env() {
   local name
   local -a vars=(
-    PGHOST=127.0.0.1
-    PGPORT=$PG_PRIMARY_PORT
-    PGUSER=sme_ops
-    PGDATABASE=$PG_DB
-    PGPASSFILE=$SECRETS/pgpass
-    SMEPLATFORM_LAB_PG_PASSWORD_FILE=$SECRETS/pg-sme_ops
-    SMEPLATFORM_LAB_PG_APP_USER=sme_app
-    SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE=$SECRETS/pg-sme_app
-    SMEPLATFORM_LAB_PG_OWNER_USER=sme_owner
-    SMEPLATFORM_LAB_PG_OWNER_PASSWORD_FILE=$SECRETS/pg-sme_owner
-    SMEPLATFORM_LAB_PG_REPLICA_PORT=$PG_REPLICA_PORT
-    SMEPLATFORM_LAB_PG_WAL_ARCHIVE=$WAL_ARCHIVE
-    SMEPLATFORM_LAB_PGBOUNCER_PORT=$PGBOUNCER_PORT
-    REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
-    SMEPLATFORM_LAB_REDIS_PASSWORD_FILE=$SECRETS/redis
-    PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
-    ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
-    SMEPLATFORM_LAB_PROMETHEUS_RULES=$RULES_FILE
-    SMEPLATFORM_LAB_REGISTRY=127.0.0.1:$REGISTRY_PORT
-    SMEPLATFORM_LAB_REGISTRY_USER=$REGISTRY_USER
-    SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE=$SECRETS/registry
+    "PGHOST=127.0.0.1"
+    "PGPORT=$PG_PRIMARY_PORT"
+    "PGUSER=sme_ops"
+    "PGDATABASE=$PG_DB"
+    "PGPASSFILE=$SECRETS/pgpass"
+    "SMEPLATFORM_LAB_PG_PASSWORD_FILE=$SECRETS/pg-sme_ops"
+    "SMEPLATFORM_LAB_PG_APP_USER=sme_app"
+    "SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE=$SECRETS/pg-sme_app"
+    "SMEPLATFORM_LAB_PG_OWNER_USER=sme_owner"
+    "SMEPLATFORM_LAB_PG_OWNER_PASSWORD_FILE=$SECRETS/pg-sme_owner"
+    "SMEPLATFORM_LAB_PG_REPLICA_PORT=$PG_REPLICA_PORT"
+    "SMEPLATFORM_LAB_PG_WAL_ARCHIVE=$WAL_ARCHIVE"
+    "SMEPLATFORM_LAB_PGBOUNCER_PORT=$PGBOUNCER_PORT"
+    "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
+    "SMEPLATFORM_LAB_REDIS_PASSWORD_FILE=$SECRETS/redis"
+    "PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT"
+    "ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT"
+    "SMEPLATFORM_LAB_PROMETHEUS_RULES=$RULES_FILE"
+    "SMEPLATFORM_LAB_REGISTRY=127.0.0.1:$REGISTRY_PORT"
+    "SMEPLATFORM_LAB_REGISTRY_USER=$REGISTRY_USER"
+    "SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE=$SECRETS/registry"
   )
   for name in "${vars[@]}"; do
     printf 'export %s=%q\n' "${name%%=*}" "${name#*=}"
