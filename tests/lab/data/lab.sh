@@ -519,8 +519,12 @@ EOF
       --storage.path="$dir/data" \
       --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" \
       --cluster.listen-address=
-  else
-    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$ALERTMANAGER_PORT/-/reload" || true
+    fingerprint "$dir/alertmanager.yml" > "$dir/.loaded.sha256"
+  elif [[ $(fingerprint "$dir/alertmanager.yml") != $(cat "$dir/.loaded.sha256" 2>/dev/null) ]]; then
+    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$ALERTMANAGER_PORT/-/reload" \
+      || die "Alertmanager rejected its configuration (see $LOGS/alertmanager.log)"
+    fingerprint "$dir/alertmanager.yml" > "$dir/.loaded.sha256"
+    log "Alertmanager reloaded"
   fi
   wait_for "Alertmanager" 30 http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
 }
@@ -565,6 +569,7 @@ scrape_configs:
 EOF
   /usr/bin/promtool check config --syntax-only "$dir/prometheus.yml" >/dev/null 2>"$LOGS/promtool.log" \
     || { cat "$LOGS/promtool.log" >&2; die "Prometheus configuration invalid"; }
+  local inputs=("$dir/prometheus.yml" "$RULES_FILE" "$TLS_CA")
   if ! pid_alive "$RUN/prometheus.pid" prometheus; then
     spawn Prometheus "$RUN/prometheus.pid" "$LOGS/prometheus.log" \
       /usr/bin/prometheus \
@@ -573,21 +578,31 @@ EOF
       --storage.tsdb.retention.time=30d \
       --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
       --web.enable-lifecycle
-  else
+    fingerprint "${inputs[@]}" > "$dir/.loaded.sha256"
+  elif [[ $(fingerprint "${inputs[@]}") != $(cat "$dir/.loaded.sha256" 2>/dev/null) ]]; then
+    # Reload only on change: a reload resets discovery for a few seconds.
     curl -fsS -o /dev/null -X POST "http://127.0.0.1:$PROMETHEUS_PORT/-/reload" \
       || die "Prometheus rejected its configuration (see $LOGS/prometheus.log)"
+    fingerprint "${inputs[@]}" > "$dir/.loaded.sha256"
+    log "Prometheus reloaded"
   fi
   wait_for "Prometheus" 60 http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
-  # Target discovery syncs about 5 s after start: wait so that checks run
-  # right after 'up' see the backend target.
+  # Discovery syncs about 5 s after a start or reload: wait, so that checks run
+  # right after 'up' see the backend target and the Alertmanager.
+  wait_for "Prometheus alertmanager discovery" 30 prometheus_api_has alertmanagers "127.0.0.1:$ALERTMANAGER_PORT"
   if [[ -s $TLS_CA ]]; then
-    wait_for "Prometheus target sme-platform-backend" 30 prometheus_has_backend_target
+    wait_for "Prometheus target sme-platform-backend" 30 prometheus_api_has targets '"job":"sme-platform-backend"'
   fi
 }
 
-prometheus_has_backend_target() {
-  curl -fsS --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets?state=active" \
-    | grep -q '"job":"sme-platform-backend"'
+fingerprint() {
+  # Content of the given files (missing ones count as empty), hashed.
+  local f
+  for f in "$@"; do printf '%s\0' "$f"; cat "$f" 2>/dev/null || true; done | sha256sum | cut -c1-64
+}
+
+prometheus_api_has() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/$1" | grep -qF -- "$2"
 }
 
 # --------------------------------------------------------------------------
