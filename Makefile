@@ -42,11 +42,12 @@ unit: setup ## Unit tests of modules, plugins and module_utils
 	python -m pytest tests/unit $(PYTEST_ARGS)
 
 .PHONY: integration
-integration: setup lab-up ## Tests against the lab's real servers (brings the lab up)
+integration: setup lab-up ## Tests against the lab's real servers (brings the lab up), then Molecule
 	eval "$$(tests/lab/lab.sh env)" && python -m pytest tests/integration $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory molecule
 
 .PHONY: molecule
-molecule: setup lab-up ## Molecule scenario `default` against the lab cluster
+molecule: setup ## Molecule scenario `default` on the lab (its create and destroy bring the lab up and down)
 	molecule test -s default
 
 .PHONY: test
