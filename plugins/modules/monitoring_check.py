@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: monitoring_check
+short_description: Check Prometheus, its alert rules and targets, Alertmanager's receivers and Grafana
+version_added: 0.1.0
+description:
+  - Proves checklist items C(6.1.1) (Prometheus healthy and ready), C(6.1.2) (every active target of the backend's
+    scrape job up), C(6.1.3) (every rule of the platform's rule file loaded and evaluating; validated with
+    C(promtool check rules) when C(promtool) is on the controller), C(6.1.4) (TSDB retention at least
+    O(min_retention)), C(6.2.4) (a receiver with email or Slack configuration that the route tree uses),
+    C(6.4.2) (an active target that scrapes or probes the health path, for example a blackbox exporter probe of
+    C(https://api.example.com/health)), C(deploy.7.4) (a recent sample of O(metric) for the backend job),
+    C(deploy.6) (Prometheus healthy and metrics collected, and Grafana healthy when O(grafana_url) is set) and
+    C(success.9) (Prometheus healthy, backend scraped, rules loaded and alerts sent to an Alertmanager).
+  - The API requests run concurrently; an unreachable server fails the items that needed it, with the reason.
+  - Read-only; it changes nothing.
+options:
+  prometheus_url:
+    description: Base URL of Prometheus.
+    type: str
+    required: true
+  alertmanager_url:
+    description: Base URL of Alertmanager; C(6.2.4) fails when empty.
+    type: str
+    default: ""
+  grafana_url:
+    description: Base URL of Grafana; when set, C(deploy.6) also needs C(/api/health) to answer with database C(ok).
+    type: str
+    default: ""
+  bearer_token:
+    description: Bearer token sent to Prometheus, Alertmanager and Grafana when they sit behind authentication.
+    type: str
+  ca_bundle:
+    description: CA bundle (PEM) to verify HTTPS; the system trust store when not set.
+    type: path
+  dns_resolver:
+    description: DNS server (C(address[:port])) to resolve the URLs' host names with; the system resolver when empty.
+    type: str
+    default: ""
+  timeout:
+    description: Seconds to wait for each request.
+    type: float
+    default: 10
+  backend_job:
+    description: Prometheus job name of the backend's scrape targets.
+    type: str
+    default: sme-platform-backend
+  health_path:
+    description: Path of the platform's health endpoint.
+    type: str
+    default: /health
+  metric:
+    description: Counter the backend exposes for every request.
+    type: str
+    default: http_requests_total
+  max_sample_age:
+    description: Seconds above which the newest sample of O(metric) counts as stale.
+    type: float
+    default: 120
+  min_retention:
+    description: Shortest accepted TSDB retention, as a Prometheus duration.
+    type: str
+    default: 30d
+  rules_file:
+    description: The platform's Prometheus rule file on the controller; every group and rule in it must be loaded.
+    type: path
+    required: true
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+notes:
+  - Runs where the task runs; the collection's hosts use C(ansible_connection=local), so O(rules_file) is read on
+    the controller.
+author:
+  - SME Platform operations
+"""
+
+EXAMPLES = r"""
+- name: Check monitoring
+  smeplatform.deploy.monitoring_check:
+    prometheus_url: https://prometheus.smeplatform.com
+    alertmanager_url: https://alertmanager.smeplatform.com
+    rules_file: "{{ role_path }}/files/sme-platform-alerts.yml"
+"""
+
+RETURN = r"""
+evidence:
+  description: One entry per checklist item checked.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "6.1.4", "status": "passed", "measured": "30d", "threshold": ">= 30d",
+            "detail": "storage.tsdb.retention.time 30d", "where": "http://127.0.0.1:15490", "duration": 0.01}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import monitoring
+from ansible_collections.smeplatform.deploy.plugins.module_utils.dns import AddressResolver
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "prometheus_url": {"type": "str", "required": True},
+            "alertmanager_url": {"type": "str", "default": ""},
+            "grafana_url": {"type": "str", "default": ""},
+            "bearer_token": {"type": "str", "no_log": True},
+            "ca_bundle": {"type": "path"},
+            "dns_resolver": {"type": "str", "default": ""},
+            "timeout": {"type": "float", "default": 10.0},
+            "backend_job": {"type": "str", "default": "sme-platform-backend"},
+            "health_path": {"type": "str", "default": "/health"},
+            "metric": {"type": "str", "default": "http_requests_total"},
+            "max_sample_age": {"type": "float", "default": 120.0},
+            "min_retention": {"type": "str", "default": "30d"},
+            "rules_file": {"type": "path", "required": True},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    promtool_bin = module.get_bin_path("promtool")
+
+    def promtool(path: str) -> tuple[int, str, str]:
+        # read-only: validates the file, writes nothing
+        return module.run_command([promtool_bin, "check", "rules", path])
+
+    try:
+        resolver = AddressResolver(p["dns_resolver"])
+        headers = {"Authorization": f"Bearer {p['bearer_token']}"} if p["bearer_token"] else {}
+        settings = monitoring.MonitoringSettings(
+            prometheus_url=p["prometheus_url"],
+            alertmanager_url=p["alertmanager_url"],
+            grafana_url=p["grafana_url"],
+            backend_job=p["backend_job"],
+            health_path=p["health_path"],
+            metric=p["metric"],
+            max_sample_age=p["max_sample_age"],
+            min_retention=p["min_retention"],
+            rules_file=p["rules_file"],
+            promtool=promtool if promtool_bin else None,
+            headers=headers,
+        )
+        monitoring.parse_duration(p["min_retention"])
+        found = monitoring.check_monitoring(
+            settings, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver)
+        )
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    failed = [e["id"] for e in found if e["status"] == "failed"]
+    module.exit_json(
+        changed=False,
+        msg=f"checked {len(found)} monitoring item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        **{RESULT_KEY: found},
+    )
+
+
+if __name__ == "__main__":
+    main()

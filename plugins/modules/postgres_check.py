@@ -1,0 +1,230 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: postgres_check
+short_description: Check the production PostgreSQL instance, its replica, archiving, pooler and application role
+version_added: 0.1.0
+description:
+  - Proves checklist items C(4.1.1) (version), C(4.1.2) (streaming replica and its lag), C(4.1.4) (WAL archiving
+    for point-in-time recovery), C(4.1.6) (connection pooling through PgBouncer), C(4.2.3) (least-privilege
+    application role) and C(4.2.4) (the application's connection settings work) in one call.
+  - The checks run in three concurrent groups (primary as the check user, the application's connection, the
+    pooler); an unreachable server fails the items of its group with the reason, the others are still measured.
+  - Read-only; it changes nothing.
+options:
+  host:
+    description: Host of the primary server.
+    type: str
+    required: true
+  port:
+    description: Port of the primary server.
+    type: int
+    default: 5432
+  dbname:
+    description: The application's database.
+    type: str
+    required: true
+  sslmode:
+    description: libpq C(sslmode) for every connection.
+    type: str
+    default: prefer
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
+  sslrootcert:
+    description: CA bundle for O(sslmode=verify-ca) and O(sslmode=verify-full).
+    type: path
+  connect_timeout:
+    description: Seconds to wait for each connection.
+    type: int
+    default: 10
+  admin_user:
+    description:
+      - Check user on the primary, a member of C(pg_monitor). Needed for C(4.1.1), C(4.1.2) and C(4.1.4); without it
+        those items are not measured.
+    type: str
+  admin_password:
+    description: Password of O(admin_user); a C(.pgpass) file or E(PGPASSFILE) is used when not set.
+    type: str
+  app_user:
+    description: The application's database role.
+    type: str
+    required: true
+  app_password:
+    description: The application's password, as the application is configured with it.
+    type: str
+  app_host:
+    description: Host the application connects to (the pooler, often); O(host) when not set.
+    type: str
+  app_port:
+    description: Port the application connects to; O(port) when not set.
+    type: int
+  pgbouncer_host:
+    description: Host of PgBouncer; C(4.1.6) fails when not set.
+    type: str
+  pgbouncer_port:
+    description: Port of PgBouncer.
+    type: int
+    default: 6432
+  pgbouncer_admin_user:
+    description: A PgBouncer C(admin_users) or C(stats_users) member; when set, C(SHOW POOLS) must list O(dbname).
+    type: str
+  pgbouncer_admin_password:
+    description: Password of O(pgbouncer_admin_user).
+    type: str
+  min_version:
+    description: Lowest accepted PostgreSQL major version.
+    type: int
+    default: 15
+  min_replicas:
+    description: Streaming replicas required.
+    type: int
+    default: 1
+  max_lag_bytes:
+    description: Largest accepted replay lag of a replica, in bytes of WAL.
+    type: int
+    default: 16777216
+  max_lag_seconds:
+    description: Largest accepted replay lag of a replica, in seconds.
+    type: float
+    default: 60
+  max_archive_age:
+    description: Seconds since the last archived WAL segment above which archiving counts as stalled.
+    type: int
+    default: 86400
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+requirements:
+  - psycopg >= 3.1
+notes:
+  - Passwords are never part of a message; connection errors name user, host, port and database only.
+author:
+  - SME Platform operations
+"""
+
+EXAMPLES = r"""
+- name: Check PostgreSQL
+  smeplatform.deploy.postgres_check:
+    host: db.internal
+    dbname: sme_platform
+    admin_user: sme_ops
+    admin_password: "{{ vault_pg_ops_password }}"
+    app_user: sme_app
+    app_password: "{{ vault_pg_app_password }}"
+    app_host: pgbouncer.internal
+    app_port: 6432
+    pgbouncer_host: pgbouncer.internal
+    pgbouncer_port: 6432
+    sslmode: verify-full
+    sslrootcert: /etc/ssl/certs/db-ca.pem
+  no_log: false
+"""
+
+RETURN = r"""
+evidence:
+  description: One entry per checklist item checked.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "4.1.1", "status": "passed", "measured": "15.18", "threshold": ">= 15",
+            "detail": "PostgreSQL server version 15.18 (major 15)", "where": "sme_ops@db:5432/sme_platform",
+            "duration": 0.05}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "host": {"type": "str", "required": True},
+            "port": {"type": "int", "default": 5432},
+            "dbname": {"type": "str", "required": True},
+            "sslmode": {
+                "type": "str",
+                "default": "prefer",
+                "choices": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
+            },
+            "sslrootcert": {"type": "path"},
+            "connect_timeout": {"type": "int", "default": 10},
+            "admin_user": {"type": "str"},
+            "admin_password": {"type": "str", "no_log": True},
+            "app_user": {"type": "str", "required": True},
+            "app_password": {"type": "str", "no_log": True},
+            "app_host": {"type": "str"},
+            "app_port": {"type": "int"},
+            "pgbouncer_host": {"type": "str"},
+            "pgbouncer_port": {"type": "int", "default": 6432},
+            "pgbouncer_admin_user": {"type": "str"},
+            "pgbouncer_admin_password": {"type": "str", "no_log": True},
+            "min_version": {"type": "int", "default": 15},
+            "min_replicas": {"type": "int", "default": 1},
+            "max_lag_bytes": {"type": "int", "default": 16777216},
+            "max_lag_seconds": {"type": "float", "default": 60.0},
+            "max_archive_age": {"type": "int", "default": 86400},
+        },
+        supports_check_mode=True,
+    )
+    if not postgres.HAS_PSYCOPG:
+        module.fail_json(msg=missing_required_lib("psycopg"), exception=str(postgres.PSYCOPG_IMPORT_ERROR))
+    p = module.params
+    common = {
+        "sslmode": p["sslmode"],
+        "sslrootcert": p["sslrootcert"],
+        "connect_timeout": p["connect_timeout"],
+        "dbname": p["dbname"],
+    }
+    admin = (
+        postgres.Endpoint(p["host"], p["port"], user=p["admin_user"], password=p["admin_password"], **common)
+        if p["admin_user"]
+        else None
+    )
+    app = postgres.Endpoint(
+        p["app_host"] or p["host"], p["app_port"] or p["port"], user=p["app_user"], password=p["app_password"], **common
+    )
+    pooler = pooler_admin = None
+    if p["pgbouncer_host"]:
+        pooler = postgres.Endpoint(
+            p["pgbouncer_host"], p["pgbouncer_port"], user=p["app_user"], password=p["app_password"], **common
+        )
+        if p["pgbouncer_admin_user"]:
+            pooler_admin = postgres.Endpoint(
+                p["pgbouncer_host"],
+                p["pgbouncer_port"],
+                user=p["pgbouncer_admin_user"],
+                password=p["pgbouncer_admin_password"],
+                **{**common, "dbname": "pgbouncer"},
+            )
+    policy = postgres.PostgresPolicy(
+        min_version=p["min_version"],
+        min_replicas=p["min_replicas"],
+        max_lag_bytes=p["max_lag_bytes"],
+        max_lag_seconds=p["max_lag_seconds"],
+        max_archive_age_seconds=float(p["max_archive_age"]),
+    )
+    try:
+        found = postgres.check_database(admin, app, pooler, pooler_admin, policy)
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    failed = [e["id"] for e in found if e["status"] == "failed"]
+    module.exit_json(
+        changed=False,
+        msg=f"checked {len(found)} database item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        **{RESULT_KEY: found},
+    )
+
+
+if __name__ == "__main__":
+    main()
