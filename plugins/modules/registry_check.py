@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: registry_check
+short_description: Check that the images to deploy exist in the container registry and that it refuses anonymous access
+version_added: 0.1.0
+description:
+  - Proves checklist item C(8.2.1) by asking the registry (OCI distribution API, C(HEAD /v2/<repository>/manifests/<tag>))
+    for every image to deploy, with the deployer's credentials; a missing tag is named in the evidence.
+  - Proves C(8.2.4) by checking that an anonymous C(GET /v2/) is refused with 401 and that the credentials are
+    accepted. Basic authentication and bearer tokens (the registry's token realm) are both handled.
+  - Read-only; it changes nothing.
+options:
+  registry_url:
+    description: Base URL of the registry, for example C(https://registry.example.com).
+    type: str
+    required: true
+  username:
+    description: Deployer account.
+    type: str
+  password:
+    description: Password or token of O(username).
+    type: str
+  images:
+    description: Images to deploy.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      repository:
+        description: Repository path inside the registry, for example C(sme-platform/backend).
+        type: str
+        required: true
+      tag:
+        description: Tag to deploy.
+        type: str
+        required: true
+  ca_bundle:
+    description: CA bundle (PEM) to verify HTTPS; the system trust store when not set.
+    type: path
+  timeout:
+    description: Seconds to wait for each request.
+    type: float
+    default: 10
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+author:
+  - SME Platform operations
+"""
+
+EXAMPLES = r"""
+- name: Check the registry
+  smeplatform.deploy.registry_check:
+    registry_url: https://registry.smeplatform.com
+    username: deployer
+    password: "{{ vault_registry_password }}"
+    images:
+      - {repository: sme-platform/backend, tag: v1.0.0}
+      - {repository: sme-platform/frontend, tag: v1.0.0}
+"""
+
+RETURN = r"""
+evidence:
+  description: One entry per checklist item checked.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "8.2.1", "status": "failed", "measured": {"found": {}, "missing": ["sme-platform/backend:v9 (no such tag)"]},
+            "threshold": "every image to deploy has its tag in the registry", "detail": "missing: sme-platform/backend:v9 (no such tag)",
+            "where": "https://registry.smeplatform.com", "duration": 0.02}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import registry
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "registry_url": {"type": "str", "required": True},
+            "username": {"type": "str"},
+            "password": {"type": "str", "no_log": True},
+            "images": {
+                "type": "list",
+                "elements": "dict",
+                "required": True,
+                "options": {
+                    "repository": {"type": "str", "required": True},
+                    "tag": {"type": "str", "required": True},
+                },
+            },
+            "ca_bundle": {"type": "path"},
+            "timeout": {"type": "float", "default": 10.0},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        images = registry.parse_images(p["images"])
+        client = registry.Registry(
+            p["registry_url"],
+            p["username"],
+            p["password"],
+            lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"]),
+        )
+        found = registry.check_registry(client, images)
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    failed = [e["id"] for e in found if e["status"] == "failed"]
+    module.exit_json(
+        changed=False,
+        msg=f"checked {len(found)} registry item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        **{RESULT_KEY: found},
+    )
+
+
+if __name__ == "__main__":
+    main()
