@@ -18,7 +18,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import (
     ConnectionFailure,
 )
 
-from .secrets_fakes import EXTERNAL, FakeCore, FakeKube, _alnum, factory, good_external
+from .test_secrets_fakes import EXTERNAL, FakeCore, FakeKube, _alnum, factory, good_external
 
 NOW = datetime.datetime(2026, 1, 10, 12, 0, 0, tzinfo=datetime.UTC)
 
