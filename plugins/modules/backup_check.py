@@ -1,0 +1,215 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: backup_check
+short_description: Check the database backups and the configuration exports of the platform
+version_added: 0.1.0
+description:
+  - From the backup CronJob O(cronjob) and its Jobs, proves checklist items C(4.1.3) (a daily schedule, not
+    suspended), C(9.1.1) (the schedule is O(schedule), daily at 2 AM by default), C(4.1.5) (the retention annotation
+    C(smeplatform.io/backup-retention-days) and the job's C(BACKUP_RETENTION_DAYS) agree and reach
+    O(retention_days)), C(post.week1.4) (the latest finished backup Job succeeded) and C(success.10) (the CronJob's
+    C(lastSuccessfulTime) is at most O(max_success_age) seconds old).
+  - Proves C(9.2.3) when the newest recovery point, the last WAL segment PostgreSQL archived
+    (C(pg_stat_archiver), when O(db_host) is set) or the last successful backup Job, is younger than O(rpo_hours).
+  - Proves C(9.1.3) when the newest export under O(config_dest) (written by M(smeplatform.deploy.config_backup))
+    is of the release revision deployed now.
+  - Read-only; it changes nothing.
+options:
+  namespace:
+    description: Namespace of the release.
+    type: str
+    required: true
+  cronjob:
+    description: Name of the backup CronJob.
+    type: str
+    default: sme-platform-db-backup
+  schedule:
+    description: Required schedule.
+    type: str
+    default: "0 2 * * *"
+  retention_days:
+    description: Shortest accepted retention in days.
+    type: int
+    default: 30
+  max_success_age:
+    description: Seconds since the last successful backup above which backups do not count as running.
+    type: int
+    default: 93600
+  rpo_hours:
+    description: Recovery point objective in hours.
+    type: float
+    default: 24
+  release:
+    description: Helm release whose configuration exports are checked.
+    type: str
+    required: true
+  config_dest:
+    description: Folder of the release's configuration exports on the controller.
+    type: path
+    required: true
+  db_host:
+    description: PostgreSQL primary, to read the age of the last archived WAL segment; not read when empty.
+    type: str
+    default: ""
+  db_port:
+    description: Port of the primary.
+    type: int
+    default: 5432
+  db_name:
+    description: Database to connect to.
+    type: str
+    default: postgres
+  db_user:
+    description: Check user (a member of C(pg_monitor)).
+    type: str
+  db_password:
+    description: Password of O(db_user).
+    type: str
+  db_sslmode:
+    description: libpq C(sslmode).
+    type: str
+    default: prefer
+  kubeconfig:
+    description:
+      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
+        then the in-cluster service account.
+    type: path
+  context:
+    description: Context of the kubeconfig to use; its current context when not set.
+    type: str
+  request_timeout:
+    description: Seconds to wait for one API request.
+    type: float
+    default: 20.0
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+requirements:
+  - kubernetes
+  - psycopg >= 3.1 (with O(db_host))
+author:
+  - SME Platform operations
+"""
+
+EXAMPLES = r"""
+- name: Check backups
+  smeplatform.deploy.backup_check:
+    namespace: sme-platform
+    release: sme-platform
+    config_dest: "{{ playbook_dir }}/../backups/config/sme-platform"
+    db_host: db.internal
+    db_user: sme_ops
+    db_password: "{{ vault_pg_ops_password }}"
+"""
+
+RETURN = r"""
+evidence:
+  description: One entry per checklist item checked.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "9.1.1", "status": "passed", "measured": "0 2 * * *", "threshold": "0 2 * * *",
+            "detail": "schedule '0 2 * * *' time zone Etc/UTC", "where": "sme-platform/sme-platform-db-backup",
+            "duration": 0.02}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import backup, postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import Check, age_seconds, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConnectionFailure, SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "namespace": {"type": "str", "required": True},
+            "cronjob": {"type": "str", "default": "sme-platform-db-backup"},
+            "schedule": {"type": "str", "default": "0 2 * * *"},
+            "retention_days": {"type": "int", "default": 30},
+            "max_success_age": {"type": "int", "default": 93600},
+            "rpo_hours": {"type": "float", "default": 24.0},
+            "release": {"type": "str", "required": True},
+            "config_dest": {"type": "path", "required": True},
+            "db_host": {"type": "str", "default": ""},
+            "db_port": {"type": "int", "default": 5432},
+            "db_name": {"type": "str", "default": "postgres"},
+            "db_user": {"type": "str"},
+            "db_password": {"type": "str", "no_log": True},
+            "db_sslmode": {"type": "str", "default": "prefer"},
+            **connection_args(),
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    policy = backup.BackupPolicy(
+        schedule=p["schedule"],
+        retention_days=p["retention_days"],
+        max_success_age=float(p["max_success_age"]),
+        rpo_seconds=p["rpo_hours"] * 3600,
+    )
+    where = f"{p['namespace']}/{p['cronjob']}"
+    try:
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        state: dict = {}
+
+        def schedule_checks() -> list:
+            cronjob = backup.live_cronjob(kube, p["cronjob"], p["namespace"])
+            jobs = kube.call(f"Jobs in {p['namespace']}", kube.batch.list_namespaced_job, p["namespace"]).items
+            state["cronjob"] = cronjob
+            return backup.cronjob_entries(cronjob, jobs, policy, where)
+
+        def config_checks() -> list:
+            release = backup.read_release(kube, p["release"], p["namespace"])
+            return [backup.config_backup_entry(p["config_dest"], release, p["config_dest"])]
+
+        def wal_age() -> list:
+            if not p["db_host"]:
+                return []
+            endpoint = postgres.Endpoint(p["db_host"], p["db_port"], p["db_name"], p["db_user"] or "postgres",
+                                         p["db_password"], p["db_sslmode"])
+            try:
+                with endpoint.connect() as conn, conn.cursor() as cur:
+                    cur.execute("SELECT last_archived_time FROM pg_stat_archiver")
+                    state["wal_age"] = age_seconds(cur.fetchone()[0])
+                    state["wal_where"] = f"WAL archive status from {endpoint.label}"
+            except ConnectionFailure as exc:
+                state["wal_where"] = f"WAL archive age unknown: {exc}"
+            return []
+
+        found = run_checks(
+            [
+                Check(("4.1.3", "9.1.1", "4.1.5", "post.week1.4", "success.10"), schedule_checks, where),
+                Check(("9.1.3",), config_checks, p["config_dest"]),
+                Check((), wal_age),
+            ]
+        )
+        cronjob = state.get("cronjob")
+        last_success = cronjob.status.last_successful_time if cronjob is not None and cronjob.status else None
+        found.append(
+            backup.rpo_entry(age_seconds(last_success), state.get("wal_age"), state.get("wal_where", ""), policy, where)
+        )
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    failed = [e["id"] for e in found if e["status"] == "failed"]
+    module.exit_json(
+        changed=False,
+        msg=f"checked {len(found)} backup item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        **{RESULT_KEY: found},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: backup_cronjob
+short_description: Manage the daily database backup CronJob of the platform
+version_added: 0.1.0
+description:
+  - Creates or updates a CronJob that runs O(command) in O(image) on O(schedule) (by default daily at 2 AM), with
+    C(BACKUP_RETENTION_DAYS) in its environment and the retention in the annotation
+    C(smeplatform.io/backup-retention-days), so that the checks of M(smeplatform.deploy.backup_check) can read it.
+  - Only the fields it sets are compared; defaults the API server adds are left alone, and labels or annotations
+    others set are kept. The pod follows the C(restricted) Pod Security Standard.
+  - With O(run_now), also starts a Job from the CronJob at once (as C(kubectl create job --from=cronjob/NAME) does),
+    to prove a backup runs without waiting for the schedule.
+options:
+  name:
+    description: Name of the CronJob.
+    type: str
+    default: sme-platform-db-backup
+  namespace:
+    description: Namespace of the release.
+    type: str
+    required: true
+  schedule:
+    description: Cron schedule.
+    type: str
+    default: "0 2 * * *"
+  time_zone:
+    description: IANA time zone of the schedule (CronJob C(timeZone)); the controller manager's (usually UTC) when empty.
+    type: str
+    default: ""
+  image:
+    description: Image with C(pg_dump), for example C(postgres:15-alpine).
+    type: str
+    required: true
+  command:
+    description: Command the Job runs; it reads the connection from the environment and prunes old backups.
+    type: list
+    elements: str
+    required: true
+  env:
+    description: Plain environment variables (connection settings, never passwords).
+    type: dict
+    default: {}
+  secret_env:
+    description: Environment variables taken from Secrets, for the password.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Variable name, for example C(PGPASSWORD).
+        type: str
+        required: true
+      secret:
+        description: Secret name.
+        type: str
+        required: true
+      key:
+        description: Key in the Secret.
+        type: str
+        required: true
+  retention_days:
+    description: Days backups are kept.
+    type: int
+    default: 30
+  volume_claim:
+    description: PersistentVolumeClaim mounted at C(/backups); none when empty.
+    type: str
+    default: ""
+  node_selector:
+    description: Node selector of the backup pods.
+    type: dict
+    default: {}
+  tolerations:
+    description: Tolerations of the backup pods.
+    type: list
+    elements: dict
+    default: []
+  labels:
+    description: Extra labels on the CronJob, its Jobs and pods.
+    type: dict
+    default: {}
+  history_limit:
+    description: Finished Jobs kept, successful and failed each.
+    type: int
+    default: 7
+  run_now:
+    description: Start a Job from the CronJob now.
+    type: bool
+    default: false
+  kubeconfig:
+    description:
+      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
+        then the in-cluster service account.
+    type: path
+  context:
+    description: Context of the kubeconfig to use; its current context when not set.
+    type: str
+  request_timeout:
+    description: Seconds to wait for one API request.
+    type: float
+    default: 20.0
+attributes:
+  check_mode:
+    support: full
+    details: The API server validates the change as a server-side dry run; nothing is stored, no Job starts.
+  diff_mode:
+    support: full
+    details: Shows the managed fields before and after.
+  idempotent:
+    support: partial
+    details: Idempotent unless O(run_now) is set, which starts a new Job every time.
+requirements:
+  - kubernetes
+author:
+  - SME Platform operations
+"""
+
+EXAMPLES = r"""
+- name: Back up the database daily at 2 AM
+  smeplatform.deploy.backup_cronjob:
+    namespace: sme-platform
+    image: postgres:15-alpine
+    command: [/bin/sh, -ec, 'pg_dump -Fc -f "/backups/$(date +%F).dump" && find /backups -mtime "+$BACKUP_RETENTION_DAYS" -delete']
+    env: {PGHOST: db.internal, PGDATABASE: sme_platform, PGUSER: sme_backup}
+    secret_env: [{name: PGPASSWORD, secret: sme-platform-backup, key: password}]
+    volume_claim: sme-platform-backups
+"""
+
+RETURN = r"""
+action:
+  description: What was (or in check mode would be) done to the CronJob.
+  returned: always
+  type: str
+  sample: update
+changed_fields:
+  description: Managed fields that differed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["spec.schedule"]
+job:
+  description: Name of the Job started by O(run_now).
+  returned: when O(run_now)
+  type: str
+  sample: sme-platform-db-backup-manual-20260101020000
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import backup
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "default": "sme-platform-db-backup"},
+            "namespace": {"type": "str", "required": True},
+            "schedule": {"type": "str", "default": "0 2 * * *"},
+            "time_zone": {"type": "str", "default": ""},
+            "image": {"type": "str", "required": True},
+            "command": {"type": "list", "elements": "str", "required": True},
+            "env": {"type": "dict", "default": {}},
+            "secret_env": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "secret": {"type": "str", "required": True},
+                    "key": {"type": "str", "required": True, "no_log": False},
+                },
+            },
+            "retention_days": {"type": "int", "default": 30},
+            "volume_claim": {"type": "str", "default": ""},
+            "node_selector": {"type": "dict", "default": {}},
+            "tolerations": {"type": "list", "elements": "dict", "default": []},
+            "labels": {"type": "dict", "default": {}},
+            "history_limit": {"type": "int", "default": 7},
+            "run_now": {"type": "bool", "default": False},
+            **connection_args(),
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    spec = backup.CronJobSpec(
+        name=p["name"],
+        namespace=p["namespace"],
+        schedule=p["schedule"],
+        image=p["image"],
+        command=p["command"],
+        retention_days=p["retention_days"],
+        time_zone=p["time_zone"],
+        env={k: str(v) for k, v in p["env"].items()},
+        secret_env=p["secret_env"],
+        volume_claim=p["volume_claim"],
+        node_selector={k: str(v) for k, v in p["node_selector"].items()},
+        tolerations=p["tolerations"],
+        labels={k: str(v) for k, v in p["labels"].items()},
+        history_limit=p["history_limit"],
+    )
+    try:
+        spec.validate()
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        outcome = backup.ensure_cronjob(kube, spec, module.check_mode)
+        result = {"changed": outcome["changed"], "action": outcome["action"], "changed_fields": outcome["paths"]}
+        if p["run_now"]:
+            result["job"] = backup.run_now(kube, spec.name, spec.namespace, module.check_mode)
+            result["changed"] = True
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    if module._diff:
+        result["diff"] = {
+            "before": outcome["before"],
+            "after": outcome["after"],
+            "before_header": f"CronJob {spec.namespace}/{spec.name} (live)",
+            "after_header": f"CronJob {spec.namespace}/{spec.name} (desired)",
+        }
+    verb = {"create": "created", "update": "updated", "none": "unchanged"}[outcome["action"]]
+    result["msg"] = f"CronJob {spec.namespace}/{spec.name} {verb}" + (
+        f"; Job {result['job']} started" if p["run_now"] else ""
+    )
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

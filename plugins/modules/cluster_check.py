@@ -1,0 +1,171 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cluster_check
+short_description: Check the Kubernetes cluster the platform is deployed to
+version_added: 0.1.0
+description:
+  - Proves, on one API session with the requests made concurrently, checklist items C(2.1.1) (the API answers and
+    reports its version), C(2.1.2) (version at least O(min_version)), C(2.1.3) (at least O(min_nodes) Ready,
+    schedulable nodes), C(2.1.4) (an HPA scales O(backend_deployment) with more maximum than minimum replicas, or a
+    cluster autoscaler runs: a C(cluster-autoscaler-status) ConfigMap or a cluster-autoscaler or Karpenter
+    Deployment), C(2.1.5) (Ready nodes in at least O(min_zones) zones), C(2.2.3) (IngressClass O(ingress_class)
+    exists and, with O(require_lb_address), a load balancer address is published on an Ingress of the namespace or
+    a LoadBalancer Service), C(2.3.1) and C(2.3.2) (see O(volume_claims)).
+  - Read-only. C(2.3.1) without O(volume_claims) sends a server-side dry run of a claim, which stores nothing.
+options:
+  namespace:
+    description: Namespace of the release.
+    type: str
+    required: true
+  backend_deployment:
+    description: Deployment of the backend, for C(2.1.4).
+    type: str
+    required: true
+  min_version:
+    description: Lowest accepted Kubernetes version (major.minor).
+    type: str
+    default: "1.28"
+  min_nodes:
+    description: Ready, schedulable nodes required.
+    type: int
+    default: 3
+  min_zones:
+    description: Zones that must hold Ready nodes.
+    type: int
+    default: 2
+  zone_label:
+    description: Node label naming the zone.
+    type: str
+    default: topology.kubernetes.io/zone
+  ingress_class:
+    description: IngressClass the release's Ingress uses.
+    type: str
+    default: nginx
+  require_lb_address:
+    description: C(2.2.3) also needs a load balancer address (Ingress status or a LoadBalancer Service).
+    type: bool
+    default: true
+  volume_size:
+    description: Size persistent volumes must reach.
+    type: str
+    default: 30Gi
+  volume_claims:
+    description:
+      - PersistentVolumeClaims of the namespace that must be Bound with at least O(volume_size).
+      - When empty, C(2.3.1) asks the API server (server-side dry run) whether a claim of O(volume_size) on the
+        storage class would be admitted (quotas, LimitRanges) and checks the class provisions dynamically.
+    type: list
+    elements: str
+    default: []
+  storage_class:
+    description: StorageClass the platform uses; the default class when empty.
+    type: str
+    default: ""
+  kubeconfig:
+    description:
+      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
+        then the in-cluster service account.
+    type: path
+  context:
+    description: Context of the kubeconfig to use; its current context when not set.
+    type: str
+  request_timeout:
+    description: Seconds to wait for one API request.
+    type: float
+    default: 20.0
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+requirements:
+  - kubernetes
+author:
+  - SME Platform operations
+"""
+
+EXAMPLES = r"""
+- name: Check the cluster
+  smeplatform.deploy.cluster_check:
+    namespace: sme-platform
+    backend_deployment: sme-platform-backend
+    context: sme-prod-cluster
+"""
+
+RETURN = r"""
+evidence:
+  description: One entry per checklist item checked.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "2.1.3", "status": "passed", "measured": {"ready_schedulable": 4, "total": 4},
+            "threshold": ">= 3 Ready, schedulable nodes", "detail": "node-a1, node-a2, node-b1, node-c1",
+            "where": "https://10.0.0.1:443", "duration": 0.03}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import cluster
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import parse_quantity, version_tuple
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "namespace": {"type": "str", "required": True},
+            "backend_deployment": {"type": "str", "required": True},
+            "min_version": {"type": "str", "default": "1.28"},
+            "min_nodes": {"type": "int", "default": 3},
+            "min_zones": {"type": "int", "default": 2},
+            "zone_label": {"type": "str", "default": "topology.kubernetes.io/zone"},
+            "ingress_class": {"type": "str", "default": "nginx"},
+            "require_lb_address": {"type": "bool", "default": True},
+            "volume_size": {"type": "str", "default": "30Gi"},
+            "volume_claims": {"type": "list", "elements": "str", "default": []},
+            "storage_class": {"type": "str", "default": ""},
+            **connection_args(),
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        version_tuple(p["min_version"])
+        parse_quantity(p["volume_size"])
+        policy = cluster.ClusterPolicy(
+            namespace=p["namespace"],
+            backend_deployment=p["backend_deployment"],
+            min_version=p["min_version"],
+            min_nodes=p["min_nodes"],
+            min_zones=p["min_zones"],
+            zone_label=p["zone_label"],
+            ingress_class=p["ingress_class"],
+            require_lb_address=p["require_lb_address"],
+            volume_size=p["volume_size"],
+            volume_claims=tuple(p["volume_claims"]),
+            storage_class=p["storage_class"],
+        )
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        found = cluster.check_cluster(kube, policy)
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    failed = [e["id"] for e in found if e["status"] == "failed"]
+    module.exit_json(
+        changed=False,
+        msg=f"checked {len(found)} cluster item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        **{RESULT_KEY: found},
+    )
+
+
+if __name__ == "__main__":
+    main()

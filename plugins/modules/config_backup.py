@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: config_backup
+short_description: Export the release's configuration to a dated folder before a deploy
+version_added: 0.1.0
+description:
+  - Reads the deployed Helm release (its storage Secret, so no C(helm) binary is needed), the ConfigMaps of the
+    namespace and the names and keys of its Secrets, and writes them to C(<dest>/<UTC time>-r<revision>/):
+    C(release.yaml), C(values.yaml) (values under secret-looking keys replaced), C(manifest.yaml) (Secret objects
+    with their key names only), C(configmaps.yaml) and C(secret-keys.yaml).
+  - Secret values are never written; they are dropped as soon as they are read.
+  - When the newest export holds exactly the same content, nothing is written (C(changed=false)).
+  - Records evidence for checklist item C(9.1.3).
+options:
+  release:
+    description: Name of the Helm release.
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the release.
+    type: str
+    required: true
+  dest:
+    description: Folder on the controller that holds the exports of this release (created with mode 0700).
+    type: path
+    required: true
+  kubeconfig:
+    description:
+      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
+        then the in-cluster service account.
+    type: path
+  context:
+    description: Context of the kubeconfig to use; its current context when not set.
+    type: str
+  request_timeout:
+    description: Seconds to wait for one API request.
+    type: float
+    default: 20.0
+attributes:
+  check_mode:
+    support: full
+    details: Reads everything and reports whether an export would be written; writes nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+requirements:
+  - kubernetes
+notes:
+  - Runs where the task runs; the collection's hosts use C(ansible_connection=local), so O(dest) is on the controller.
+author:
+  - SME Platform operations
+"""
+
+EXAMPLES = r"""
+- name: Export the configuration before the deploy
+  smeplatform.deploy.config_backup:
+    release: sme-platform
+    namespace: sme-platform
+    dest: "{{ playbook_dir }}/../backups/config/sme-platform"
+"""
+
+RETURN = r"""
+path:
+  description: Folder of the export written, or of the identical newest export.
+  returned: when an export exists or was written
+  type: str
+  sample: backups/config/sme-platform/20260101T015500Z-r7
+files:
+  description: File names of the export.
+  returned: always
+  type: list
+  elements: str
+  sample: [configmaps.yaml, manifest.yaml, release.yaml, secret-keys.yaml, values.yaml]
+evidence:
+  description: The evidence entry for 9.1.3.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "9.1.3", "status": "passed", "measured": {"files": 5, "revision": 7}, "threshold": "an export of the
+            deployed configuration", "detail": "written", "where": "backups/config/sme-platform", "duration": null}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import backup
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY, entry
+from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "release": {"type": "str", "required": True},
+            "namespace": {"type": "str", "required": True},
+            "dest": {"type": "path", "required": True},
+            **connection_args(),
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        release = backup.read_release(kube, p["release"], p["namespace"])
+        files = backup.export_files(
+            release, backup.read_configmaps(kube, p["namespace"]), backup.read_secret_keys(kube, p["namespace"])
+        )
+        latest, latest_files = backup.latest_export(p["dest"])
+        revision = release.get("version") if release else None
+        threshold = "an export of the deployed configuration"
+        measured = {"files": len(files), "revision": revision}
+        if latest is not None and latest_files == files:
+            changed, path, detail, status = False, latest, f"unchanged since {latest}", "passed"
+        elif module.check_mode:
+            changed, path, status = True, None, "skipped"
+            detail = f"check mode: would write {len(files)} file(s) under {p['dest']}"
+        else:
+            path = backup.write_export(p["dest"], backup.export_stamp(revision), files)
+            changed, detail, status = True, f"written to {path}", "passed"
+        evidence = [entry("9.1.3", status, measured={**measured, "path": path}, threshold=threshold, detail=detail,
+                          where=f"{p['namespace']}/{p['release']}")]
+    except (SmeplatformError, OSError) as exc:
+        module.fail_json(msg=f"configuration export of {p['namespace']}/{p['release']} failed: {exc}")
+    module.exit_json(changed=changed, path=path, files=sorted(files), msg=detail, **{RESULT_KEY: evidence})
+
+
+if __name__ == "__main__":
+    main()
