@@ -332,8 +332,9 @@ def jwt_lifetime_outcome(token: str, max_lifetime: int) -> Outcome:
 
 def _human(seconds: float) -> str:
     seconds = int(seconds)
+    # Hours up to two days: token lifetimes are stated as "24h".
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
+        if seconds >= size and seconds % size == 0 and (unit != "d" or seconds > 2 * 86400):
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
 
