@@ -140,11 +140,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"stand-in exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+            raise AssertionError(f"stand-in exited with {proc.returncode}: {log.read_text()[-2000:]}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return
         time.sleep(0.05)
@@ -223,9 +223,15 @@ def https(resolver: dns.resolver.Resolver, edge: Edge) -> LabHTTPS:
 
 
 @pytest.fixture(scope="module")
-def static_platform(edge: Edge) -> Iterator[str]:
+def static_platform_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("platform") / "platform.log"
+
+
+@pytest.fixture(scope="module")
+def static_platform(edge: Edge, static_platform_log: Path) -> Iterator[str]:
     """A private platform stand-in with a fixed version and small limits."""
     port = free_port()
+    log = static_platform_log.open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -249,21 +255,23 @@ def static_platform(edge: Edge) -> Iterator[str]:
             f"ALLOWED_ORIGINS=https://{DOMAIN}:15543,https://app.{DOMAIN}:15543",
         ],
         cwd=LAB_SRC,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
-        wait_listening(port, proc)
+        wait_listening(port, proc, static_platform_log)
         yield f"https://api.{DOMAIN}:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture
 def client_ip() -> str:
     """A client address of its own (X-Forwarded-For), so rate-limit buckets never mix."""
-    return f"198.51.100.{uuid.uuid4().int % 250 + 1}, {uuid.uuid4().hex[:6]}"
+    suffix = uuid.uuid4().hex
+    return f"2001:db8::{suffix[:4]}:{suffix[4:8]}:{suffix[8:12]}, 10.0.0.1"
 
 
 @pytest.fixture
@@ -525,6 +533,30 @@ def test_metrics_count_requests_and_durations(https: LabHTTPS, static_platform: 
     assert abs(float(lines["process_start_time_seconds"]) - time.time()) < 3600
 
 
+def test_unread_body_neither_poisons_keepalive_nor_reaches_the_log(
+    static_platform: str, static_platform_log: Path, edge: Edge, client_ip: str
+) -> None:
+    """A reply sent without reading the body (401 here) must consume it anyway."""
+    port = urlsplit(static_platform).port
+    ctx = ssl.create_default_context(cafile=str(edge.ca))
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    conn.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname=f"api.{DOMAIN}")
+    marker = f"body-{uuid.uuid4().hex}"
+    body = json.dumps({"customer": marker, "amount": 1})
+    try:
+        conn.request("POST", "/api/invoices", body=body, headers={"X-Forwarded-For": client_ip})
+        first = conn.getresponse()
+        first.read()
+        assert first.status == 401
+        conn.request("GET", "/health")
+        second = conn.getresponse()
+        assert second.status == 200 and json.loads(second.read())["status"] == "ok"
+    finally:
+        conn.close()
+    time.sleep(0.2)
+    assert marker not in static_platform_log.read_text()
+
+
 # --- SaaS stand-ins ----------------------------------------------------------
 
 
@@ -599,6 +631,24 @@ def kubectl(lab_require: Callable[..., list[str]], lab_env: dict[str, str]) -> C
     return run
 
 
+def ensure_namespace(kubectl: Callable[..., str]) -> bool:
+    """Create the release namespace unless it exists; True when created here.
+    A namespace still terminating (an earlier clean-up) is waited out first."""
+
+    def phase() -> str:
+        return kubectl("get", "namespace", NAMESPACE, "-o", "jsonpath={.status.phase}", check=False).strip()
+
+    eventually(lambda: phase() != "Terminating", 90, f"namespace {NAMESPACE} deleted")
+    if phase() == "Active":
+        return False
+    kubectl("create", "namespace", NAMESPACE)
+    return True
+
+
+def drop_namespace(kubectl: Callable[..., str]) -> None:
+    kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=90s")
+
+
 def tiny_backend(tag: str) -> str:
     return json.dumps(
         {
@@ -639,9 +689,7 @@ def test_lab_platform_version_follows_the_deployment(kubectl: Callable[..., str]
         assert status == (503 if tag.endswith("-faulty") else 200)
         return
 
-    created_ns = not kubectl("get", "namespace", NAMESPACE, "-o", "name", check=False)
-    if created_ns:
-        kubectl("create", "namespace", NAMESPACE)
+    created_ns = ensure_namespace(kubectl)
     try:
         eventually(lambda: health(https, edge) == (503, {"status": "not deployed"}), 10, "not deployed")
         kubectl("apply", "-f", "-", stdin=tiny_backend("v1.0.0"))
@@ -683,7 +731,7 @@ def test_lab_platform_version_follows_the_deployment(kubectl: Callable[..., str]
     finally:
         kubectl("delete", "deployment", "sme-platform-backend", "-n", NAMESPACE, "--ignore-not-found", "--wait=false")
         if created_ns:
-            kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false")
+            drop_namespace(kubectl)
     eventually(lambda: health(https, edge) == (503, {"status": "not deployed"}), 10, "not deployed after cleanup")
 
 
@@ -692,9 +740,7 @@ def test_lab_platform_reads_settings_from_the_configmap(
 ) -> None:
     if kubectl("get", "configmap", "sme-platform-config", "-n", NAMESPACE, "-o", "name", check=False):
         pytest.skip("a release's ConfigMap is deployed: not overwriting it")  # the chart's own tests cover it
-    created_ns = not kubectl("get", "namespace", NAMESPACE, "-o", "name", check=False)
-    if created_ns:
-        kubectl("create", "namespace", NAMESPACE)
+    created_ns = ensure_namespace(kubectl)
     origin = "https://configmap-test.example"
     try:
         kubectl(
@@ -718,7 +764,7 @@ def test_lab_platform_reads_settings_from_the_configmap(
     finally:
         kubectl("delete", "configmap", "sme-platform-config", "-n", NAMESPACE, "--ignore-not-found")
         if created_ns:
-            kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false")
+            drop_namespace(kubectl)
     assert eventually(lambda: acao() is None, 10, "CORS back to defaults") is True
 
 

@@ -23,10 +23,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 LOG = logging.getLogger("standin")
 
 EXPIRED_NAME = "expired.smeplatform.test"
+MAX_BODY = 1 << 20
 ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
 
 
@@ -94,14 +96,27 @@ class JSONHandler(http.server.BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Only method, path and status: a request line that failed to parse may
+        # hold anything (a body, a credential), so it is never written out.
         # Credentials travel in headers, but Twilio puts the account SID in the path.
-        LOG.info("%s %s", self.client_address[0], ACCOUNT_SID.sub(lambda m: "AC…" + m.group(0)[-4:], format % args))
+        path = ACCOUNT_SID.sub(lambda m: "AC…" + m.group(0)[-4:], urlsplit(self.path).path) if self.command else "-"
+        LOG.info("%s %s %s %s", self.client_address[0], self.command or "(unparsable request)", path, code)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        LOG.info("%s rejected request (%s)", self.client_address[0], args[0] if args else "error")
+
+    def parse_request(self) -> bool:
+        self._body: bytes | None = None
+        return super().parse_request()
 
     def extra_headers(self) -> dict[str, str]:
         return {}
 
     def send_body(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        # Consume an unread request body first: left in the stream, it would be
+        # parsed as the next request on this keep-alive connection.
+        self.read_body()
         self.send_response(status)
         merged = {**self.extra_headers(), **(headers or {})}
         for key, value in merged.items():
@@ -118,8 +133,16 @@ class JSONHandler(http.server.BaseHTTPRequestHandler):
         self.send_body(status, body, "application/json; charset=utf-8", headers)
 
     def read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        if getattr(self, "_body", None) is None:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = 0
+            if length > MAX_BODY:
+                self.close_connection = True  # not worth reading: drop the connection after the reply
+                length = 0
+            self._body = self.rfile.read(length) if length > 0 else b""
+        return self._body
 
     def read_json(self) -> Any:
         raw = self.read_body()
