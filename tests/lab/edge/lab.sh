@@ -189,7 +189,10 @@ cmd_up() {
   t_start=$SECONDS
   command -v dnsmasq >/dev/null || cmd_install
   py="$(python_bin)"
-  [[ -x "$py" ]] && "$py" -c 'import aiosmtpd, yaml' 2>/dev/null || cmd_install
+  if ! { [[ -x "$py" ]] && "$py" -c 'import aiosmtpd, yaml' 2>/dev/null; }; then
+    cmd_install
+    py="$(python_bin)"
+  fi
   "$labsrc/tls/lab.sh" up >/dev/null
   mkdir -p "$run" "$logs" "$mail"
   (cd "$labsrc" && "$py" -m standins.common ensure-secrets "$secrets" | sed 's/^/[edge-lab] secrets /' >&2)
