@@ -470,9 +470,8 @@ def rate_limit_outcome(first_status: int, first_headers: dict[str, str], later: 
     if first_status >= 500:
         return failed(measured, threshold, f"the probed route answered {first_status}: nothing to measure", final=True)
     if 429 in statuses:
-        n = statuses.index(429) + 1
-        measured["throttled_at"] = n
-        return passed(measured, threshold, f"429 at request {n} (X-RateLimit-Limit {limit})")
+        measured["throttled"] = statuses.count(429)
+        return passed(measured, threshold, f"429 within {len(statuses)} request(s) (X-RateLimit-Limit {limit})")
     return failed(
         measured,
         threshold,
@@ -504,7 +503,8 @@ def promql_outcome(
     shown = f"{value * scale:.4g}{unit}"
     if ok:
         return passed(shown, threshold, f"{shown} {sign} {maximum * scale:g}{unit}")
-    return failed(shown, threshold, f"{shown} not {sign} {maximum * scale:g}{unit}")
+    # A rate over minutes does not change within a settling window: retrying only delays the verdict.
+    return failed(shown, threshold, f"{shown} not {sign} {maximum * scale:g}{unit}", final=True)
 
 
 def error_rate_outcome(ratio: QueryResult, traffic: QueryResult | None, maximum: float, no_data: str) -> Outcome:
@@ -521,7 +521,7 @@ def alerts_outcome(result: QueryResult) -> Outcome:
     """Firing critical alerts: none passes (an empty result is the good answer here)."""
     firing = sorted({s.labels.get("alertname", "?") for s in result.samples if s.value == s.value and s.value != 0})
     if firing:
-        return failed(len(firing), 0, f"firing: {', '.join(firing)}")
+        return failed(len(firing), 0, f"firing: {', '.join(firing)}", final=True)
     return passed(0, 0, "no critical alert firing")
 
 

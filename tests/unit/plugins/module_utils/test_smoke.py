@@ -208,7 +208,7 @@ def test_rate_limit_probe_stops_when_the_first_answer_decides(status, headers):
 def test_rate_limit_active():
     outcome = rate_limit_outcome(401, {"x-ratelimit-limit": "100"}, [401] * 99 + [429], 100)
     assert outcome.status == "passed"
-    assert outcome.measured == {"limit": 100, "requests": 101, "throttled_at": 101}
+    assert outcome.measured == {"limit": 100, "requests": 101, "throttled": 1}
 
 
 def test_rate_limit_window_already_used_up_is_active():
@@ -245,8 +245,9 @@ def test_error_rate_below_threshold():
     assert (outcome.status, outcome.measured, outcome.threshold) == ("passed", "0.4 %", "< 1 %")
 
 
-def test_error_rate_at_threshold_fails():
-    assert promql_outcome(result("0.01"), 0.01, "fail", " %", scale=100).status == "failed"
+def test_error_rate_at_threshold_fails_without_retry():
+    outcome = promql_outcome(result("0.01"), 0.01, "fail", " %", scale=100)
+    assert outcome.status == "failed" and outcome.final
 
 
 def test_latency_in_ms():
