@@ -158,7 +158,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import app_config
 from ansible_collections.smeplatform.deploy.plugins.module_utils.dns import AddressResolver
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ApiError, ConnectionFailure, SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import (
+    ApiError,
+    ConnectionFailure,
+    SmeplatformError,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
 from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
 

@@ -178,8 +178,9 @@ def main() -> None:
         def wal_age() -> list:
             if not p["db_host"]:
                 return []
-            endpoint = postgres.Endpoint(p["db_host"], p["db_port"], p["db_name"], p["db_user"] or "postgres",
-                                         p["db_password"], p["db_sslmode"])
+            endpoint = postgres.Endpoint(
+                p["db_host"], p["db_port"], p["db_name"], p["db_user"] or "postgres", p["db_password"], p["db_sslmode"]
+            )
             try:
                 with endpoint.connect() as conn, conn.cursor() as cur:
                     cur.execute("SELECT last_archived_time FROM pg_stat_archiver")

@@ -30,7 +30,8 @@ options:
     type: str
     default: "0 2 * * *"
   time_zone:
-    description: IANA time zone of the schedule (CronJob C(timeZone)); the controller manager's (usually UTC) when empty.
+    description:
+      - IANA time zone of the schedule (CronJob C(timeZone)); the controller manager's (usually UTC) when empty.
     type: str
     default: ""
   image:
@@ -126,7 +127,10 @@ EXAMPLES = r"""
   smeplatform.deploy.backup_cronjob:
     namespace: sme-platform
     image: postgres:15-alpine
-    command: [/bin/sh, -ec, 'pg_dump -Fc -f "/backups/$(date +%F).dump" && find /backups -mtime "+$BACKUP_RETENTION_DAYS" -delete']
+    command:
+      - /bin/sh
+      - -ec
+      - pg_dump -Fc -f "/backups/$(date +%F).dump" && find /backups -mtime "+$BACKUP_RETENTION_DAYS" -delete
     env: {PGHOST: db.internal, PGDATABASE: sme_platform, PGUSER: sme_backup}
     secret_env: [{name: PGPASSWORD, secret: sme-platform-backup, key: password}]
     volume_claim: sme-platform-backups

@@ -12,8 +12,9 @@ description:
   - Proves, on one API session with the requests made concurrently, checklist items C(2.1.1) (the API answers and
     reports its version), C(2.1.2) (version at least O(min_version)), C(2.1.3) (at least O(min_nodes) Ready,
     schedulable nodes), C(2.1.4) (an HPA scales O(backend_deployment) with more maximum than minimum replicas, or a
-    cluster autoscaler runs: a C(cluster-autoscaler-status) ConfigMap or a cluster-autoscaler or Karpenter
-    Deployment), C(2.1.5) (Ready nodes in at least O(min_zones) zones), C(2.2.3) (IngressClass O(ingress_class)
+    cluster autoscaler runs, shown by a C(cluster-autoscaler-status) ConfigMap or a cluster-autoscaler or
+    Karpenter Deployment), C(2.1.5) (Ready nodes in at least O(min_zones) zones), C(2.2.3) (IngressClass
+    O(ingress_class)
     exists and, with O(require_lb_address), a load balancer address is published on an Ingress of the namespace or
     a LoadBalancer Service), C(2.3.1) and C(2.3.2) (see O(volume_claims)).
   - Read-only. C(2.3.1) without O(volume_claims) sends a server-side dry run of a claim, which stores nothing.

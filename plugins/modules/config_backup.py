@@ -10,7 +10,7 @@ short_description: Export the release's configuration to a dated folder before a
 version_added: 0.1.0
 description:
   - Reads the deployed Helm release (its storage Secret, so no C(helm) binary is needed), the ConfigMaps of the
-    namespace and the names and keys of its Secrets, and writes them to C(<dest>/<UTC time>-r<revision>/):
+    namespace and the names and keys of its Secrets, and writes them to C(<dest>/<UTC time>-r<revision>/), namely
     C(release.yaml), C(values.yaml) (values under secret-looking keys replaced), C(manifest.yaml) (Secret objects
     with their key names only), C(configmaps.yaml) and C(secret-keys.yaml).
   - Secret values are never written; they are dropped as soon as they are read.
@@ -123,8 +123,16 @@ def main() -> None:
         else:
             path = backup.write_export(p["dest"], backup.export_stamp(revision), files)
             changed, detail, status = True, f"written to {path}", "passed"
-        evidence = [entry("9.1.3", status, measured={**measured, "path": path}, threshold=threshold, detail=detail,
-                          where=f"{p['namespace']}/{p['release']}")]
+        evidence = [
+            entry(
+                "9.1.3",
+                status,
+                measured={**measured, "path": path},
+                threshold=threshold,
+                detail=detail,
+                where=f"{p['namespace']}/{p['release']}",
+            )
+        ]
     except (SmeplatformError, OSError) as exc:
         module.fail_json(msg=f"configuration export of {p['namespace']}/{p['release']} failed: {exc}")
     module.exit_json(changed=changed, path=path, files=sorted(files), msg=detail, **{RESULT_KEY: evidence})

@@ -14,7 +14,7 @@ description:
     covered by TLS, so the ingress serves 80 for redirects and 443; no NodePort Service, no LoadBalancer Service on
     ports outside O(allowed_ports)), C(7.1.3) (the namespace's C(pod-security.kubernetes.io/enforce) label is
     O(psa_level) or stricter) and C(7.3.1) (the application's ServiceAccount exists and SubjectAccessReviews deny it
-    every request in O(denied): by default listing Secrets cluster-wide, reading Secrets of the namespace, any verb
+    every request in O(denied), by default listing Secrets cluster-wide, reading Secrets of the namespace, any verb
     on any resource (cluster-admin), exec into pods and creating RoleBindings).
   - Read-only; SubjectAccessReviews are answered by the authorizer and stored nowhere.
 options:

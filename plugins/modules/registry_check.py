@@ -9,8 +9,9 @@ module: registry_check
 short_description: Check that the images to deploy exist in the container registry and that it refuses anonymous access
 version_added: 0.1.0
 description:
-  - Proves checklist item C(8.2.1) by asking the registry (OCI distribution API, C(HEAD /v2/<repository>/manifests/<tag>))
-    for every image to deploy, with the deployer's credentials; a missing tag is named in the evidence.
+  - Proves checklist item C(8.2.1) by asking the registry (OCI distribution API,
+    C(HEAD /v2/<repository>/manifests/<tag>)) for every image to deploy, with the deployer's credentials; a missing
+    tag is named in the evidence.
   - Proves C(8.2.4) by checking that an anonymous C(GET /v2/) is refused with 401 and that the credentials are
     accepted. Basic authentication and bearer tokens (the registry's token realm) are both handled.
   - Read-only; it changes nothing.
@@ -75,8 +76,10 @@ evidence:
   returned: always
   type: list
   elements: dict
-  sample: [{"id": "8.2.1", "status": "failed", "measured": {"found": {}, "missing": ["sme-platform/backend:v9 (no such tag)"]},
-            "threshold": "every image to deploy has its tag in the registry", "detail": "missing: sme-platform/backend:v9 (no such tag)",
+  sample: [{"id": "8.2.1", "status": "failed",
+            "measured": {"found": {}, "missing": ["sme-platform/backend:v9 (no such tag)"]},
+            "threshold": "every image to deploy has its tag in the registry",
+            "detail": "missing: sme-platform/backend:v9 (no such tag)",
             "where": "https://registry.smeplatform.com", "duration": 0.02}]
 """
 

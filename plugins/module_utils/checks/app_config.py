@@ -53,12 +53,28 @@ def settings_entries(config: dict[str, str], policy: ConfigPolicy, where: str) -
     found = []
 
     node_env = get("NODE_ENV")
-    found.append(passed_if("5.1.1", node_env == policy.node_env, measured=node_env, threshold=policy.node_env,
-                           detail=f"NODE_ENV={node_env}", where=where))
+    found.append(
+        passed_if(
+            "5.1.1",
+            node_env == policy.node_env,
+            measured=node_env,
+            threshold=policy.node_env,
+            detail=f"NODE_ENV={node_env}",
+            where=where,
+        )
+    )
 
     cors = get("CORS_ORIGIN")
-    found.append(passed_if("5.1.2", bool(cors) and _norm_url(cors) == _norm_url(policy.frontend_url), measured=cors,
-                           threshold=policy.frontend_url, detail=f"CORS_ORIGIN={cors}", where=where))
+    found.append(
+        passed_if(
+            "5.1.2",
+            bool(cors) and _norm_url(cors) == _norm_url(policy.frontend_url),
+            measured=cors,
+            threshold=policy.frontend_url,
+            detail=f"CORS_ORIGIN={cors}",
+            where=where,
+        )
+    )
 
     origins = [o.strip() for o in (get("ALLOWED_ORIGINS") or "").split(",") if o.strip()]
     bad = []
@@ -66,29 +82,45 @@ def settings_entries(config: dict[str, str], policy: ConfigPolicy, where: str) -
         parts = urlsplit(origin)
         if parts.scheme != "https" or not _in_domain(parts.hostname or "", policy.domain):
             bad.append(origin)
-    found.append(passed_if(
-        "5.1.3", bool(origins) and not bad, measured=origins or None,
-        threshold=f"non-empty, every origin https:// within {policy.domain}",
-        detail=("outside policy: " + ", ".join(bad)) if bad else ("ALLOWED_ORIGINS is empty" if not origins else
-                                                                  f"{len(origins)} origin(s)"),
-        where=where))
+    found.append(
+        passed_if(
+            "5.1.3",
+            bool(origins) and not bad,
+            measured=origins or None,
+            threshold=f"non-empty, every origin https:// within {policy.domain}",
+            detail=("outside policy: " + ", ".join(bad))
+            if bad
+            else ("ALLOWED_ORIGINS is empty" if not origins else f"{len(origins)} origin(s)"),
+            where=where,
+        )
+    )
 
     try:
         limit, window = int(get("RATE_LIMIT_MAX") or "0"), int(get("RATE_LIMIT_WINDOW_MS") or "0")
     except ValueError:
         limit, window = 0, 0
-    found.append(passed_if(
-        "5.1.4",
-        0 < limit <= policy.rate_limit_max and window >= policy.rate_limit_window_ms,
-        measured=f"{get('RATE_LIMIT_MAX')} per {get('RATE_LIMIT_WINDOW_MS')} ms",
-        threshold=f"1..{policy.rate_limit_max} per >= {policy.rate_limit_window_ms} ms",
-        detail="RATE_LIMIT_MAX / RATE_LIMIT_WINDOW_MS", where=where))
+    found.append(
+        passed_if(
+            "5.1.4",
+            0 < limit <= policy.rate_limit_max and window >= policy.rate_limit_window_ms,
+            measured=f"{get('RATE_LIMIT_MAX')} per {get('RATE_LIMIT_WINDOW_MS')} ms",
+            threshold=f"1..{policy.rate_limit_max} per >= {policy.rate_limit_window_ms} ms",
+            detail="RATE_LIMIT_MAX / RATE_LIMIT_WINDOW_MS",
+            where=where,
+        )
+    )
 
     debug = get("DEBUG")
-    found.append(passed_if(
-        "5.1.5", debug is not None and debug.strip().lower() in FALSE_WORDS, measured=debug,
-        threshold="DEBUG set explicitly to false",
-        detail="DEBUG is not set: set it to false explicitly" if debug is None else f"DEBUG={debug}", where=where))
+    found.append(
+        passed_if(
+            "5.1.5",
+            debug is not None and debug.strip().lower() in FALSE_WORDS,
+            measured=debug,
+            threshold="DEBUG set explicitly to false",
+            detail="DEBUG is not set: set it to false explicitly" if debug is None else f"DEBUG={debug}",
+            where=where,
+        )
+    )
 
     for item_id, name in FEATURE_FLAGS.items():
         value = get(name)
@@ -96,12 +128,19 @@ def settings_entries(config: dict[str, str], policy: ConfigPolicy, where: str) -
         wanted = policy.feature_flags.get(name)
         ok = explicit and (wanted is None or value.strip().lower() == str(bool(wanted)).lower())
         threshold = "true or false" if wanted is None else str(bool(wanted)).lower()
-        found.append(passed_if(item_id, ok, measured=value, threshold=threshold, detail=f"{name}={value}",
-                               where=where))
+        found.append(passed_if(item_id, ok, measured=value, threshold=threshold, detail=f"{name}={value}", where=where))
 
     level = get("LOG_LEVEL")
-    found.append(passed_if("5.4.1", (level or "").lower() == policy.log_level, measured=level,
-                           threshold=policy.log_level, detail=f"LOG_LEVEL={level}", where=where))
+    found.append(
+        passed_if(
+            "5.4.1",
+            (level or "").lower() == policy.log_level,
+            measured=level,
+            threshold=policy.log_level,
+            detail=f"LOG_LEVEL={level}",
+            where=where,
+        )
+    )
     return found
 
 
@@ -143,14 +182,26 @@ def smtp_entry(smtp: SmtpSettings) -> dict[str, Any]:
         try:
             client.ehlo()
             if not client.has_extn("starttls"):
-                return entry("5.3.1", "failed", measured={"starttls": False}, threshold=threshold, where=where,
-                             detail=f"{where} does not offer STARTTLS")
+                return entry(
+                    "5.3.1",
+                    "failed",
+                    measured={"starttls": False},
+                    threshold=threshold,
+                    where=where,
+                    detail=f"{where} does not offer STARTTLS",
+                )
             client.starttls(context=context)
             client.ehlo()
             measured["starttls"] = client.sock.version() if hasattr(client.sock, "version") else True
             if not smtp.username:
-                return entry("5.3.1", "failed", measured=measured, threshold=threshold, where=where,
-                             detail="no SMTP user configured: AUTH not tested")
+                return entry(
+                    "5.3.1",
+                    "failed",
+                    measured=measured,
+                    threshold=threshold,
+                    where=where,
+                    detail="no SMTP user configured: AUTH not tested",
+                )
             client.login(smtp.username, smtp.password or "")
             measured["auth"] = "accepted"
         finally:
@@ -159,15 +210,33 @@ def smtp_entry(smtp: SmtpSettings) -> dict[str, Any]:
             except (smtplib.SMTPException, OSError):
                 client.close()
     except smtplib.SMTPAuthenticationError as exc:
-        return entry("5.3.1", "failed", measured={**measured, "auth": exc.smtp_code}, threshold=threshold,
-                     where=where, detail=f"the relay refused AUTH for {smtp.username}: {exc.smtp_code}")
+        return entry(
+            "5.3.1",
+            "failed",
+            measured={**measured, "auth": exc.smtp_code},
+            threshold=threshold,
+            where=where,
+            detail=f"the relay refused AUTH for {smtp.username}: {exc.smtp_code}",
+        )
     except ssl.SSLCertVerificationError as exc:
-        return entry("5.3.1", "failed", measured=measured, threshold=threshold, where=where,
-                     detail=f"STARTTLS certificate not trusted: {exc.verify_message}")
+        return entry(
+            "5.3.1",
+            "failed",
+            measured=measured,
+            threshold=threshold,
+            where=where,
+            detail=f"STARTTLS certificate not trusted: {exc.verify_message}",
+        )
     except (smtplib.SMTPException, OSError) as exc:
         raise ConnectionFailure(f"SMTP relay {where}: {exc}") from exc
-    return entry("5.3.1", "passed", measured=measured, threshold=threshold, where=where,
-                 detail=f"STARTTLS ({measured['starttls']}) and AUTH as {smtp.username} accepted; no mail sent")
+    return entry(
+        "5.3.1",
+        "passed",
+        measured=measured,
+        threshold=threshold,
+        where=where,
+        detail=f"STARTTLS ({measured['starttls']}) and AUTH as {smtp.username} accepted; no mail sent",
+    )
 
 
 def _txt(name: str, resolver: str) -> list[str]:

@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
@@ -162,7 +162,7 @@ def project(desired: Any, live: Any) -> Any:
     if isinstance(desired, dict) and isinstance(live, dict):
         return {k: project(v, live.get(k)) for k, v in desired.items() if k in live}
     if isinstance(desired, list) and isinstance(live, list):
-        return [project(d, v) for d, v in zip(desired, live, strict=False)] + live[len(desired):]
+        return [project(d, v) for d, v in zip(desired, live, strict=False)] + live[len(desired) :]
     return live
 
 
@@ -181,8 +181,12 @@ def _cron_is_daily(schedule: str) -> bool:
     fields = schedule.split()
     if schedule.strip() in ("@daily", "@midnight"):
         return True
-    return len(fields) == 5 and bool(_CRON_FIELD_RE.match(fields[0])) and bool(_CRON_FIELD_RE.match(fields[1])) and \
-        fields[2:] == ["*", "*", "*"]
+    return (
+        len(fields) == 5
+        and bool(_CRON_FIELD_RE.match(fields[0]))
+        and bool(_CRON_FIELD_RE.match(fields[1]))
+        and fields[2:] == ["*", "*", "*"]
+    )
 
 
 def _normal_schedule(schedule: str) -> str:
@@ -201,20 +205,30 @@ def cronjob_entries(cronjob: Any, jobs: list[Any], policy: BackupPolicy, where: 
     """4.1.3, 9.1.1, 4.1.5, post.week1.4 and success.10 from the CronJob and its Jobs."""
     ids = ("4.1.3", "9.1.1", "4.1.5", "post.week1.4", "success.10")
     if cronjob is None:
-        return [entry(i, "failed", measured="no CronJob", detail="the backup CronJob does not exist", where=where)
-                for i in ids]
+        return [
+            entry(i, "failed", measured="no CronJob", detail="the backup CronJob does not exist", where=where)
+            for i in ids
+        ]
     spec, status = cronjob.spec, cronjob.status
     schedule = _normal_schedule(spec.schedule)
     suspended = bool(spec.suspend)
     found = [
-        passed_if("4.1.3", _cron_is_daily(schedule) and not suspended,
-                  measured={"schedule": schedule, "suspended": suspended, "time_zone": spec.time_zone},
-                  threshold="a daily schedule, not suspended",
-                  detail="suspended" if suspended else f"runs '{schedule}'", where=where),
-        passed_if("9.1.1", schedule == _normal_schedule(policy.schedule) and not suspended,
-                  measured=schedule, threshold=policy.schedule,
-                  detail=f"schedule '{schedule}' time zone {spec.time_zone or 'of the controller manager (UTC)'}",
-                  where=where),
+        passed_if(
+            "4.1.3",
+            _cron_is_daily(schedule) and not suspended,
+            measured={"schedule": schedule, "suspended": suspended, "time_zone": spec.time_zone},
+            threshold="a daily schedule, not suspended",
+            detail="suspended" if suspended else f"runs '{schedule}'",
+            where=where,
+        ),
+        passed_if(
+            "9.1.1",
+            schedule == _normal_schedule(policy.schedule) and not suspended,
+            measured=schedule,
+            threshold=policy.schedule,
+            detail=f"schedule '{schedule}' time zone {spec.time_zone or 'of the controller manager (UTC)'}",
+            where=where,
+        ),
     ]
     annotation = (cronjob.metadata.annotations or {}).get(RETENTION_ANNOTATION)
     env = {
@@ -228,47 +242,60 @@ def cronjob_entries(cronjob: Any, jobs: list[Any], policy: BackupPolicy, where: 
     except ValueError:
         retention = None
     env_retention = env.get("BACKUP_RETENTION_DAYS")
-    found.append(passed_if(
-        "4.1.5",
-        retention is not None and retention >= policy.retention_days and env_retention == str(retention),
-        measured={"annotation": annotation, "BACKUP_RETENTION_DAYS": env_retention},
-        threshold=f">= {policy.retention_days} days, annotation {RETENTION_ANNOTATION} and the job's "
-                  "BACKUP_RETENTION_DAYS agree",
-        detail=f"backups older than {retention} days are pruned by the job" if retention else "no retention set",
-        where=where,
-    ))
+    found.append(
+        passed_if(
+            "4.1.5",
+            retention is not None and retention >= policy.retention_days and env_retention == str(retention),
+            measured={"annotation": annotation, "BACKUP_RETENTION_DAYS": env_retention},
+            threshold=f">= {policy.retention_days} days, annotation {RETENTION_ANNOTATION} and the job's "
+            "BACKUP_RETENTION_DAYS agree",
+            detail=f"backups older than {retention} days are pruned by the job" if retention else "no retention set",
+            where=where,
+        )
+    )
     owned = sorted(
-        (j for j in jobs if any(o.kind == "CronJob" and o.name == cronjob.metadata.name
-                                for o in j.metadata.owner_references or [])),
+        (
+            j
+            for j in jobs
+            if any(o.kind == "CronJob" and o.name == cronjob.metadata.name for o in j.metadata.owner_references or [])
+        ),
         key=lambda j: j.metadata.creation_timestamp,
     )
     finished = [j for j in owned if (j.status.succeeded or 0) > 0 or (j.status.failed or 0) > 0 and not j.status.active]
     last = finished[-1] if finished else None
     history = [f"{j.metadata.name}: {'succeeded' if (j.status.succeeded or 0) > 0 else 'failed'}" for j in finished]
-    found.append(passed_if(
-        "post.week1.4",
-        last is not None and (last.status.succeeded or 0) > 0,
-        measured=history[-7:] or None,
-        threshold="the latest finished backup Job succeeded",
-        detail=f"latest: {history[-1]}" if history else "no backup Job has finished yet",
-        where=where,
-    ))
+    found.append(
+        passed_if(
+            "post.week1.4",
+            last is not None and (last.status.succeeded or 0) > 0,
+            measured=history[-7:] or None,
+            threshold="the latest finished backup Job succeeded",
+            detail=f"latest: {history[-1]}" if history else "no backup Job has finished yet",
+            where=where,
+        )
+    )
     success_age = age_seconds(status.last_successful_time if status else None)
-    found.append(passed_if(
-        "success.10",
-        success_age is not None and success_age <= policy.max_success_age and not suspended,
-        measured={"last_successful": str(status.last_successful_time) if status and status.last_successful_time
-                  else None, "age": human_duration(success_age) if success_age is not None else None},
-        threshold=f"last successful backup within {human_duration(policy.max_success_age)}",
-        detail="no successful run recorded by the CronJob" if success_age is None
-        else f"last success {human_duration(success_age)} ago",
-        where=where,
-    ))
+    found.append(
+        passed_if(
+            "success.10",
+            success_age is not None and success_age <= policy.max_success_age and not suspended,
+            measured={
+                "last_successful": str(status.last_successful_time) if status and status.last_successful_time else None,
+                "age": human_duration(success_age) if success_age is not None else None,
+            },
+            threshold=f"last successful backup within {human_duration(policy.max_success_age)}",
+            detail="no successful run recorded by the CronJob"
+            if success_age is None
+            else f"last success {human_duration(success_age)} ago",
+            where=where,
+        )
+    )
     return found
 
 
-def rpo_entry(last_success_age: float | None, wal_age: float | None, wal_where: str, policy: BackupPolicy,
-              where: str) -> dict[str, Any]:
+def rpo_entry(
+    last_success_age: float | None, wal_age: float | None, wal_where: str, policy: BackupPolicy, where: str
+) -> dict[str, Any]:
     """9.2.3: the newest recovery point (archived WAL or a successful dump) is younger than the RPO."""
     ages = {k: v for k, v in (("wal_archive", wal_age), ("dump", last_success_age)) if v is not None}
     newest = min(ages.values()) if ages else None
@@ -277,8 +304,12 @@ def rpo_entry(last_success_age: float | None, wal_age: float | None, wal_where: 
         newest is not None and newest <= policy.rpo_seconds,
         measured={k: human_duration(v) for k, v in ages.items()} or None,
         threshold=f"newest recovery point younger than {human_duration(policy.rpo_seconds)}",
-        detail=(f"newest recovery point {human_duration(newest)} old" if newest is not None
-                else "no archived WAL and no successful dump found") + (f" ({wal_where})" if wal_where else ""),
+        detail=(
+            f"newest recovery point {human_duration(newest)} old"
+            if newest is not None
+            else "no archived WAL and no successful dump found"
+        )
+        + (f" ({wal_where})" if wal_where else ""),
         where=where,
     )
 
@@ -316,23 +347,26 @@ def secret_keys_only(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def export_files(release: dict[str, Any] | None, configmaps: list[dict[str, Any]],
-                 secrets: list[dict[str, Any]]) -> dict[str, str]:
+def export_files(
+    release: dict[str, Any] | None, configmaps: list[dict[str, Any]], secrets: list[dict[str, Any]]
+) -> dict[str, str]:
     """File name -> content of one configuration export (deterministic, so two exports compare equal)."""
     dump = lambda data: yaml.safe_dump(data, sort_keys=True, default_flow_style=False)  # noqa: E731
     files: dict[str, str] = {}
     if release is not None:
         chart = (release.get("chart") or {}).get("metadata") or {}
         info = release.get("info") or {}
-        files["release.yaml"] = dump({
-            "name": release.get("name"),
-            "namespace": release.get("namespace"),
-            "revision": release.get("version"),
-            "status": info.get("status"),
-            "deployed": info.get("last_deployed"),
-            "chart": f"{chart.get('name')}-{chart.get('version')}",
-            "app_version": chart.get("appVersion"),
-        })
+        files["release.yaml"] = dump(
+            {
+                "name": release.get("name"),
+                "namespace": release.get("namespace"),
+                "revision": release.get("version"),
+                "status": info.get("status"),
+                "deployed": info.get("last_deployed"),
+                "chart": f"{chart.get('name')}-{chart.get('version')}",
+                "app_version": chart.get("appVersion"),
+            }
+        )
         files["values.yaml"] = dump(redact_values(release.get("config") or {}))
         docs = [d for d in yaml.safe_load_all(release.get("manifest") or "") if isinstance(d, dict)]
         files["manifest.yaml"] = yaml.safe_dump_all([secret_keys_only(d) for d in docs], sort_keys=True)
@@ -374,7 +408,7 @@ def write_export(base: str, stamp: str, files: dict[str, str]) -> str:
 
 
 def export_stamp(revision: Any, now: datetime | None = None) -> str:
-    moment = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    moment = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     return f"{moment}-r{revision}" if revision is not None else moment
 
 
@@ -431,8 +465,14 @@ def ensure_cronjob(kube: Any, spec: CronJobSpec, check_mode: bool) -> dict[str, 
     paths = differences(desired, live)
     if not paths:
         return {"changed": False, "action": "none", "before": project(desired, live), "after": desired, "paths": []}
-    kube.call(f"update {what}", kube.batch.replace_namespaced_cron_job, spec.name, spec.namespace,
-              merged_for_replace(desired, live), dry_run=dry_run)
+    kube.call(
+        f"update {what}",
+        kube.batch.replace_namespaced_cron_job,
+        spec.name,
+        spec.namespace,
+        merged_for_replace(desired, live),
+        dry_run=dry_run,
+    )
     return {"changed": True, "action": "update", "before": project(desired, live), "after": desired, "paths": paths}
 
 
@@ -444,7 +484,7 @@ def run_now(kube: Any, name: str, namespace: str, check_mode: bool) -> str:
             return f"{name}-manual-(would be created)"
         raise ConfigurationError(f"CronJob {namespace}/{name} does not exist: it cannot be run")
     template = kube.api.sanitize_for_serialization(cronjob.spec.job_template)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     job_name = f"{name[:36]}-manual-{stamp}"
     meta = template.get("metadata") or {}
     body = {
@@ -455,15 +495,26 @@ def run_now(kube: Any, name: str, namespace: str, check_mode: bool) -> str:
             "namespace": namespace,
             "labels": meta.get("labels") or {},
             "annotations": {**(meta.get("annotations") or {}), "cronjob.kubernetes.io/instantiate": "manual"},
-            "ownerReferences": [{
-                "apiVersion": "batch/v1", "kind": "CronJob", "name": name, "uid": cronjob.metadata.uid,
-                "controller": True, "blockOwnerDeletion": True,
-            }],
+            "ownerReferences": [
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "CronJob",
+                    "name": name,
+                    "uid": cronjob.metadata.uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
         },
         "spec": template["spec"],
     }
-    kube.call(f"create Job {namespace}/{job_name}", kube.batch.create_namespaced_job, namespace, body,
-              dry_run="All" if check_mode else None)
+    kube.call(
+        f"create Job {namespace}/{job_name}",
+        kube.batch.create_namespaced_job,
+        namespace,
+        body,
+        dry_run="All" if check_mode else None,
+    )
     return job_name
 
 
@@ -474,8 +525,14 @@ def config_backup_entry(base: str, release: dict[str, Any] | None, where: str) -
     exported = export_revision(files)
     threshold = "a configuration export of the deployed revision"
     if release is None:
-        return entry("9.1.3", "skipped", measured={"export": path}, threshold=threshold, where=where,
-                     detail="no release deployed yet: nothing to back up")
+        return entry(
+            "9.1.3",
+            "skipped",
+            measured={"export": path},
+            threshold=threshold,
+            where=where,
+            detail="no release deployed yet: nothing to back up",
+        )
     return passed_if(
         "9.1.3",
         path is not None and exported == live_revision,

@@ -50,10 +50,22 @@ def version_entries(kube: Any, policy: ClusterPolicy) -> Entries:
     wanted = version_tuple(policy.min_version)
     have = version_tuple(version)[: len(wanted)]
     return [
-        entry("2.1.1", "passed", measured=version, threshold="API reachable, version reported",
-              detail=f"Kubernetes API at {where} answered ({info.platform})", where=where),
-        passed_if("2.1.2", have >= wanted, measured=version, threshold=f">= {policy.min_version}",
-                  detail=f"server {version}", where=where),
+        entry(
+            "2.1.1",
+            "passed",
+            measured=version,
+            threshold="API reachable, version reported",
+            detail=f"Kubernetes API at {where} answered ({info.platform})",
+            where=where,
+        ),
+        passed_if(
+            "2.1.2",
+            have >= wanted,
+            measured=version,
+            threshold=f">= {policy.min_version}",
+            detail=f"server {version}",
+            where=where,
+        ),
     ]
 
 
@@ -66,13 +78,22 @@ def node_entries(kube: Any, policy: ClusterPolicy) -> Entries:
     ready = [n for n in nodes if _ready(n) and not n.spec.unschedulable]
     zones = sorted({(n.metadata.labels or {}).get(policy.zone_label) for n in ready} - {None})
     return [
-        passed_if("2.1.3", len(ready) >= policy.min_nodes,
-                  measured={"ready_schedulable": len(ready), "total": len(nodes)},
-                  threshold=f">= {policy.min_nodes} Ready, schedulable nodes",
-                  detail=", ".join(n.metadata.name for n in ready) or "no Ready node", where=kube.server),
-        passed_if("2.1.5", len(zones) >= policy.min_zones, measured=zones,
-                  threshold=f"Ready nodes in >= {policy.min_zones} zones ({policy.zone_label})",
-                  detail=f"{len(zones)} zone(s) with Ready nodes", where=kube.server),
+        passed_if(
+            "2.1.3",
+            len(ready) >= policy.min_nodes,
+            measured={"ready_schedulable": len(ready), "total": len(nodes)},
+            threshold=f">= {policy.min_nodes} Ready, schedulable nodes",
+            detail=", ".join(n.metadata.name for n in ready) or "no Ready node",
+            where=kube.server,
+        ),
+        passed_if(
+            "2.1.5",
+            len(zones) >= policy.min_zones,
+            measured=zones,
+            threshold=f"Ready nodes in >= {policy.min_zones} zones ({policy.zone_label})",
+            detail=f"{len(zones)} zone(s) with Ready nodes",
+            where=kube.server,
+        ),
     ]
 
 
@@ -84,13 +105,18 @@ def autoscaling_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
         policy.namespace,
     ).items
     ours = [
-        h for h in hpas
+        h
+        for h in hpas
         if h.spec.scale_target_ref.kind == "Deployment" and h.spec.scale_target_ref.name == policy.backend_deployment
     ]
     scaling = [h for h in ours if (h.spec.max_replicas or 0) > (h.spec.min_replicas or 1)]
     autoscalers = []
-    status_cm = kube.get_or_none("ConfigMap kube-system/cluster-autoscaler-status", kube.core.read_namespaced_config_map,
-                                 "cluster-autoscaler-status", "kube-system")
+    status_cm = kube.get_or_none(
+        "ConfigMap kube-system/cluster-autoscaler-status",
+        kube.core.read_namespaced_config_map,
+        "cluster-autoscaler-status",
+        "kube-system",
+    )
     if status_cm is not None:
         autoscalers.append("kube-system/cluster-autoscaler-status")
     deployments = kube.call("Deployments in all namespaces", kube.apps.list_deployment_for_all_namespaces).items
@@ -118,10 +144,12 @@ def _addresses(status: Any) -> list[str]:
 
 def load_balancer_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
     """2.2.3: the IngressClass exists and a load balancer address is published (Ingress or LoadBalancer Service)."""
-    klass = kube.get_or_none(f"IngressClass {policy.ingress_class}", kube.networking.read_ingress_class,
-                             policy.ingress_class)
-    ingresses = kube.call(f"Ingresses in {policy.namespace}", kube.networking.list_namespaced_ingress,
-                          policy.namespace).items
+    klass = kube.get_or_none(
+        f"IngressClass {policy.ingress_class}", kube.networking.read_ingress_class, policy.ingress_class
+    )
+    ingresses = kube.call(
+        f"Ingresses in {policy.namespace}", kube.networking.list_namespaced_ingress, policy.namespace
+    ).items
     ingress_addresses = sorted({a for i in ingresses for a in _addresses(i.status)})
     services = kube.call("Services in all namespaces", kube.core.list_service_for_all_namespaces).items
     lb_services = {
@@ -147,7 +175,8 @@ def load_balancer_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
         },
         threshold=f"IngressClass {policy.ingress_class}"
         + (" and a load balancer address" if policy.require_lb_address else " (address not required)"),
-        detail="; ".join(problems) or f"IngressClass {policy.ingress_class} ({controller}), address(es): "
+        detail="; ".join(problems)
+        or f"IngressClass {policy.ingress_class} ({controller}), address(es): "
         + (", ".join(ingress_addresses + lb_addresses) or "none"),
         where=kube.server,
     )
@@ -171,11 +200,14 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
     storage_class = passed_if(
         "2.3.2",
         default is not None and (not policy.storage_class or chosen is not None),
-        measured={"default": default.metadata.name if default else None,
-                  "provisioner": default.provisioner if default else None,
-                  "classes": sorted(c.metadata.name for c in classes)},
+        measured={
+            "default": default.metadata.name if default else None,
+            "provisioner": default.provisioner if default else None,
+            "classes": sorted(c.metadata.name for c in classes),
+        },
         threshold="a default StorageClass" + (f"; class {policy.storage_class} exists" if policy.storage_class else ""),
-        detail=f"default StorageClass {default.metadata.name} ({default.provisioner})" if default
+        detail=f"default StorageClass {default.metadata.name} ({default.provisioner})"
+        if default
         else "no StorageClass is marked default",
         where=kube.server,
     )
@@ -184,8 +216,12 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
         sizes: dict[str, Any] = {}
         problems = []
         for name in policy.volume_claims:
-            claim = kube.get_or_none(f"PersistentVolumeClaim {policy.namespace}/{name}",
-                                     kube.core.read_namespaced_persistent_volume_claim, name, policy.namespace)
+            claim = kube.get_or_none(
+                f"PersistentVolumeClaim {policy.namespace}/{name}",
+                kube.core.read_namespaced_persistent_volume_claim,
+                name,
+                policy.namespace,
+            )
             if claim is None:
                 problems.append(f"{name} missing")
                 continue
@@ -193,9 +229,14 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
             sizes[name] = {"phase": claim.status.phase if claim.status else None, "capacity": capacity}
             if sizes[name]["phase"] != "Bound" or capacity is None or parse_quantity(capacity) < minimum:
                 problems.append(f"{name} {sizes[name]['phase']} {capacity}")
-        volumes = passed_if("2.3.1", not problems, measured=sizes, threshold=f"Bound, >= {policy.volume_size}",
-                            detail="; ".join(problems) or f"{len(sizes)} claim(s) Bound at >= {policy.volume_size}",
-                            where=f"{kube.server} namespace {policy.namespace}")
+        volumes = passed_if(
+            "2.3.1",
+            not problems,
+            measured=sizes,
+            threshold=f"Bound, >= {policy.volume_size}",
+            detail="; ".join(problems) or f"{len(sizes)} claim(s) Bound at >= {policy.volume_size}",
+            where=f"{kube.server} namespace {policy.namespace}",
+        )
         return [storage_class, volumes]
     # No named claims: ask the API server whether a claim of the required size would be admitted
     # (quotas, LimitRanges, the class exists) without creating it.
@@ -217,8 +258,13 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
         problems.append(f"StorageClass {chosen.metadata.name} has no dynamic provisioner")
     admitted = None
     try:
-        kube.call(f"a {policy.volume_size} claim (dry run) in {namespace}",
-                  kube.core.create_namespaced_persistent_volume_claim, namespace, claim, dry_run="All")
+        kube.call(
+            f"a {policy.volume_size} claim (dry run) in {namespace}",
+            kube.core.create_namespaced_persistent_volume_claim,
+            namespace,
+            claim,
+            dry_run="All",
+        )
         admitted = True
     except (ApiError, ConnectionFailure) as exc:  # the refusal (quota, LimitRange, 403) is the measurement
         admitted = False
@@ -228,8 +274,12 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
         passed_if(
             "2.3.1",
             not problems,
-            measured={"claim_size": policy.volume_size, "storage_class": wanted_class or None, "admitted": admitted,
-                      "provisioner": chosen.provisioner if chosen else None},
+            measured={
+                "claim_size": policy.volume_size,
+                "storage_class": wanted_class or None,
+                "admitted": admitted,
+                "provisioner": chosen.provisioner if chosen else None,
+            },
             threshold=f"a {policy.volume_size} claim is admitted and can be provisioned dynamically",
             detail="; ".join(problems)
             or f"a {policy.volume_size} claim on {wanted_class} is admitted in {namespace} (server-side dry run)",

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import (
@@ -125,5 +125,5 @@ def age_seconds(moment: datetime | None, now: datetime | None = None) -> float |
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return ((now or datetime.now(timezone.utc)) - moment).total_seconds()
+        moment = moment.replace(tzinfo=UTC)
+    return ((now or datetime.now(UTC)) - moment).total_seconds()

@@ -56,8 +56,9 @@ def _is_default_deny(policy: Any) -> bool:
 
 
 def network_policy_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
-    items = kube.call(f"NetworkPolicies in {policy.namespace}", kube.networking.list_namespaced_network_policy,
-                      policy.namespace).items
+    items = kube.call(
+        f"NetworkPolicies in {policy.namespace}", kube.networking.list_namespaced_network_policy, policy.namespace
+    ).items
     deny = [p.metadata.name for p in items if _is_default_deny(p)]
     return passed_if(
         "7.1.1",
@@ -71,8 +72,9 @@ def network_policy_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
 
 def exposure_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
     """7.1.2: traffic enters through TLS Ingresses only; no NodePort/LoadBalancer Service on other ports."""
-    ingresses = kube.call(f"Ingresses in {policy.namespace}", kube.networking.list_namespaced_ingress,
-                          policy.namespace).items
+    ingresses = kube.call(
+        f"Ingresses in {policy.namespace}", kube.networking.list_namespaced_ingress, policy.namespace
+    ).items
     services = kube.call(f"Services in {policy.namespace}", kube.core.list_namespaced_service, policy.namespace).items
     problems = []
     for ing in ingresses:
@@ -107,13 +109,25 @@ def pod_security_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
     threshold = f"{PSA_ENFORCE}={policy.psa_level} or stricter"
     ns = kube.get_or_none(f"namespace {policy.namespace}", kube.core.read_namespace, policy.namespace)
     if ns is None:
-        return entry("7.1.3", "failed", measured="namespace missing", threshold=threshold, where=where,
-                     detail=f"namespace {policy.namespace} does not exist")
+        return entry(
+            "7.1.3",
+            "failed",
+            measured="namespace missing",
+            threshold=threshold,
+            where=where,
+            detail=f"namespace {policy.namespace} does not exist",
+        )
     labels = {k: v for k, v in (ns.metadata.labels or {}).items() if k.startswith("pod-security.kubernetes.io/")}
     level = labels.get(PSA_ENFORCE)
     ok = level in PSA_LEVELS and PSA_LEVELS.index(level) >= PSA_LEVELS.index(policy.psa_level)
-    return passed_if("7.1.3", ok, measured=labels or None, threshold=threshold,
-                     detail=f"enforce={level}" if level else "no Pod Security Admission enforce label", where=where)
+    return passed_if(
+        "7.1.3",
+        ok,
+        measured=labels or None,
+        threshold=threshold,
+        detail=f"enforce={level}" if level else "no Pod Security Admission enforce label",
+        where=where,
+    )
 
 
 def rbac_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
@@ -136,8 +150,12 @@ def rbac_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
         answer = kube.call(f"SubjectAccessReview for {user}", authz.create_subject_access_review, review)
         if answer.status.allowed:
             allowed.append(access.text())
-    account = kube.get_or_none(f"ServiceAccount {policy.namespace}/{policy.service_account}",
-                               kube.core.read_namespaced_service_account, policy.service_account, policy.namespace)
+    account = kube.get_or_none(
+        f"ServiceAccount {policy.namespace}/{policy.service_account}",
+        kube.core.read_namespaced_service_account,
+        policy.service_account,
+        policy.namespace,
+    )
     problems = [f"may {a}" for a in allowed]
     if account is None:
         problems.append(f"ServiceAccount {policy.service_account} does not exist (pods would run as default)")

@@ -123,7 +123,9 @@ def _health_covered(target: dict[str, Any], health_path: str) -> bool:
     probed = parse_qs(url.query).get("target", [])
     labels = {**(target.get("discoveredLabels") or {}), **(target.get("labels") or {})}
     probed += [v for k, v in labels.items() if k in ("__param_target", "instance")]
-    return any(urlsplit(p if "://" in p else "//" + p).path.rstrip("/").endswith(health_path.rstrip("/")) for p in probed)
+    return any(
+        urlsplit(p if "://" in p else "//" + p).path.rstrip("/").endswith(health_path.rstrip("/")) for p in probed
+    )
 
 
 def target_entries(api: MonitoringApi) -> Entries:
@@ -242,8 +244,15 @@ def notification_entries(api: MonitoringApi) -> Entries:
     """6.2.4 from the configuration Alertmanager runs; also whether Prometheus sends to an Alertmanager."""
     s = api.settings
     if not s.alertmanager_url:
-        return [entry("6.2.4", "failed", measured="no Alertmanager", threshold="a receiver with email or Slack",
-                      detail="set monitoring_alertmanager_url")]
+        return [
+            entry(
+                "6.2.4",
+                "failed",
+                measured="no Alertmanager",
+                threshold="a receiver with email or Slack",
+                detail="set monitoring_alertmanager_url",
+            )
+        ]
     status, body = api.get(s.alertmanager_url, "/api/v2/status")
     if status != 200 or not isinstance(body, dict):
         raise ApiError(f"Alertmanager {s.alertmanager_url}/api/v2/status answered {status}")
@@ -262,8 +271,10 @@ def notification_entries(api: MonitoringApi) -> Entries:
             bool(used),
             measured={name: "+".join(kinds) for name, kinds in used.items()} or "none",
             threshold="a routed receiver with email_configs or slack_configs",
-            detail=(f"routed receivers: {', '.join(sorted(routed)) or 'none'}; "
-                    f"with email/Slack: {', '.join(sorted(notifying)) or 'none'}"),
+            detail=(
+                f"routed receivers: {', '.join(sorted(routed)) or 'none'}; "
+                f"with email/Slack: {', '.join(sorted(notifying)) or 'none'}"
+            ),
             where=s.alertmanager_url,
         ),
         # internal: the composite success.9 reads it
@@ -278,7 +289,11 @@ def grafana_entry(api: MonitoringApi) -> dict[str, Any]:
     except (ApiError, ConnectionFailure) as exc:
         return {"id": "_grafana", "ok": False, "measured": str(exc)}
     database = body.get("database") if isinstance(body, dict) else None
-    return {"id": "_grafana", "ok": status == 200 and database == "ok", "measured": {"status": status, "database": database}}
+    return {
+        "id": "_grafana",
+        "ok": status == 200 and database == "ok",
+        "measured": {"status": status, "database": database},
+    }
 
 
 def check_monitoring(settings: MonitoringSettings, session_factory: Callable[[], HttpSession]) -> Entries:

@@ -98,7 +98,9 @@ def _rows(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, A
 
 
 def version_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str, Any]:
-    row = _rows(conn, "SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v")[0]
+    row = _rows(
+        conn, "SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v"
+    )[0]
     major = row["num"] // 10000
     return passed_if(
         "4.1.1",
@@ -116,8 +118,14 @@ def replication_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str
         f"and <= {policy.max_lag_seconds:g}s"
     )
     if _rows(conn, "SELECT pg_is_in_recovery() AS r")[0]["r"]:
-        return entry("4.1.2", "failed", measured="standby", threshold=threshold, where=where,
-                     detail="the configured database host is a standby: point database_host at the primary")
+        return entry(
+            "4.1.2",
+            "failed",
+            measured="standby",
+            threshold=threshold,
+            where=where,
+            detail="the configured database host is a standby: point database_host at the primary",
+        )
     rows = _rows(
         conn,
         "SELECT application_name, client_addr::text AS client, state, sync_state,"
@@ -128,8 +136,14 @@ def replication_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str
     streaming = [r for r in rows if r["state"] == "streaming"]
     unreadable = [r for r in streaming if r["lag_bytes"] is None]
     if unreadable:
-        return entry("4.1.2", "failed", measured=f"{len(streaming)} streaming, lag unreadable", threshold=threshold,
-                     where=where, detail="the check user cannot read replication positions: grant it pg_monitor")
+        return entry(
+            "4.1.2",
+            "failed",
+            measured=f"{len(streaming)} streaming, lag unreadable",
+            threshold=threshold,
+            where=where,
+            detail="the check user cannot read replication positions: grant it pg_monitor",
+        )
     worst_bytes = max((r["lag_bytes"] for r in streaming), default=None)
     worst_seconds = max((r["lag_seconds"] or 0.0 for r in streaming), default=None)
     ok = (
@@ -158,8 +172,11 @@ def archiving_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str, 
             " WHERE name IN ('archive_mode', 'archive_command', 'archive_library', 'wal_level', 'archive_timeout')",
         )
     }
-    stats = _rows(conn, "SELECT archived_count, last_archived_wal, last_archived_time, failed_count,"
-                        " last_failed_wal, last_failed_time FROM pg_stat_archiver")[0]
+    stats = _rows(
+        conn,
+        "SELECT archived_count, last_archived_wal, last_archived_time, failed_count,"
+        " last_failed_wal, last_failed_time FROM pg_stat_archiver",
+    )[0]
     problems = []
     if settings.get("archive_mode") not in ("on", "always"):
         problems.append(f"archive_mode is {settings.get('archive_mode')!r}")
@@ -203,8 +220,14 @@ def privileges_entry(conn: Any, where: str, app_user: str, dbname: str) -> dict[
     )
     threshold = "no SUPERUSER/CREATEDB/CREATEROLE/REPLICATION/BYPASSRLS, no CREATE on schema public or the database"
     if not rows:
-        return entry("4.2.3", "failed", measured="role missing", threshold=threshold, where=where,
-                     detail=f"role {app_user} does not exist")
+        return entry(
+            "4.2.3",
+            "failed",
+            measured="role missing",
+            threshold=threshold,
+            where=where,
+            detail=f"role {app_user} does not exist",
+        )
     violations = [flag[3:].upper() for flag, value in rows[0].items() if value]
     checks = _rows(
         conn,
@@ -227,7 +250,9 @@ def privileges_entry(conn: Any, where: str, app_user: str, dbname: str) -> dict[
         not violations,
         measured=violations or "none",
         threshold=threshold,
-        detail=(f"role {app_user} has " + ", ".join(violations)) if violations else f"role {app_user} is least-privilege",
+        detail=(f"role {app_user} has " + ", ".join(violations))
+        if violations
+        else f"role {app_user} is least-privilege",
         where=where,
     )
 
@@ -238,8 +263,9 @@ def app_connection_entry(app: Endpoint) -> dict[str, Any]:
     try:
         conn = app.connect()
     except ConnectionFailure as exc:
-        return entry("4.2.4", "failed", measured="connection refused", threshold=threshold, detail=str(exc),
-                     where=app.label)
+        return entry(
+            "4.2.4", "failed", measured="connection refused", threshold=threshold, detail=str(exc), where=app.label
+        )
     with conn:
         row = _rows(conn, "SELECT 1 AS one, current_user AS who, current_setting('server_version') AS v")[0]
     return passed_if(
@@ -256,8 +282,13 @@ def pooling_entry(pooler: Endpoint | None, admin: Endpoint | None, dbname: str) 
     """4.1.6: a query goes through the pooler; with admin credentials, its pools are listed."""
     threshold = "a query through the pooler succeeds" + (" and SHOW POOLS lists the database" if admin else "")
     if pooler is None:
-        return entry("4.1.6", "failed", measured="no pooler configured", threshold=threshold,
-                     detail="set database_pgbouncer_host and database_pgbouncer_port")
+        return entry(
+            "4.1.6",
+            "failed",
+            measured="no pooler configured",
+            threshold=threshold,
+            detail="set database_pgbouncer_host and database_pgbouncer_port",
+        )
     measured: dict[str, Any] = {}
     problems = []
     try:
@@ -299,6 +330,7 @@ def check_database(
     checks: list[Check] = []
 
     if admin is not None:
+
         def on_primary() -> Entries:
             with admin.connect() as conn:
                 found = [
@@ -315,6 +347,7 @@ def check_database(
     if app is not None:
         checks.append(Check(("4.2.4",), lambda: [app_connection_entry(app)], app.label))
         if admin is None:
+
             def privileges_as_app() -> Entries:
                 with app.connect() as conn:
                     return [privileges_entry(conn, app.label, app.user, app.dbname)]
