@@ -107,6 +107,12 @@ https_ok() {
     "https://$host:$1$2"
 }
 
+# healthz_ok PORT: /healthz of controller-manager or scheduler on loopback. They
+# serve with a self-signed certificate of their own, so it is not verified.
+healthz_ok() {
+  curl -fsSk --max-time 2 "https://$host:$1/healthz"
+}
+
 # ---------------------------------------------------------------- pki
 # gen_cert NAME SUBJECT EXTENSIONS: ECDSA P-256 key and certificate signed by the lab CA.
 gen_cert() {
@@ -282,9 +288,9 @@ cmd_up() {
   [[ -n "$(pid_of kube-controller-manager)" ]] || start_controller_manager
   [[ -n "$(pid_of kube-scheduler)" ]] || start_scheduler
   [[ -n "$(pid_of kwok-controller)" ]] || start_kwok
-  wait_until 60 kube-controller-manager https_ok "$port_controller_manager" /healthz ||
+  wait_until 60 kube-controller-manager healthz_ok "$port_controller_manager" ||
     { tail -30 "$logs/kube-controller-manager.log" >&2; die "kube-controller-manager not healthy"; }
-  wait_until 60 kube-scheduler https_ok "$port_scheduler" /healthz ||
+  wait_until 60 kube-scheduler healthz_ok "$port_scheduler" ||
     { tail -30 "$logs/kube-scheduler.log" >&2; die "kube-scheduler not healthy"; }
   wait_until 60 kwok-controller curl -fsS --max-time 2 "http://$host:$port_kwok/healthz" ||
     { tail -30 "$logs/kwok-controller.log" >&2; die "kwok controller not healthy"; }
