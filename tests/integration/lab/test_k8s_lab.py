@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[3]
 LAB_SH = REPO / "tests" / "lab" / "k8s" / "lab.sh"
 VERSIONS = REPO / "tests" / "lab" / "versions.env"
 CHART = Path(__file__).resolve().parent / "fixtures" / "lab-probe"
-PORT_RANGE = range(16000, 16100)
+LAB_PORTS = {16443, *range(16000, 16100)}
 
 
 def read_versions() -> dict[str, str]:
@@ -57,30 +57,20 @@ def parse_env(text: str, base: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def lab_env() -> dict[str, str]:
-    out = subprocess.run(
-        ["bash", str(LAB_SH), "env"], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run(["bash", str(LAB_SH), "env"], capture_output=True, text=True, check=True).stdout
     env = parse_env(out, dict(os.environ))
-    status = subprocess.run(
-        ["bash", str(LAB_SH), "status"], capture_output=True, text=True, env=env
-    )
+    status = subprocess.run(["bash", str(LAB_SH), "status"], capture_output=True, text=True, env=env)
     if status.returncode != 0:
         pytest.fail(
-            "the Kubernetes lab is not up; start it with `tests/lab/k8s/lab.sh up`\n"
-            + status.stdout
-            + status.stderr
+            "the Kubernetes lab is not up; start it with `tests/lab/k8s/lab.sh up`\n" + status.stdout + status.stderr
         )
     return env
 
 
 def run(env, *args, timeout=120, check=True):
-    proc = subprocess.run(
-        list(args), capture_output=True, text=True, env=env, timeout=timeout
-    )
+    proc = subprocess.run(list(args), capture_output=True, text=True, env=env, timeout=timeout)
     if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-        )
+        raise AssertionError(f"{' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
@@ -107,10 +97,7 @@ def test_at_least_three_ready_nodes_in_two_zones(lab_env):
     ready = [
         n
         for n in nodes
-        if any(
-            c["type"] == "Ready" and c["status"] == "True"
-            for c in n["status"].get("conditions", [])
-        )
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))
     ]
     assert len(ready) >= 3, [n["metadata"]["name"] for n in nodes]
     zones = {n["metadata"]["labels"].get("topology.kubernetes.io/zone") for n in ready}
@@ -127,10 +114,7 @@ def test_default_storage_class_and_nginx_ingress_class(lab_env):
     defaults = [
         c["metadata"]["name"]
         for c in classes
-        if c["metadata"].get("annotations", {}).get(
-            "storageclass.kubernetes.io/is-default-class"
-        )
-        == "true"
+        if c["metadata"].get("annotations", {}).get("storageclass.kubernetes.io/is-default-class") == "true"
     ]
     assert defaults == ["standard"], defaults
     ingress = kubectl_json(lab_env, "get", "ingressclass", "nginx")
@@ -157,8 +141,16 @@ def test_helm_install_of_ready_deployment_succeeds(lab_env, namespace):
     start = time.monotonic()
     run(
         lab_env,
-        "helm", "upgrade", "--install", "probe", str(CHART),
-        "--namespace", namespace, "--wait", "--timeout", "60s",
+        "helm",
+        "upgrade",
+        "--install",
+        "probe",
+        str(CHART),
+        "--namespace",
+        namespace,
+        "--wait",
+        "--timeout",
+        "60s",
         timeout=90,
     )
     elapsed = time.monotonic() - start
@@ -173,10 +165,20 @@ def test_helm_install_of_ready_deployment_succeeds(lab_env, namespace):
 def test_helm_install_of_unready_tag_times_out(lab_env, namespace):
     proc = run(
         lab_env,
-        "helm", "upgrade", "--install", "probe", str(CHART),
-        "--namespace", namespace, "--set", "image.tag=v1.2.0-unready",
-        "--wait", "--timeout", "15s",
-        timeout=60, check=False,
+        "helm",
+        "upgrade",
+        "--install",
+        "probe",
+        str(CHART),
+        "--namespace",
+        namespace,
+        "--set",
+        "image.tag=v1.2.0-unready",
+        "--wait",
+        "--timeout",
+        "15s",
+        timeout=60,
+        check=False,
     )
     assert proc.returncode != 0, proc.stdout
     assert re.search(r"deadline|timed out|timeout", proc.stderr, re.I), proc.stderr
@@ -191,9 +193,21 @@ def test_helm_install_of_unready_tag_times_out(lab_env, namespace):
 def test_job_pods_complete(lab_env, namespace):
     run(
         lab_env,
-        "helm", "upgrade", "--install", "migrate", str(CHART),
-        "--namespace", namespace, "--set", "replicaCount=0", "--set", "job.enabled=true",
-        "--wait", "--wait-for-jobs", "--timeout", "60s",
+        "helm",
+        "upgrade",
+        "--install",
+        "migrate",
+        str(CHART),
+        "--namespace",
+        namespace,
+        "--set",
+        "replicaCount=0",
+        "--set",
+        "job.enabled=true",
+        "--wait",
+        "--wait-for-jobs",
+        "--timeout",
+        "60s",
         timeout=90,
     )
     job = kubectl_json(lab_env, "-n", namespace, "get", "job", "migrate-migrate")
@@ -216,8 +230,15 @@ def test_server_side_dry_run_creates_nothing(lab_env, namespace, tmp_path):
     assert "server dry run" in out, out
     # Admission still runs on a dry run: a namespace that does not exist is rejected.
     bad = run(
-        lab_env, "kubectl", "create", "configmap", "x", "-n", "does-not-exist-ns",
-        "--dry-run=server", check=False,
+        lab_env,
+        "kubectl",
+        "create",
+        "configmap",
+        "x",
+        "-n",
+        "does-not-exist-ns",
+        "--dry-run=server",
+        check=False,
     )
     assert bad.returncode != 0 and "not found" in bad.stderr, bad.stderr
     got = run(lab_env, "kubectl", "-n", namespace, "get", "configmap", "dry-run-probe", check=False)
@@ -226,9 +247,7 @@ def test_server_side_dry_run_creates_nothing(lab_env, namespace, tmp_path):
 
 def test_service_account_without_rights_is_forbidden(lab_env, namespace):
     run(lab_env, "kubectl", "-n", namespace, "create", "serviceaccount", "no-rights")
-    token = run(
-        lab_env, "kubectl", "-n", namespace, "create", "token", "no-rights", "--duration=10m"
-    ).stdout.strip()
+    token = run(lab_env, "kubectl", "-n", namespace, "create", "token", "no-rights", "--duration=10m").stdout.strip()
     claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))
     assert claims["sub"] == f"system:serviceaccount:{namespace}:no-rights"
     ctx = ssl.create_default_context(cafile=lab_env["SMEPLATFORM_LAB_K8S_CA"])
@@ -253,13 +272,25 @@ def test_lease_can_be_created_and_updated(lab_env, namespace):
         "spec": {"holderIdentity": "first", "leaseDurationSeconds": 15},
     }
     proc = subprocess.run(
-        ["kubectl", "create", "-f", "-"], input=json.dumps(lease),
-        capture_output=True, text=True, env=lab_env, check=True,
+        ["kubectl", "create", "-f", "-"],
+        input=json.dumps(lease),
+        capture_output=True,
+        text=True,
+        env=lab_env,
+        check=True,
     )
     assert "created" in proc.stdout
     run(
-        lab_env, "kubectl", "-n", namespace, "patch", "lease", "lab-lock", "--type=merge",
-        "-p", json.dumps({"spec": {"holderIdentity": "second", "leaseTransitions": 1}}),
+        lab_env,
+        "kubectl",
+        "-n",
+        namespace,
+        "patch",
+        "lease",
+        "lab-lock",
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"holderIdentity": "second", "leaseTransitions": 1}}),
     )
     got = kubectl_json(lab_env, "-n", namespace, "get", "lease", "lab-lock")
     assert got["spec"]["holderIdentity"] == "second"
@@ -286,10 +317,10 @@ def test_lab_listens_on_loopback_only(lab_env):
         local = fields[4]
         addr, _, port = local.rpartition(":")
         line_pids = {int(p) for p in re.findall(r"pid=(\d+)", line)}
-        ours = bool(line_pids & pids) or int(port) in PORT_RANGE
+        ours = bool(line_pids & pids) or int(port) in LAB_PORTS
         if not ours:
             continue
         seen_ports.add(int(port))
         assert addr in ("127.0.0.1", "[::ffff:127.0.0.1]"), line
     assert 16443 in seen_ports, out
-    assert {16379, 16247, 16257, 16259} <= seen_ports, seen_ports
+    assert {16079, 16080, 16047, 16057, 16059} <= seen_ports, seen_ports

@@ -2,7 +2,8 @@
 # Kubernetes lab: a real control plane (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler) built from Go modules, with kwok
 # simulating the nodes and the pod lifecycle. Everything binds to 127.0.0.1
-# (ports 16000-16099); runtime state lives in .lab/k8s/ of the checkout.
+# (kube-apiserver 16443, the others in 16000-16099); runtime state lives in
+# .lab/k8s/ of the checkout.
 #
 # Usage: tests/lab/k8s/lab.sh install|up|down|status|env|reset
 #   install  build the pinned binaries once into the version-keyed cache
@@ -28,11 +29,12 @@ helm_bin="$cache/helm-$HELM_VERSION/bin"
 
 host=127.0.0.1
 port_apiserver=16443
-port_etcd=16379
-port_etcd_peer=16380
-port_kwok=16247
-port_controller_manager=16257
-port_scheduler=16259
+port_etcd=16079
+port_etcd_peer=16080
+port_kwok=16047
+port_controller_manager=16057
+port_scheduler=16059
+lab_ports=("$port_apiserver" "$port_etcd" "$port_etcd_peer" "$port_kwok" "$port_controller_manager" "$port_scheduler")
 context=smeplatform-lab
 
 pki="$state/pki"
@@ -318,6 +320,7 @@ cmd_down() {
     rm -f "$run/$c.pid"
   done
   for pid in $(stray_pids); do
+    [[ " ${pids[*]} " == *" $pid "* ]] && continue
     log "stopping stray lab process $pid"
     pids+=("$pid")
     kill -TERM "$pid" 2>/dev/null || true
@@ -331,7 +334,9 @@ cmd_down() {
   done
   rm -f "$state/.bootstrapped"
   local busy
-  busy="$(ss -Htln "( sport >= :16000 and sport <= :16099 )" 2>/dev/null || true)"
+  local filter="" p
+  for p in "${lab_ports[@]}"; do filter+="${filter:+ or }sport = :$p"; done
+  busy="$(ss -Htln "( $filter )" 2>/dev/null || true)"
   [[ -z "$busy" ]] || { log "ports still listening after down:"; echo "$busy" >&2; return 1; }
   log "down"
 }
