@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: deploy_lock
+short_description: Take or give back the deployment lock of a release (a Kubernetes Lease)
+version_added: 0.1.0
+description:
+  - One C(coordination.k8s.io/v1) Lease per release records who deploys it (holder identity), since when, and until
+    when (renew time plus lease duration).
+  - With O(state=acquired), takes the lock. When another run holds it and it has not expired, fails at once naming
+    the holder and the expiry. A lock whose expiry has passed (a run that died) is taken over with a warning. Two
+    runs racing for a free lock cannot both win (the Lease is created or replaced with the resourceVersion read).
+  - With O(state=released), deletes the Lease when this holder still has it; a lock held by someone else is left
+    alone, with a warning.
+  - The Lease lives in O(namespace), which is created (bare) when missing so that the lock can be taken before any
+    other change.
+  - In check mode nothing is written; the task says who holds the lock, if anyone.
+options:
+  name:
+    description: Lease name; C(<release>-deploy-lock) by convention.
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the Lease (the release's namespace).
+    type: str
+    required: true
+  state:
+    description: V(acquired) takes the lock, V(released) gives it back.
+    type: str
+    choices: [acquired, released]
+    default: acquired
+  holder:
+    description:
+      - Identity of this run, recorded in the Lease. When not set, C(user@host pid=N run=RANDOM) is made up; pass the
+        returned RV(holder) to the task that releases the lock.
+    type: str
+  duration:
+    description:
+      - Seconds the lock is valid for; after that another run may take it over. Longer than the longest deployment
+        (helm timeout, migrations and verification together).
+    type: int
+    default: 1800
+  ensure_namespace:
+    description: Create O(namespace) when it does not exist.
+    type: bool
+    default: true
+  namespace_labels:
+    description:
+      - Labels merged into O(namespace) once the lock is held, for example the Pod Security Admission levels
+        C(pod-security.kubernetes.io/enforce=restricted). Labels already set to the same value change nothing.
+      - Done here so that preparing the namespace costs no extra task; reported in RV(namespace).
+    type: dict
+    default: {}
+  kubeconfig:
+    description:
+      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
+        then the in-cluster service account.
+    type: path
+  context:
+    description: Context of the kubeconfig to use; its current context when not set.
+    type: str
+  request_timeout:
+    description: Seconds to wait for one API request.
+    type: float
+    default: 20.0
+attributes:
+  check_mode:
+    support: full
+    description: Reads the Lease only.
+  diff_mode:
+    support: partial
+    description: The namespace's labels when O(namespace_labels) changes them.
+  idempotent:
+    support: full
+    description: Taking a lock this holder already has renews it; releasing a lock not held changes nothing.
+requirements:
+  - kubernetes (Python client)
+author:
+  - SME Platform operations
+"""
+
+EXAMPLES = r"""
+- name: Take the deployment lock
+  smeplatform.deploy.deploy_lock:
+    name: sme-platform-deploy-lock
+    namespace: sme-platform
+    duration: 1800
+    namespace_labels:
+      pod-security.kubernetes.io/enforce: restricted
+      pod-security.kubernetes.io/enforce-version: latest
+  register: lock
+
+- name: Give the deployment lock back
+  smeplatform.deploy.deploy_lock:
+    name: sme-platform-deploy-lock
+    namespace: sme-platform
+    holder: "{{ lock.holder }}"
+    state: released
+"""
+
+RETURN = r"""
+holder:
+  description: Identity of this run, as recorded in the Lease.
+  returned: always
+  type: str
+  sample: deployer@ci-runner-3 pid=4242 run=1f2e3d4c
+lease:
+  description: The Lease.
+  returned: always
+  type: str
+  sample: Lease sme-platform/sme-platform-deploy-lock
+lock:
+  description: The lock as taken.
+  returned: when taken
+  type: dict
+  sample: {"holder": "deployer@ci pid=4242 run=1f2e3d4c", "acquired": "2026-01-01T10:00:00.000000Z",
+           "expires": "2026-01-01T10:30:00.000000Z", "duration": 1800}
+namespace:
+  description: The namespace with its labels, and whether O(namespace_labels) changed them.
+  returned: O(state=acquired)
+  type: dict
+  sample: {"name": "sme-platform", "changed": false, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}
+taken_over_from:
+  description: The expired lock that was taken over.
+  returned: when an expired lock was taken over
+  type: dict
+  sample: {"holder": "deployer@ci pid=17 run=0a0b0c0d", "expires": "2026-01-01T09:00:00.000000Z"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils.lock import (  # noqa: E402
+    DeployLock,
+    default_identity,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "namespace": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
+            "holder": {"type": "str"},
+            "duration": {"type": "int", "default": 1800},
+            "ensure_namespace": {"type": "bool", "default": True},
+            "namespace_labels": {"type": "dict", "default": {}},
+            **connection_args(),
+        },
+        required_if=[("state", "released", ["holder"])],
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        lock = DeployLock(kube, p["namespace"], p["name"], p["holder"] or default_identity(), p["duration"])
+        if p["state"] == "acquired":
+            created_namespace = False
+            if p["ensure_namespace"] and not module.check_mode:
+                created_namespace = lock.ensure_namespace()
+            result = lock.acquire(module.check_mode)
+            result["created_namespace"] = created_namespace
+            labels = {str(k): str(v) for k, v in p["namespace_labels"].items()}
+            namespace = lock.label_namespace(labels, module.check_mode)
+            diff = namespace.pop("diff", None)
+            result["namespace"] = namespace
+            if diff and module._diff:
+                result["diff"] = diff
+        else:
+            result = lock.release(module.check_mode)
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
