@@ -1,0 +1,126 @@
+"""Fixtures of the pre-deployment check tests: the lab's settings, a role runner reading the report, namespaces."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).parent
+COMPONENTS = ("tls", "k8s", "data", "edge")
+
+
+def _exports(text: str, base: dict[str, str]) -> dict[str, str]:
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            name, _, raw = line[len("export ") :].partition("=")
+            found[name] = " ".join(shlex.split(raw)).replace("$PATH", base.get("PATH", ""))
+    return found
+
+
+@pytest.fixture(scope="session")
+def lab() -> dict[str, str]:
+    """os.environ with every lab component's settings; the test fails clearly when the lab is down."""
+    env = dict(os.environ)
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    for component in COMPONENTS:
+        out = subprocess.run(
+            ["bash", str(ROOT / "tests" / "lab" / component / "lab.sh"), "env"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        for name, value in _exports(out.stdout, env).items():
+            env[name] = value
+    probe = subprocess.run(["kubectl", "get", "--raw", "/readyz"], env=env, capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.fail("the lab cluster is not up: run make lab-up (tests/lab/lab.sh up)", pytrace=False)
+    return env
+
+
+def kubectl(lab: dict[str, str], *args: str, stdin: str | None = None, check: bool = True) -> str:
+    proc = subprocess.run(["kubectl", *args], env=lab, input=stdin, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr}")
+    return proc.stdout
+
+
+class Run:
+    """One ansible-playbook run: its output and the evidence of its report, by item id."""
+
+    def __init__(self, proc: subprocess.CompletedProcess, report_dir: Path):
+        self.proc = proc
+        self.output = proc.stdout + proc.stderr
+        reports = sorted(report_dir.glob("*.json"))
+        self.report = json.loads(reports[-1].read_text()) if reports else {"items": []}
+        self.report_text = "".join(p.read_text() for p in report_dir.iterdir() if p.is_file())
+        self.items = {i["id"]: i for i in self.report["items"]}
+
+    def status(self, item: str) -> str:
+        return self.items[item]["status"]
+
+    def evidence(self, item: str) -> dict[str, Any]:
+        return self.items[item]["evidence"][0]
+
+    def changed(self) -> int:
+        for line in self.proc.stdout.splitlines():
+            if "changed=" in line and "ok=" in line:
+                return int(line.split("changed=")[1].split()[0])
+        raise AssertionError(f"no play recap in:\n{self.output}")
+
+
+@pytest.fixture
+def run_role(lab: dict[str, str], tmp_path: Path):
+    """run_role(role, entry="main", check=False, **extra_vars) against the lab inventory."""
+
+    def run(role: str, entry: str = "main", check: bool = False, verbose: bool = False, **extra: Any) -> Run:
+        report_dir = tmp_path / f"report-{uuid.uuid4().hex[:8]}"
+        env = {**lab, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "SMEPLATFORM_REPORT_DIR": str(report_dir)}
+        extra = {"check_role": role, "check_entry": entry, **extra}
+        cmd = ["ansible-playbook", "-i", str(ROOT / "inventories" / "lab"), str(HERE / "role.yml"), "--diff"]
+        cmd += ["-e", json.dumps(extra)]
+        if check:
+            cmd.append("--check")
+        if verbose:
+            cmd.append("-vvv")
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+        return Run(proc, report_dir)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def platform_release(lab: dict[str, str]) -> str:
+    """The reference chart deployed as release sme-platform (shared with other tests: installed when missing, kept)."""
+    status = subprocess.run(
+        ["helm", "status", "sme-platform", "-n", "sme-platform"], env=lab, capture_output=True, check=False
+    )
+    if status.returncode != 0:
+        subprocess.run(
+            [
+                "helm", "upgrade", "--install", "sme-platform", str(ROOT / "charts" / "sme-platform"),
+                "-n", "sme-platform", "--create-namespace",
+                "-f", str(ROOT / "charts" / "sme-platform" / "values-lab.yaml"),
+            ],
+            env=lab, capture_output=True, text=True, check=True, timeout=300,
+        )  # fmt: skip
+    return "sme-platform"
+
+
+@pytest.fixture
+def namespace(lab: dict[str, str]) -> Iterator[str]:
+    """A namespace of this test's own, deleted afterwards."""
+    name = f"sme-checks-{uuid.uuid4().hex[:6]}"
+    kubectl(lab, "create", "namespace", name)
+    yield name
+    kubectl(lab, "delete", "namespace", name, "--wait=false", check=False)
