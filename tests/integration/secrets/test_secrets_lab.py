@@ -233,6 +233,9 @@ def test_no_secret_value_in_any_output_or_report(lab):
             texts[f"run {i} {path.name}"] = path.read_text()
     assert sum(1 for name in texts if name.endswith(".md")) == 11
     assert len(seen) >= 4 + 4 + 7 + 4
+    # positive control: the search finds a value where one is known to be (the vars files handed to the runs)
+    handed = "".join(p.read_text() for p in lab.tmp.glob("vars-*.json"))
+    assert any(form in handed for form in _forms(test_creds["razorpay_key_secret"]))
     hits = []
     for value in seen:
         for form in _forms(value):
