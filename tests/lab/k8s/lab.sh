@@ -183,6 +183,17 @@ subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubern
 }
 
 # ---------------------------------------------------------------- processes
+# port_free NAME PORT...: fail clearly when another process holds a port the
+# component needs (for instance a lab started from another checkout).
+port_free() {
+  local name=$1 p busy
+  shift
+  for p in "$@"; do
+    busy="$(ss -Htlnp "( sport = :$p )" 2>/dev/null || true)"
+    [[ -z "$busy" ]] || die "cannot start $name: 127.0.0.1:$p is in use: $busy"
+  done
+}
+
 # start NAME ARGS...: start the component in its own session, detached from
 # the calling shell, logging to $logs/NAME.log.
 start() {
@@ -279,17 +290,18 @@ cmd_up() {
   ensure_pki
   write_kubeconfig "$kubeconfig" admin
 
-  [[ -n "$(pid_of etcd)" ]] || start_etcd
+  [[ -n "$(pid_of etcd)" ]] || { port_free etcd "$port_etcd" "$port_etcd_peer" && start_etcd; }
   wait_until 30 etcd curl -fsS --max-time 2 "http://$host:$port_etcd/health" ||
     { tail -20 "$logs/etcd.log" >&2; die "etcd did not start"; }
 
-  [[ -n "$(pid_of kube-apiserver)" ]] || start_apiserver
+  [[ -n "$(pid_of kube-apiserver)" ]] || { port_free kube-apiserver "$port_apiserver" && start_apiserver; }
   wait_until 90 kube-apiserver https_ok "$port_apiserver" /readyz ||
     { tail -30 "$logs/kube-apiserver.log" >&2; die "kube-apiserver did not become ready"; }
 
-  [[ -n "$(pid_of kube-controller-manager)" ]] || start_controller_manager
-  [[ -n "$(pid_of kube-scheduler)" ]] || start_scheduler
-  [[ -n "$(pid_of kwok-controller)" ]] || start_kwok
+  [[ -n "$(pid_of kube-controller-manager)" ]] ||
+    { port_free kube-controller-manager "$port_controller_manager" && start_controller_manager; }
+  [[ -n "$(pid_of kube-scheduler)" ]] || { port_free kube-scheduler "$port_scheduler" && start_scheduler; }
+  [[ -n "$(pid_of kwok-controller)" ]] || { port_free kwok-controller "$port_kwok" && start_kwok; }
   wait_until 60 kube-controller-manager healthz_ok "$port_controller_manager" ||
     { tail -30 "$logs/kube-controller-manager.log" >&2; die "kube-controller-manager not healthy"; }
   wait_until 60 kube-scheduler healthz_ok "$port_scheduler" ||
