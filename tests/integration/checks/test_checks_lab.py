@@ -158,7 +158,11 @@ def test_database_wrong_app_password_fails_clearly_without_showing_it(run_role, 
     assert "authentication failed" in detail
     assert run.status("4.1.6") == "failed"  # the pooler refuses the same credentials
     assert run.status("4.1.1") == "passed"  # the check user's group is unaffected
-    secrets = [wrong, _secret(lab["SMEPLATFORM_LAB_PG_PASSWORD_FILE"]), _secret(lab["SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE"])]
+    secrets = [
+        wrong,
+        _secret(lab["SMEPLATFORM_LAB_PG_PASSWORD_FILE"]),
+        _secret(lab["SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE"]),
+    ]
     for value in secrets:
         for form in (value, base64.b64encode(value.encode()).decode(), value.encode().hex()):
             assert form not in run.output, "a database password leaked into the output"
@@ -169,7 +173,9 @@ def test_database_privileged_app_role_fails_least_privilege(run_role):
     # the check user is not the application: its role has pg_monitor, which is no violation, so use the owner
     run = run_role("database", database_app_user="sme_owner", database_app_password="irrelevant-pw-1")
     assert run.status("4.2.3") == "failed"
-    assert "owns database sme_platform" in run.evidence("4.2.3")["detail"] or "CREATE" in run.evidence("4.2.3")["detail"]
+    assert (
+        "owns database sme_platform" in run.evidence("4.2.3")["detail"] or "CREATE" in run.evidence("4.2.3")["detail"]
+    )
 
 
 # ---------------------------------------------------------------- app_config (5.x)
