@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.redaction import MASK, Redactor
+from ansible_collections.smeplatform.deploy.plugins.module_utils.redaction import MASK, Redactor, secret_strings
 
 SECRET = "hunter2-Very-Secret"
 
@@ -34,3 +34,15 @@ def test_short_and_non_string_values_are_not_collected():
 def test_longer_secret_masked_before_its_prefix():
     redactor = Redactor(["abcd", "abcdefgh"])
     assert redactor.text("abcdefgh") == MASK
+
+
+def test_secret_looking_names_but_not_role_variables_of_the_secrets_role():
+    data = {
+        "smeplatform_admin_password": "pw-value-1",
+        "razorpay_key_secret": "rz-value-2",
+        "sendgrid_api_key": "sg-value-3",
+        "secrets_name": "sme-platform-secrets",
+        "secrets_generated": [{"key": "JWT_SECRET"}],
+    }
+    found = secret_strings(data)
+    assert sorted(found) == ["pw-value-1", "rz-value-2", "sg-value-3"]
