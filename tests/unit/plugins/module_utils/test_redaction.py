@@ -26,14 +26,14 @@ def test_nested_data_keys_and_values_are_masked():
 
 
 def test_short_and_non_string_values_are_not_collected():
-    redactor = Redactor(["ab", None, 12345])
+    redactor = Redactor(["abcde", None, 1234567])
     assert not redactor
-    assert redactor.text("ab 12345") == "ab 12345"
+    assert redactor.text("abcde 1234567") == "abcde 1234567"
 
 
 def test_longer_secret_masked_before_its_prefix():
-    redactor = Redactor(["abcd", "abcdefgh"])
-    assert redactor.text("abcdefgh") == MASK
+    redactor = Redactor(["abcdef", "abcdefghij"])
+    assert redactor.text("abcdefghij") == MASK
 
 
 def test_secret_looking_names_but_not_role_variables_of_the_secrets_role():
