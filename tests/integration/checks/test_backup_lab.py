@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import ROOT, kubectl
+from checks_support import ROOT, kubectl
 
 pytestmark = pytest.mark.lab
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, kubectl
+from checks_support import ROOT, kubectl
 
 pytestmark = pytest.mark.lab
 

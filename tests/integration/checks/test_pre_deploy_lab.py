@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Run
+from checks_support import ROOT, Run
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist import Catalogue
 
