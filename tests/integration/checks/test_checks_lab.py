@@ -274,3 +274,19 @@ def test_monitoring_thresholds_and_missing_rules(run_role, tmp_path):
     assert "not-deployed/Nope" in run.evidence("6.1.3")["detail"]
     assert run.status("deploy.7.4") == "failed"
     assert run.status("success.9") == "failed"
+
+
+def test_monitoring_ships_the_rules_in_four_steps(run_role, tmp_path):
+    dest = tmp_path / "rules" / "sme-platform-alerts.yml"
+    dest.parent.mkdir()
+    shipped = {"monitoring_rules_dest": str(dest)}
+    run = run_role("monitoring", check=True, **shipped)
+    assert run.changed() == 1 and not dest.exists()
+    run = run_role("monitoring", **shipped)
+    assert run.proc.returncode == 0, run.output
+    assert run.changed() == 1
+    assert dest.read_text() == (ROOT / "roles/monitoring/files/sme-platform-alerts.yml").read_text()
+    assert "RUNNING HANDLER [smeplatform.deploy.monitoring : Reload Prometheus]" in run.proc.stdout
+    assert run.status("6.1.3") == "passed"
+    assert run_role("monitoring", check=True, **shipped).changed() == 0
+    assert run_role("monitoring", **shipped).changed() == 0
