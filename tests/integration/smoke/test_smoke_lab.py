@@ -55,6 +55,7 @@ def test_good_release_is_all_green(release, smoke, lab_env):
     # The sample invoice was written and removed: created, read back, deleted.
     assert evidence(report, "deploy.7.9")[0]["measured"] == "POST 201, GET 200, DELETE 204"
     assert "smoke gate (deploy) passed" in proc.stdout.lower()
+    assert re.search(r"lab-cluster\s*:\s*ok=\d+\s+changed=0\s", proc.stdout), "the invoice is removed again: no change"
 
 
 def _secrets() -> list[str]:
