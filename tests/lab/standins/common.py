@@ -70,6 +70,9 @@ class TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def finish_request(self, request: socket.socket, client_address: Any) -> None:
         request.settimeout(30)
+        # Headers and body go out in separate writes; without NODELAY each response on a
+        # kept-alive connection waits for the peer's delayed ACK (about 40 ms).
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             conn = self.tls.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError) as exc:
