@@ -57,7 +57,7 @@ options:
         description: Variable name, for example C(PGPASSWORD).
         type: str
         required: true
-      secret:
+      secret_name:
         description: Secret name.
         type: str
         required: true
@@ -132,7 +132,7 @@ EXAMPLES = r"""
       - -ec
       - pg_dump -Fc -f "/backups/$(date +%F).dump" && find /backups -mtime "+$BACKUP_RETENTION_DAYS" -delete
     env: {PGHOST: db.internal, PGDATABASE: sme_platform, PGUSER: sme_backup}
-    secret_env: [{name: PGPASSWORD, secret: sme-platform-backup, key: password}]
+    secret_env: [{name: PGPASSWORD, secret_name: sme-platform-backup, key: password}]
     volume_claim: sme-platform-backups
 """
 
@@ -178,7 +178,7 @@ def main() -> None:
                 "default": [],
                 "options": {
                     "name": {"type": "str", "required": True},
-                    "secret": {"type": "str", "required": True},
+                    "secret_name": {"type": "str", "required": True},
                     "key": {"type": "str", "required": True, "no_log": False},
                 },
             },

@@ -60,8 +60,8 @@ class CronJobSpec:
         if self.retention_days < 1:
             raise ConfigurationError("backup retention must be at least one day")
         for item in self.secret_env:
-            if not {"name", "secret", "key"} <= set(item):
-                raise ConfigurationError(f"secret_env entry {item!r} needs name, secret and key")
+            if not {"name", "secret_name", "key"} <= set(item):
+                raise ConfigurationError(f"secret_env entry {item!r} needs name, secret_name and key")
 
 
 def desired_cronjob(spec: CronJobSpec) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def desired_cronjob(spec: CronJobSpec) -> dict[str, Any]:
     env = [{"name": k, "value": str(v)} for k, v in sorted(spec.env.items())]
     env.append({"name": "BACKUP_RETENTION_DAYS", "value": str(spec.retention_days)})
     env += [
-        {"name": s["name"], "valueFrom": {"secretKeyRef": {"name": s["secret"], "key": s["key"]}}}
+        {"name": s["name"], "valueFrom": {"secretKeyRef": {"name": s["secret_name"], "key": s["key"]}}}
         for s in spec.secret_env
     ]
     container: dict[str, Any] = {

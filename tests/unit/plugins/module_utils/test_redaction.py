@@ -43,7 +43,7 @@ def test_secret_looking_names_but_not_role_variables_of_the_secrets_role():
         "sendgrid_api_key": "sg-value-3",
         "secrets_name": "sme-platform-secrets",
         "secrets_generated": [{"key": "JWT_SECRET"}],
-        "backup_cronjob_env_from_secrets": [{"secret": "sme-platform-secrets"}],
+        "backup_cronjob_env_from_secrets": [{"name": "PGPASSWORD", "secret_name": "sme-platform-secrets"}],
     }
     found = secret_strings(data)
     assert sorted(found) == ["pw-value-1", "rz-value-2", "sg-value-3"]

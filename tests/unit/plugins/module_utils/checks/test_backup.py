@@ -20,7 +20,7 @@ SPEC = backup.CronJobSpec(
     command=["/bin/sh", "-ec", "pg_dump"],
     retention_days=30,
     env={"PGHOST": "db"},
-    secret_env=[{"name": "PGPASSWORD", "secret": "s", "key": "DATABASE_PASSWORD"}],
+    secret_env=[{"name": "PGPASSWORD", "secret_name": "s", "key": "DATABASE_PASSWORD"}],
     volume_claim="backups",
 )
 
