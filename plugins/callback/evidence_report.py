@@ -146,7 +146,9 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:
         self._record(result)
-        if not ignore_errors:
+        # a NO-GO of the verdict task is the verdict itself, not one more reason for it
+        gate = result._task.action in ("smeplatform.deploy.verdict", "verdict") and "decision" in result._result
+        if not ignore_errors and not gate:
             res = result._result
             msg = res.get("msg") or res.get("stderr") or "failed"
             self._write(
