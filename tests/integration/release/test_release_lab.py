@@ -147,7 +147,7 @@ def test_concurrent_deploy_is_refused_while_an_unready_release_is_rolled_back(la
     diag = json.loads(Path(diag_file).read_text())
     assert any(p["images"][0].endswith("-unready") for p in diag["pods"]), "unready pods not described"
     assert diag["events"] and diag["helm_history"]
-    assert rep["verdict"] == "NO-GO"
+    assert rep["verdict"]["decision"] == "NO-GO"
 
 
 def test_faulty_release_fails_the_gate_and_is_rolled_back(lab):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def test_unknown_id_fails_naming_it(playbook_runner, tmp_path):
 
 def test_callback_documentation_renders():
     out = subprocess.run(
-        ["ansible-doc", "-t", "callback", "smeplatform.deploy.evidence_report"],
+        [str(Path(sys.executable).parent / "ansible-doc"), "-t", "callback", "smeplatform.deploy.evidence_report"],
         capture_output=True,
         text=True,
         check=True,
