@@ -2,29 +2,40 @@
 
 They run against the real servers the component starts from Debian's packages:
 PostgreSQL 15 primary and streaming replica, PgBouncer, Redis 7, Prometheus,
-Alertmanager and the registry. The lab must be up (``tests/lab/data/lab.sh up``);
-settings come from ``lab.sh env``, which names the files holding the secrets.
+Alertmanager, the blackbox exporter and the registry. The lab must be up
+(``tests/lab/data/lab.sh up``); settings come from ``lab.sh env``, which names the
+files holding the secrets. Alert mail and /health probing also need the edge
+component (SMTP relay, platform stand-in).
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import json
 import os
 import shlex
 import shutil
+import socket
 import stat
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
 import redis
 import requests
+import yaml
 from psycopg import errors as pg_errors
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import monitoring as monitoring_checks
 
 pytestmark = pytest.mark.lab
 
@@ -32,7 +43,10 @@ REPO = Path(__file__).resolve().parents[3]
 LAB_SH = REPO / "tests" / "lab" / "data" / "lab.sh"
 RULES = REPO / "roles" / "monitoring" / "files" / "sme-platform-alerts.yml"
 RULES_TEST = REPO / "tests" / "lab" / "data" / "sme-platform-alerts.test.yml"
-PORTS = {15432, 15433, 15434, 15450, 15479, 15490, 15493}
+PORTS = {15432, 15433, 15434, 15450, 15479, 15490, 15493, 15495}
+LAB_DIR = Path(os.environ.get("SMEPLATFORM_LAB_DIR") or REPO / ".lab")
+SMTP_ADDR = ("127.0.0.1", 15525)
+LAB_CA = LAB_DIR / "tls" / "ca.crt"
 IMAGE_TAGS = {"v0.9.0", "v1.0.0", "v1.1.0", "v1.2.0-unready", "v1.2.0-faulty"}
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 ALERT_GROUPS = {"sme-platform-availability", "sme-platform-errors", "sme-platform-latency"}
@@ -57,6 +71,9 @@ SETTINGS = (
     "SMEPLATFORM_LAB_REDIS_PASSWORD_FILE",
     "PROMETHEUS_URL",
     "ALERTMANAGER_URL",
+    "SMEPLATFORM_LAB_BLACKBOX_URL",
+    "SMEPLATFORM_LAB_HEALTH_URL",
+    "SMEPLATFORM_LAB_ALERT_MAIL_TO",
     "SMEPLATFORM_LAB_REGISTRY",
     "SMEPLATFORM_LAB_REGISTRY_USER",
     "SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE",
@@ -306,6 +323,143 @@ def test_alertmanager_is_ready_without_clustering(data: dict[str, str]) -> None:
     status = requests.get(data["ALERTMANAGER_URL"] + "/api/v2/status", timeout=10).json()
     assert status["cluster"]["status"] == "disabled"
     assert status["config"]["original"].startswith("global:")
+
+
+def eventually(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
+    """Poll check() until it returns a truthy value; fail with the last value."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+def require_listening(addr: tuple[str, int], what: str) -> None:
+    try:
+        socket.create_connection(addr, timeout=2).close()
+    except OSError:
+        pytest.fail(f"{what} is not listening on {addr[0]}:{addr[1]}: tests/lab/edge/lab.sh up", pytrace=False)
+
+
+def alertmanager_config(data: dict[str, str]) -> dict[str, Any]:
+    status = requests.get(data["ALERTMANAGER_URL"] + "/api/v2/status", timeout=10).json()
+    return yaml.safe_load(status["config"]["original"])
+
+
+def test_alertmanager_routes_alerts_to_an_email_receiver(data: dict[str, str]) -> None:
+    config = alertmanager_config(data)
+    routed = monitoring_checks._routed_receivers(config["route"])  # the 6.2.4 check's own reading
+    receivers = {r["name"]: r for r in config["receivers"]}
+    mailing = [receivers[name]["email_configs"] for name in routed if receivers[name].get("email_configs")]
+    assert mailing, f"no routed receiver with email_configs: {config}"
+    (mail,) = mailing[0]
+    assert mail["smarthost"] == f"{SMTP_ADDR[0]}:{SMTP_ADDR[1]}"
+    assert mail["to"] == data["SMEPLATFORM_LAB_ALERT_MAIL_TO"]
+    assert mail["auth_username"] == "apikey"
+    assert mail["require_tls"] is True
+    assert mail["tls_config"]["server_name"] == "smtp.smeplatform.test"
+    assert mail["tls_config"]["ca_file"] == str(LAB_CA)
+    # The password is read from a 0600 file at each send; neither the running
+    # configuration nor the file Alertmanager loads holds it.
+    password_file = Path(mail["auth_password_file"])
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    password = password_file.read_text(encoding="utf-8")
+    assert password and password == password.strip(), "the SMTP password file must have no final newline"
+    assert password == (LAB_DIR / "edge" / "secrets" / "smtp").read_text(encoding="utf-8").strip()
+    loaded = (LAB_DIR / "data" / "alertmanager" / "alertmanager.yml").read_text(encoding="utf-8")
+    assert password not in loaded
+    assert password not in json.dumps(config)
+
+
+def test_critical_alert_is_mailed_through_the_smtp_relay(data: dict[str, str]) -> None:
+    require_listening(SMTP_ADDR, "the lab SMTP relay")
+    mail_dir = Path(os.environ.get("SMEPLATFORM_LAB_MAIL_DIR") or LAB_DIR / "edge" / "mail")
+    marker = f"mail-{uuid.uuid4().hex[:12]}"
+    # A name of its own: a new alert group is notified after group_wait (1 s in
+    # the lab), while one joining an existing group waits for group_interval (1 m).
+    name = f"LabAlertMailTest{marker[5:]}"
+    labels = {"alertname": name, "severity": "critical", "service": "lab-test", "marker": marker}
+    now = datetime.now(UTC)
+    alert = {
+        "labels": labels,
+        "annotations": {"summary": "lab alert mail test"},
+        "startsAt": now.isoformat(),
+        "endsAt": (now + timedelta(minutes=5)).isoformat(),
+    }
+    started = time.monotonic()
+    resp = requests.post(data["ALERTMANAGER_URL"] + "/api/v2/alerts", json=[alert], timeout=10)
+    assert resp.status_code == 200, resp.text
+
+    def delivered() -> list[Path]:
+        return [p for p in mail_dir.glob("*.eml") if marker in p.read_text(encoding="utf-8", errors="replace")]
+
+    try:
+        (path,) = eventually(delivered, 30, f"a mail for {marker} in {mail_dir}")
+        elapsed = time.monotonic() - started
+    finally:
+        # Resolve it so it does not linger in the lab's Alertmanager.
+        alert["endsAt"] = datetime.now(UTC).isoformat()
+        requests.post(data["ALERTMANAGER_URL"] + "/api/v2/alerts", json=[alert], timeout=10)
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["X-Lab-Auth-User"] == "apikey"  # the relay accepted AUTH, which it offers only after STARTTLS
+    assert message["X-Lab-Envelope-To"] == data["SMEPLATFORM_LAB_ALERT_MAIL_TO"]
+    assert message["Subject"].startswith(f"[FIRING:1] {name} critical")
+    assert elapsed < 30
+
+
+def health_status(url: str) -> int:
+    return requests.get(url, verify=str(LAB_CA), timeout=5).status_code
+
+
+def probe(data: dict[str, str], target: str) -> float:
+    resp = requests.get(
+        data["SMEPLATFORM_LAB_BLACKBOX_URL"] + "/probe", params={"module": "http_2xx", "target": target}, timeout=15
+    )
+    resp.raise_for_status()
+    (line,) = [x for x in resp.text.splitlines() if x.startswith("probe_success ")]
+    return float(line.split()[1])
+
+
+def test_blackbox_exporter_probes_health_over_verified_tls(data: dict[str, str]) -> None:
+    require_listening(("127.0.0.1", 15543), "the platform stand-in")
+    url = data["SMEPLATFORM_LAB_HEALTH_URL"]
+    assert urlsplit(url).path == "/health"
+    # The probe agrees with /health as a client trusting the lab CA sees it:
+    # 1 while the platform is healthy, 0 when it answers 503 (nothing deployed, faulty build).
+    eventually(
+        lambda: probe(data, url) == (1.0 if health_status(url) == 200 else 0.0), 15, "probe agreeing with /health"
+    )
+    assert probe(data, url.replace("https://", "http://", 1)) == 0.0  # plain HTTP refused (fail_if_not_ssl)
+    assert probe(data, url.rsplit("/", 1)[0] + "/no-such-route") == 0.0  # 404
+
+
+def test_prometheus_monitors_health_through_the_blackbox_exporter(data: dict[str, str]) -> None:
+    url = data["SMEPLATFORM_LAB_HEALTH_URL"]
+    targets = prom(data, "/api/v1/targets?state=active")["activeTargets"]
+    (target,) = [t for t in targets if t["labels"].get("job") == "sme-platform-health"]
+    scrape = urlsplit(target["scrapeUrl"])
+    assert scrape.netloc == urlsplit(data["SMEPLATFORM_LAB_BLACKBOX_URL"]).netloc
+    assert parse_qs(scrape.query) == {"module": ["http_2xx"], "target": [url]}
+    assert target["labels"]["instance"] == url
+    assert monitoring_checks._health_covered(target, "/health")  # what the 6.4.2 check accepts
+    eventually(lambda: target_health(data, "sme-platform-health") == "up", 15, "job sme-platform-health up")
+
+    def sample() -> float | None:
+        result = prom(data, "/api/v1/query?query=" + requests.utils.quote('probe_success{job="sme-platform-health"}'))
+        return float(result["result"][0]["value"][1]) if result["result"] else None
+
+    eventually(lambda: sample() is not None, 15, "a probe_success sample")
+    if health_status(url) == 200:
+        # A sample is at most one scrape interval (5 s) old.
+        eventually(lambda: sample() == 1.0, 15, "probe_success 1 while /health answers 200")
+
+
+def target_health(data: dict[str, str], job: str) -> str | None:
+    targets = prom(data, "/api/v1/targets?state=active")["activeTargets"]
+    return next((t["health"] for t in targets if t["labels"].get("job") == job), None)
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool comes with the data lab install")

@@ -768,6 +768,35 @@ def test_lab_platform_reads_settings_from_the_configmap(
     assert eventually(lambda: acao() is None, 10, "CORS back to defaults") is True
 
 
+def load_balancer(kubectl: Callable[..., str], namespace: str, name: str) -> tuple[list[dict[str, Any]], str]:
+    """status.loadBalancer.ingress and resourceVersion of an Ingress."""
+    obj = json.loads(kubectl("get", "ingress", name, "-n", namespace, "-o", "json"))
+    return (obj.get("status") or {}).get("loadBalancer", {}).get("ingress") or [], obj["metadata"]["resourceVersion"]
+
+
+def test_lab_platform_publishes_the_load_balancer_address_of_nginx_ingresses(kubectl: Callable[..., str]) -> None:
+    namespace = f"edge-ingress-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", namespace)
+    try:
+        for name, klass in (("ours", "nginx"), ("foreign", "other")):
+            kubectl(
+                "create", "ingress", name, "-n", namespace, f"--class={klass}",
+                f"--rule={name}.{DOMAIN}/*=svc:80",
+            )  # fmt: skip
+        addresses = eventually(
+            lambda: load_balancer(kubectl, namespace, "ours")[0], 15, "a load balancer address on the nginx Ingress"
+        )
+        assert addresses == [{"ip": "127.0.0.1"}]
+        _, version = load_balancer(kubectl, namespace, "ours")
+        time.sleep(5)  # two passes of the stand-in's ingress controller (every 2 s)
+        # Idempotent: an Ingress that already shows the address is not written again.
+        assert load_balancer(kubectl, namespace, "ours") == (addresses, version)
+        # Ingresses of another class are another controller's business.
+        assert load_balancer(kubectl, namespace, "foreign")[0] == []
+    finally:
+        kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=false")
+
+
 def test_edge_logs_hold_no_secret_value(edge: Edge) -> None:
     logs = edge.secrets.parent / "logs"
     text = "\n".join(p.read_text(errors="replace") for p in logs.glob("*.log"))

@@ -7,7 +7,8 @@
 #   PgBouncer               127.0.0.1:15434  transaction pooling, SCRAM
 #   Redis 7                 127.0.0.1:15479  requirepass, no persistence
 #   Prometheus              127.0.0.1:15490  retention 30d, platform rules
-#   Alertmanager            127.0.0.1:15493  no clustering
+#   Alertmanager            127.0.0.1:15493  no clustering, mails through the edge SMTP relay
+#   Blackbox exporter       127.0.0.1:15495  probes the platform's /health for Prometheus
 #   OCI registry            127.0.0.1:15450  htpasswd auth, plain HTTP
 #
 # Usage: lab.sh install|up|down|status|env|listeners
@@ -31,9 +32,10 @@ PGBOUNCER_PORT=15434
 REDIS_PORT=15479
 PROMETHEUS_PORT=15490
 ALERTMANAGER_PORT=15493
+BLACKBOX_PORT=15495
 REGISTRY_PORT=15450
 ALL_PORTS=("$PG_PRIMARY_PORT" "$PG_REPLICA_PORT" "$PGBOUNCER_PORT" "$REDIS_PORT"
-           "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT" "$REGISTRY_PORT")
+           "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT" "$BLACKBOX_PORT" "$REGISTRY_PORT")
 
 PG_DB=sme_platform
 PG_SLOT=sme_replica
@@ -41,14 +43,27 @@ PG_ROLES=(sme_owner sme_app sme_ops sme_replicator)
 REGISTRY_USER=lab-deployer
 RULES_FILE=$ROOT/roles/monitoring/files/sme-platform-alerts.yml
 TLS_CA=$ROOT/.lab/tls/ca.crt
+# The platform behind its ingress (edge component's stand-in) and the SMTP relay
+# Alertmanager mails through, like SendGrid's: user "apikey", password = the
+# SendGrid API key, in the edge component's secrets directory.
+PLATFORM_ADDR=127.0.0.1:15543
+PLATFORM_API_HOST=api.smeplatform.test
+HEALTH_URL=https://$PLATFORM_ADDR/health
+SMTP_ADDR=127.0.0.1:15525
+SMTP_HOST=smtp.smeplatform.test
+EDGE_SECRETS=${SMEPLATFORM_LAB_DIR:-$ROOT/.lab}/edge/secrets
+SMTP_PASSWORD_FILE=$EDGE_SECRETS/smtp
+ALERT_MAIL_FROM=alertmanager@smeplatform.test
+ALERT_MAIL_TO=oncall@smeplatform.test
 
 DEB_PACKAGES=(postgresql-15 postgresql-client-15 pgbouncer redis-server redis-tools
-              prometheus prometheus-alertmanager docker-registry apache2-utils
+              prometheus prometheus-alertmanager prometheus-blackbox-exporter docker-registry apache2-utils
               curl openssl iproute2 util-linux python3)
 # Services the Debian packages register (name:default port); the lab runs
 # its own instances instead.
 DEB_SERVICES=(postgresql:5432 pgbouncer:6432 redis-server:6379 prometheus:9090
-              prometheus-alertmanager:9093 prometheus-node-exporter:9100 docker-registry:5000)
+              prometheus-alertmanager:9093 prometheus-blackbox-exporter:9115 prometheus-node-exporter:9100
+              docker-registry:5000)
 
 log() { printf '[lab/data] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -243,7 +258,8 @@ cmd_install() {
 require_installed() {
   local b
   for b in "$PGBIN/postgres" /usr/sbin/pgbouncer /usr/bin/redis-server /usr/bin/prometheus \
-           /usr/bin/prometheus-alertmanager /usr/bin/docker-registry /usr/bin/htpasswd; do
+           /usr/bin/prometheus-alertmanager /usr/bin/prometheus-blackbox-exporter /usr/bin/docker-registry \
+           /usr/bin/htpasswd; do
     [[ -x $b ]] || die "$b missing: run '$0 install' first"
   done
 }
@@ -493,16 +509,40 @@ EOF
 
 # --------------------------------------------------------------------------
 # Prometheus + Alertmanager
+ensure_smtp_secret() {
+  # Alertmanager logs in to the edge SMTP relay with the lab's SendGrid key. The
+  # data component starts before edge: create the edge secrets (same code and
+  # formats edge uses; existing files are kept) so the file exists from the start.
+  if [[ ! -s $SMTP_PASSWORD_FILE ]]; then
+    (cd "$HERE/.." && python3 -m standins.common ensure-secrets "$EDGE_SECRETS" >/dev/null) \
+      || die "cannot create the edge secrets in $EDGE_SECRETS"
+    log "edge secrets created in $EDGE_SECRETS (SMTP password for Alertmanager)"
+  fi
+  [[ -s $SMTP_PASSWORD_FILE ]] || die "$SMTP_PASSWORD_FILE missing"
+  # Alertmanager 0.25 sends auth_password_file's content byte for byte, final
+  # newline included: it gets its own copy without one (0600, rewritten on change).
+  local f tmp
+  f=$(secret_file alertmanager-smtp)
+  tmp=$(mktemp "$SECRETS/.alertmanager-smtp.XXXXXX")
+  printf '%s' "$(cat "$SMTP_PASSWORD_FILE")" > "$tmp"
+  chmod 0600 "$tmp"
+  if [[ -s $f ]] && cmp -s "$tmp" "$f"; then rm -f "$tmp"; else mv "$tmp" "$f"; fi
+}
+
 alertmanager_up() {
   local dir=$STATE/alertmanager
   install -d -m 0755 "$dir" "$dir/data"
-  cat > "$dir/alertmanager.yml" <<'EOF'
-# Written by tests/lab/data/lab.sh. The lab has no mail or chat receivers:
-# alerts are grouped and kept, visible through the API.
+  ensure_smtp_secret
+  # The password stays in its own file (auth_password_file, read at each send):
+  # the configuration holds no secret.
+  cat > "$dir/alertmanager.yml" <<EOF
+# Written by tests/lab/data/lab.sh on every 'up'. Every alert is mailed through
+# the lab SMTP relay (edge component, like SendGrid's: STARTTLS, AUTH apikey);
+# mails land in .lab/edge/mail/.
 route:
-  receiver: lab-null
+  receiver: lab-email
   group_by: [alertname, severity]
-  group_wait: 10s
+  group_wait: 1s
   group_interval: 1m
   repeat_interval: 4h
 inhibit_rules:
@@ -510,8 +550,22 @@ inhibit_rules:
     target_matchers: [severity="warning"]
     equal: [alertname, service]
 receivers:
-  - name: lab-null
+  - name: lab-email
+    email_configs:
+      - to: $ALERT_MAIL_TO
+        from: $ALERT_MAIL_FROM
+        smarthost: $SMTP_ADDR
+        hello: alertmanager.smeplatform.test
+        auth_username: apikey
+        auth_password_file: $(secret_file alertmanager-smtp)
+        require_tls: true
+        send_resolved: true
+        tls_config:
+          ca_file: $TLS_CA
+          server_name: $SMTP_HOST
 EOF
+  /usr/bin/amtool check-config "$dir/alertmanager.yml" >/dev/null 2>"$LOGS/amtool.log" \
+    || { cat "$LOGS/amtool.log" >&2; die "Alertmanager configuration invalid"; }
   if ! pid_alive "$RUN/alertmanager.pid" alertmanager; then
     spawn Alertmanager "$RUN/alertmanager.pid" "$LOGS/alertmanager.log" \
       /usr/bin/prometheus-alertmanager \
@@ -527,6 +581,42 @@ EOF
     log "Alertmanager reloaded"
   fi
   wait_for "Alertmanager" 30 http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
+}
+
+blackbox_up() {
+  # Production probes the API's /health with the blackbox exporter; so does the lab.
+  local dir=$STATE/blackbox
+  install -d -m 0755 "$dir"
+  cat > "$dir/blackbox.yml" <<EOF
+# Written by tests/lab/data/lab.sh on every 'up'.
+modules:
+  http_2xx:
+    prober: http
+    timeout: 5s
+    http:
+      method: GET
+      preferred_ip_protocol: ip4
+      fail_if_not_ssl: true
+      tls_config:
+        ca_file: $TLS_CA
+        server_name: $PLATFORM_API_HOST
+EOF
+  /usr/bin/prometheus-blackbox-exporter --config.file="$dir/blackbox.yml" --config.check >/dev/null \
+    2>"$LOGS/blackbox-check.log" || { cat "$LOGS/blackbox-check.log" >&2; die "blackbox exporter configuration invalid"; }
+  local inputs=("$dir/blackbox.yml" "$TLS_CA")
+  if ! pid_alive "$RUN/blackbox.pid" blackbox; then
+    spawn "Blackbox exporter" "$RUN/blackbox.pid" "$LOGS/blackbox.log" \
+      /usr/bin/prometheus-blackbox-exporter \
+      --config.file="$dir/blackbox.yml" \
+      --web.listen-address="127.0.0.1:$BLACKBOX_PORT"
+    fingerprint "${inputs[@]}" > "$dir/.loaded.sha256"
+  elif [[ $(fingerprint "${inputs[@]}") != $(cat "$dir/.loaded.sha256" 2>/dev/null) ]]; then
+    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$BLACKBOX_PORT/-/reload" \
+      || die "blackbox exporter rejected its configuration (see $LOGS/blackbox.log)"
+    fingerprint "${inputs[@]}" > "$dir/.loaded.sha256"
+    log "Blackbox exporter reloaded"
+  fi
+  wait_for "Blackbox exporter" 30 http_ok "http://127.0.0.1:$BLACKBOX_PORT/-/healthy"
 }
 
 prometheus_up() {
@@ -560,6 +650,27 @@ scrape_configs:
       - targets: ['127.0.0.1:15543']
         labels:
           service: sme-platform-backend
+  # The API's /health through the blackbox exporter: the probed URL is the
+  # target (scrape URL parameter "target", label instance), the exporter the address.
+  - job_name: sme-platform-health
+    metrics_path: /probe
+    params:
+      module: [http_2xx]
+    scrape_interval: 5s
+    static_configs:
+      - targets: ['$HEALTH_URL']
+        labels:
+          service: sme-platform-backend
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - target_label: __address__
+        replacement: 127.0.0.1:$BLACKBOX_PORT
+  - job_name: blackbox-exporter
+    static_configs:
+      - targets: ['127.0.0.1:$BLACKBOX_PORT']
   - job_name: prometheus
     static_configs:
       - targets: ['127.0.0.1:$PROMETHEUS_PORT']
@@ -592,6 +703,7 @@ EOF
   wait_for "Prometheus alertmanager discovery" 30 prometheus_api_has alertmanagers "127.0.0.1:$ALERTMANAGER_PORT"
   if [[ -s $TLS_CA ]]; then
     wait_for "Prometheus target sme-platform-backend" 30 prometheus_api_has targets '"job":"sme-platform-backend"'
+    wait_for "Prometheus target sme-platform-health" 30 prometheus_api_has targets '"job":"sme-platform-health"'
   fi
 }
 
@@ -674,6 +786,7 @@ cmd_up() {
   pgbouncer_up
   redis_up
   alertmanager_up
+  blackbox_up
   prometheus_up
   registry_up
   log "up: all data services ready"
@@ -682,6 +795,7 @@ cmd_up() {
 cmd_down() {
   stop_pidfile Registry "$RUN/registry.pid" docker-registry
   stop_pidfile Prometheus "$RUN/prometheus.pid" prometheus
+  stop_pidfile "Blackbox exporter" "$RUN/blackbox.pid" blackbox
   stop_pidfile Alertmanager "$RUN/alertmanager.pid" alertmanager
   stop_pidfile Redis "$RUN/redis.pid" redis-server
   stop_pidfile PgBouncer "$PGB_DIR/pgbouncer.pid" pgbouncer
@@ -722,6 +836,7 @@ cmd_status() {
   check "redis" port_listening "$REDIS_PORT"
   check "prometheus" http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
   check "alertmanager" http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
+  check "blackbox-exporter" http_ok "http://127.0.0.1:$BLACKBOX_PORT/-/healthy"
   check "registry" port_listening "$REGISTRY_PORT"
   echo "listeners:"
   cmd_listeners | sed 's/^/  /'
@@ -748,6 +863,9 @@ cmd_env() {
     "SMEPLATFORM_LAB_REDIS_PASSWORD_FILE=$SECRETS/redis"
     "PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT"
     "ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT"
+    "SMEPLATFORM_LAB_BLACKBOX_URL=http://127.0.0.1:$BLACKBOX_PORT"
+    "SMEPLATFORM_LAB_HEALTH_URL=$HEALTH_URL"
+    "SMEPLATFORM_LAB_ALERT_MAIL_TO=$ALERT_MAIL_TO"
     "SMEPLATFORM_LAB_PROMETHEUS_RULES=$RULES_FILE"
     "SMEPLATFORM_LAB_REGISTRY=127.0.0.1:$REGISTRY_PORT"
     "SMEPLATFORM_LAB_REGISTRY_USER=$REGISTRY_USER"

@@ -2,7 +2,8 @@
 # Edge lab: what sits around the cluster in production, on 127.0.0.1:15500-15599.
 #   dnsmasq        :15553 udp+tcp  authoritative for smeplatform.test (A, MX, SPF, DKIM, DMARC)
 #   SMTP relay     :15525          STARTTLS + AUTH like SendGrid's relay (edge/smtp_relay.py)
-#   platform       :15543 https    stand-in of the deployed platform (standins/platform.py)
+#   platform       :15543 https    stand-in of the deployed platform (standins/platform.py), also the
+#                                  ingress controller of IngressClass nginx (publishes 127.0.0.1 on Ingresses)
 #   SendGrid/Twilio/Razorpay :15580/15581/15582 https  SaaS stand-ins (standins/saas.py)
 #
 # Usage: tests/lab/edge/lab.sh install|up|down|status|env

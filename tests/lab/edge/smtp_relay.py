@@ -28,6 +28,19 @@ LOG = logging.getLogger("smtp")
 USER = "apikey"
 
 
+class RelaySMTP(SMTP):
+    """AUTH LOGIN prompts as real relays (SendGrid, Postfix) send them; aiosmtpd's
+    own "User Name\\0" prompt is refused by Go's and other strict clients."""
+
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
+
+class RelayController(Controller):
+    def factory(self) -> SMTP:
+        return RelaySMTP(self.handler, **self.SMTP_kwargs)
+
+
 class MailDrop:
     def __init__(self, mail_dir: Path) -> None:
         self.mail_dir = mail_dir
@@ -79,7 +92,7 @@ def main() -> None:
 
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(Path(args.tls_dir) / "server-fullchain.crt", Path(args.tls_dir) / "server.key")
-    controller = Controller(
+    controller = RelayController(
         MailDrop(Path(args.mail_dir)),
         hostname=args.listen,
         port=args.port,

@@ -1,7 +1,8 @@
-"""A few read-only Kubernetes API calls over plain HTTPS, configured from a kubeconfig.
+"""A few Kubernetes API calls over plain HTTPS, configured from a kubeconfig.
 
-The platform stand-in only reads a ConfigMap, a Secret and a Deployment, so a
-full client library is not worth its start-up time and memory here.
+The platform stand-in reads a ConfigMap, a Secret and Deployments, and (as the
+lab's ingress controller) lists Ingresses and patches their status, so a full
+client library is not worth its start-up time and memory here.
 """
 
 from __future__ import annotations
@@ -100,14 +101,27 @@ class KubeClient:
 
     def get(self, path: str) -> dict[str, Any] | None:
         """GET an API path; None when the object does not exist (404)."""
+        return self.request("GET", path)
+
+    def merge_patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any] | None:
+        """JSON merge patch (RFC 7386) of an object or subresource; None when it does not exist (404)."""
+        return self.request("PATCH", path, patch, "application/merge-patch+json")
+
+    def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, content_type: str = "application/json"
+    ) -> dict[str, Any] | None:
         with self._lock:
             self._load()
             host, port, ctx, headers = self._host, self._port, self._ctx, dict(self._headers)
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = content_type
         conn = http.client.HTTPSConnection(host, port, context=ctx, timeout=self.timeout)
         try:
-            conn.request("GET", path, headers=headers)
+            conn.request(method, path, body=payload, headers=headers)
             resp = conn.getresponse()
-            body = resp.read()
+            data = resp.read()
         except (OSError, http.client.HTTPException) as exc:
             raise KubeError(f"cannot reach the API server {host}:{port}: {exc}") from exc
         finally:
@@ -115,8 +129,8 @@ class KubeClient:
         if resp.status == 404:
             return None
         if resp.status != 200:
-            raise KubeError(f"GET {path}: HTTP {resp.status}")
-        return json.loads(body)
+            raise KubeError(f"{method} {path}: HTTP {resp.status}")
+        return json.loads(data)
 
 
 class Cached:

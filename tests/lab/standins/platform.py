@@ -14,6 +14,13 @@ on every rollout (cached for --cache-ttl seconds):
     pods, so the previous ready ReplicaSet keeps serving.
   * Deployment sme-platform-frontend: present means the frontend is served.
 
+As the lab's ingress controller for IngressClass "nginx" (--ingress-class), it
+publishes its own address as the load balancer address of every Ingress of that
+class (spec.ingressClassName, the legacy kubernetes.io/ingress.class annotation,
+or no class while nginx is the default class), in every namespace, every
+--ingress-interval seconds: status.loadBalancer.ingress = [{ip: 127.0.0.1}],
+patched through the /status subresource only when it differs.
+
 Endpoints: GET /health, GET /metrics, POST /api/auth/login, GET /api/auth/me,
 GET|POST /api/invoices, GET|DELETE /api/invoices/{id}; any other GET on
 smeplatform.test, www. and app. serves the frontend's index.html.
@@ -28,6 +35,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 import socket
@@ -223,6 +231,70 @@ class Release:
             return None
         containers = dep["spec"]["template"]["spec"]["containers"]
         return image_tag(next((c for c in containers if c["name"] == "frontend"), containers[0])["image"])
+
+
+# --- ingress controller ----------------------------------------------------
+
+INGRESS_API = "/apis/networking.k8s.io/v1"
+LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
+
+
+def ingress_class_of(ingress: dict[str, Any]) -> str | None:
+    spec_class = (ingress.get("spec") or {}).get("ingressClassName")
+    return spec_class or ((ingress.get("metadata") or {}).get("annotations") or {}).get(LEGACY_CLASS_ANNOTATION)
+
+
+class IngressStatusPublisher:
+    """Publishes the stand-in's address on Ingresses of one class, as an ingress controller does.
+
+    Every `interval` seconds: list the Ingresses of all namespaces, and patch the
+    /status subresource of those of our class whose load balancer address is not
+    ours. Unchanged Ingresses are never written.
+    """
+
+    def __init__(self, kube: KubeClient, ingress_class: str, address: str, interval: float) -> None:
+        self.kube = kube
+        self.ingress_class = ingress_class
+        try:
+            self.wanted = [{"ip": str(ipaddress.ip_address(address))}]
+        except ValueError:
+            self.wanted = [{"hostname": address}]
+        self.interval = interval
+        self._last_error: str | None = None
+
+    def ours(self, ingress: dict[str, Any], class_is_default: bool) -> bool:
+        klass = ingress_class_of(ingress)
+        return klass == self.ingress_class or (klass is None and class_is_default)
+
+    def sync(self) -> list[str]:
+        """One pass; returns namespace/name of the Ingresses patched."""
+        klass = self.kube.get(f"{INGRESS_API}/ingressclasses/{self.ingress_class}")
+        if klass is None:
+            return []
+        is_default = (klass["metadata"].get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"
+        patched = []
+        for ing in (self.kube.get(f"{INGRESS_API}/ingresses") or {}).get("items", []):
+            meta = ing["metadata"]
+            current = ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+            if not self.ours(ing, is_default) or current == self.wanted:
+                continue
+            path = f"{INGRESS_API}/namespaces/{meta['namespace']}/ingresses/{meta['name']}/status"
+            if self.kube.merge_patch(path, {"status": {"loadBalancer": {"ingress": self.wanted}}}) is not None:
+                patched.append(f"{meta['namespace']}/{meta['name']}")
+        return patched
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                for name in self.sync():
+                    LOG.info("ingress %s: load balancer address %s published", name, self.wanted[0])
+                self._last_error = None
+            except (KubeError, KeyError, ValueError) as exc:
+                if str(exc) != self._last_error:
+                    self._last_error = str(exc)
+                    LOG.warning("ingress status not published: %s", exc)
+            stop.wait(self.interval)
 
 
 # --- metrics and throttling ------------------------------------------------
@@ -576,6 +648,9 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="with --static-version: override a ConfigMap setting",
     )
+    p.add_argument("--ingress-class", default="nginx", help="IngressClass whose Ingresses get our address")
+    p.add_argument("--ingress-address", help="load balancer address to publish (default: --listen)")
+    p.add_argument("--ingress-interval", type=float, default=2.0, help="seconds between ingress status passes")
     p.add_argument("--database-addr", help="host:port whose TCP reachability /health reports as database")
     p.add_argument("--redis-addr", help="host:port whose TCP reachability /health reports as redis")
     args = p.parse_args()
@@ -590,7 +665,14 @@ def main() -> None:
     server = TLSServer((args.listen, args.port), Handler, tls_context(Path(args.tls_dir), sni_expired=True))
     mode = f"static version {args.static_version}" if args.static_version else f"kubeconfig {args.kubeconfig}"
     LOG.info("listening on https://%s:%d (%s)", args.listen, server.server_address[1], mode)
-    serve_forever([server])
+    stop = threading.Event()
+    if Handler.release.kube is not None and args.ingress_class:
+        publisher = IngressStatusPublisher(
+            Handler.release.kube, args.ingress_class, args.ingress_address or args.listen, args.ingress_interval
+        )
+        threading.Thread(target=publisher.run, args=(stop,), name="ingress-status", daemon=True).start()
+        LOG.info("ingress controller for IngressClass %s: publishing %s", args.ingress_class, publisher.wanted[0])
+    serve_forever([server], on_stop=stop.set)
 
 
 if __name__ == "__main__":
