@@ -64,10 +64,10 @@ def test_cluster_measures_the_lab(run_role, lab, platform_release):
     assert run.status("2.1.4") == "passed"  # the chart's HPA scales the backend
     assert run.evidence("2.3.2")["measured"]["default"] == "standard"
     assert run.status("2.3.1") == "passed"
-    # The lab has an IngressClass but no load balancer: measured honestly, not excused.
+    # The lab's ingress controller (the platform stand-in) publishes 127.0.0.1 on nginx Ingresses.
     assert run.evidence("2.2.3")["measured"]["ingress_class"] == "k8s.io/ingress-nginx"
-    assert run.status("2.2.3") == "failed"
-    assert "no load balancer address" in run.evidence("2.2.3")["detail"]
+    assert run.status("2.2.3") == "passed"
+    assert run.evidence("2.2.3")["measured"]["ingress_addresses"] == ["127.0.0.1"]
 
 
 def test_cluster_thresholds_are_enforced(run_role):
@@ -250,10 +250,11 @@ def test_monitoring_measures_the_lab(run_role, lab):
     assert run.evidence("6.1.3")["measured"]["loaded"] == run.evidence("6.1.3")["measured"]["expected"] == 14
     assert "SUCCESS" in run.evidence("6.1.3")["detail"]  # promtool validated the file
     assert run.evidence("6.1.4")["measured"] == "30d"
-    # What the lab lacks is measured, not excused: a notifying receiver (6.2.4), a /health probe (6.4.2).
+    # The lab Alertmanager mails the lab relay (6.2.4); a blackbox probe covers /health (6.4.2).
     assert run.status("6.2.4") == ("passed" if _alertmanager_notifies(lab) else "failed")
-    assert run.status("6.4.2") == "failed"
-    assert run.evidence("6.4.2")["measured"] == "none"
+    assert _alertmanager_notifies(lab)
+    assert run.status("6.4.2") == "passed"
+    assert "target=https%3A%2F%2F127.0.0.1%3A15543%2Fhealth" in run.evidence("6.4.2")["measured"][0]
 
 
 def test_monitoring_thresholds_and_missing_rules(run_role, tmp_path):
