@@ -281,7 +281,7 @@ def previous_good_revision(history: list[dict[str, Any]], before: int) -> int | 
     return max(good) if good else None
 
 
-def pending_plan(history: list[dict[str, Any]], action: str) -> dict[str, Any] | None:
+def pending_plan(history: list[dict[str, Any]], action: str, release: str = "<release>") -> dict[str, Any] | None:
     """What to do about a release stuck in a pending state; None when it is not stuck."""
     if not history:
         return None
@@ -294,7 +294,7 @@ def pending_plan(history: list[dict[str, Any]], action: str) -> dict[str, Any] |
     if action == "fail":
         raise CheckFailed(
             f"release is stuck in {last['status']} at revision {revision} (an interrupted helm run). "
-            f"Check that no deployment is running, then roll back with `helm rollback <release> {target}` "
+            f"Check that no deployment is running, then roll back with `helm rollback {release} {target}` "
             "or set the pending action to rollback"
             if target
             else f"release is stuck in {last['status']} at revision {revision} and has no deployed revision; "

@@ -187,7 +187,7 @@ class MigrationRunner:
                     "GET",
                     log_path,
                     query_params=[("limitBytes", str(LOG_BYTES))],
-                    header_params={"Accept": "text/plain"},
+                    header_params={"Accept": "*/*"},
                     auth_settings=["BearerToken"],
                 )
                 response = self.kube.api.call_api(*request, _request_timeout=5)

@@ -59,7 +59,7 @@ class ReleaseEngine:
     def recover_pending(self, name: str, namespace: str, action: str, timeout: int, history_max: int) -> dict | None:
         history = self.helm.history(name, namespace)
         self._history = history
-        plan = helm.pending_plan(history, action)
+        plan = helm.pending_plan(history, action, f"{name} -n {namespace}")
         if plan is None:
             return None
         self.warnings.append(
@@ -176,21 +176,34 @@ class ReleaseEngine:
             raise CheckFailed(f"release {namespace}/{name} does not exist: nothing to roll back")
         current = history[-1]
         current_rev = int(current["revision"])
-        target = revision or helm.previous_good_revision(history, current_rev)
+        live = helm.with_chart(self.helm.status(name, namespace), history)
+        live_manifest = (live or {}).get("manifest", "").strip()
+        known = {int(r["revision"]): r for r in history}
+        if revision and revision not in known:
+            raise ConfigurationError(
+                f"revision {revision} of {namespace}/{name} is not in its history (kept: {', '.join(map(str, known))})"
+            )
+        target, target_manifest = revision or None, ""
+        if revision:
+            target_manifest = self.helm.manifest(name, namespace, revision).strip()
+        else:
+            # the newest earlier deployed revision that runs something else than the live one: after helm's atomic
+            # rollback the revision just before the live one is a copy of it
+            below = current_rev
+            while target is None:
+                candidate = helm.previous_good_revision(history, below)
+                if candidate is None:
+                    break
+                manifest = self.helm.manifest(name, namespace, candidate).strip()
+                if manifest != live_manifest:
+                    target, target_manifest = candidate, manifest
+                below = candidate
         if target is None:
             raise CheckFailed(
-                f"release {namespace}/{name} has no revision before {current_rev} that was deployed: "
-                "nothing to roll back to"
+                f"release {namespace}/{name} has no revision before {current_rev} that was deployed with other "
+                "content: nothing to roll back to"
             )
-        known = {int(r["revision"]): r for r in history}
-        if target not in known:
-            raise ConfigurationError(
-                f"revision {target} of {namespace}/{name} is not in its history (kept: {', '.join(map(str, known))})"
-            )
-        live = helm.with_chart(self.helm.status(name, namespace), history)
         result: dict[str, Any] = {"previous": helm.summary(live), "target_revision": target}
-        live_manifest = (live or {}).get("manifest", "").strip()
-        target_manifest = self.helm.manifest(name, namespace, target).strip()
         if revision and current.get("status") == "deployed" and live_manifest == target_manifest:
             result.update(changed=False, release=helm.summary(live))
             result["evidence"] = self._evidence(
