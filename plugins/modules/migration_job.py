@@ -58,6 +58,18 @@ options:
       container:
         description: Container whose image is used; the first one when not set.
         type: str
+  show_command:
+    description:
+      - A second command, such as C(npm run migration:show), run as its own Job (same image, environment and pod)
+        once O(command) succeeded; its outcome is returned under RV(show) and recorded for O(evidence_id) too.
+      - One task for both saves a module start and an API session.
+    type: list
+    elements: str
+    default: []
+  show_action:
+    description: Short name of the O(show_command) step, in its Job's name.
+    type: str
+    default: show
   run_key:
     description:
       - Extra text in the Job's name hash; a new key runs the command again for the same image (for example the
@@ -144,6 +156,7 @@ EXAMPLES = r"""
     action: run
     image: registry.smeplatform.com/sme-platform/backend:v1.1.0
     command: [npm, run, "migration:run"]
+    show_command: [npm, run, "migration:show"]
     env_from:
       - secretRef: {name: sme-platform-secrets}
     evidence_id: deploy.4
@@ -190,6 +203,10 @@ logs:
   description: Logs of each pod (last 64 KiB), where the node serves them.
   returned: when the Job exists
   type: dict
+show:
+  description: The outcome of O(show_command), with the same keys as the main step.
+  returned: when O(show_command) is set and the main step succeeded
+  type: dict
 logs_note:
   description: Why logs are missing, when they are.
   returned: when the Job exists
@@ -201,6 +218,8 @@ evidence:
   type: list
   elements: dict
 """
+
+import dataclasses  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
@@ -249,6 +268,8 @@ def main() -> None:
                     "container": {"type": "str"},
                 },
             },
+            "show_command": {"type": "list", "elements": "str", "default": []},
+            "show_action": {"type": "str", "default": "show"},
             "run_key": {"type": "str", "default": ""},
             "env": {"type": "dict", "default": {}},
             "env_from": {"type": "list", "elements": "dict", "default": []},
@@ -268,7 +289,6 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    command = " ".join(p["command"])
     try:
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
         image = p["image"]
@@ -291,21 +311,39 @@ def main() -> None:
             run_as_user=p["run_as_user"],
             resources=p["resources"],
         )
-        result = MigrationRunner(kube, spec).run(p["timeout"], module.check_mode, p["rerun_failed"])
-    except MigrationFailed as exc:
-        result = exc.result
-        result["evidence"] = _evidence(p["evidence_id"], "failed", result, f"{command}: {exc}")
-        module.fail_json(msg=str(exc), **result)
+        steps = [(spec, p["command"])]
+        if p["show_command"]:
+            steps.append(
+                (dataclasses.replace(spec, action=p["show_action"], command=p["show_command"]), p["show_command"])
+            )
+        results = []
+        for step, step_command in steps:
+            text = " ".join(step_command)
+            try:
+                done = MigrationRunner(kube, step).run(p["timeout"], module.check_mode, p["rerun_failed"])
+            except MigrationFailed as exc:
+                failed = exc.result
+                failed["evidence"] = [e for r in results for e in r["evidence"]]
+                failed["evidence"] += _evidence(p["evidence_id"], "failed", failed, f"{text}: {exc}")
+                if results:
+                    failed["previous_steps"] = results
+                module.fail_json(msg=str(exc), **failed)
+            results.append(done)
+            if module.check_mode and done.get("outcome", "").startswith("would"):
+                detail = f"check mode: {text} {done['outcome']} as Job {done['job']} with {done['image']}"
+                done["evidence"] = _evidence(p["evidence_id"], "skipped", done, detail)
+            else:
+                verb = "ran" if done["changed"] else "had already run"
+                done["evidence"] = _evidence(
+                    p["evidence_id"], "passed", done, f"{text} {verb} with {done['image']}: {done['outcome']}"
+                )
     except SmeplatformError as exc:
         module.fail_json(msg=str(exc))
-    if module.check_mode and result.get("outcome", "").startswith("would"):
-        detail = f"check mode: {command} {result['outcome']} as Job {result['job']} with {result['image']}"
-        result["evidence"] = _evidence(p["evidence_id"], "skipped", result, detail)
-    else:
-        verb = "ran" if result["changed"] else "had already run"
-        result["evidence"] = _evidence(
-            p["evidence_id"], "passed", result, f"{command} {verb} with {result['image']}: {result['outcome']}"
-        )
+    result = dict(results[0])
+    if len(results) > 1:
+        result["show"] = results[1]
+        result["changed"] = any(r["changed"] for r in results)
+        result["evidence"] = [e for r in results for e in r.pop("evidence")]
     module.exit_json(**result)
 
 
