@@ -39,7 +39,9 @@ def _vars(namespace, tmp_path, **extra):
         "backup_cronjob_name": "checks-rel-db-backup",
         "backup_volume_claim": "checks-rel-backups",
         "backup_config_dest": str(tmp_path / "exports"),
-        "backup_cronjob_env_from_secrets": [{"name": "PGPASSWORD", "secret_name": "checks-secret", "key": "DATABASE_PASSWORD"}],
+        "backup_cronjob_env_from_secrets": [
+            {"name": "PGPASSWORD", "secret_name": "checks-secret", "key": "DATABASE_PASSWORD"}
+        ],
         **extra,
     }
 
