@@ -60,6 +60,20 @@ def connection_args() -> dict[str, dict[str, Any]]:
     return spec
 
 
+_API_GROUPS = {
+    "core": "CoreV1Api",
+    "apps": "AppsV1Api",
+    "batch": "BatchV1Api",
+    "coordination": "CoordinationV1Api",
+    "networking": "NetworkingV1Api",
+    "storage": "StorageV1Api",
+    "rbac": "RbacAuthorizationV1Api",
+    "autoscaling": "AutoscalingV2Api",
+    "authorization": "AuthorizationV1Api",
+    "version": "VersionApi",
+}
+
+
 class Kube:
     """An API session: load the configuration once, hand out typed API objects."""
 
@@ -84,15 +98,15 @@ class Kube:
         self.timeout = request_timeout
         self.server = configuration.host
         self.api = k8s_client.ApiClient(configuration)
-        self.core = k8s_client.CoreV1Api(self.api)
-        self.apps = k8s_client.AppsV1Api(self.api)
-        self.batch = k8s_client.BatchV1Api(self.api)
-        self.coordination = k8s_client.CoordinationV1Api(self.api)
-        self.networking = k8s_client.NetworkingV1Api(self.api)
-        self.storage = k8s_client.StorageV1Api(self.api)
-        self.rbac = k8s_client.RbacAuthorizationV1Api(self.api)
-        self.autoscaling = k8s_client.AutoscalingV2Api(self.api)
-        self.version = k8s_client.VersionApi(self.api)
+
+    def __getattr__(self, name: str) -> Any:
+        """Typed API groups (core, apps, ...), built on first use: building one costs seconds."""
+        class_name = _API_GROUPS.get(name)
+        if class_name is None:
+            raise AttributeError(name)
+        group = getattr(k8s_client, class_name)(self.api)
+        setattr(self, name, group)
+        return group
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the API, mapping failures to the collection's errors; `what` names the object."""
