@@ -55,7 +55,7 @@ test: lint unit integration ## Everything CI runs
 
 .PHONY: demo
 demo: setup lab-up ## Start the lab, run the whole deploy flow on it, print where the report is
-	ansible-playbook playbooks/pre_deploy.yml -i $(INVENTORY) --check --diff
+	ansible-playbook playbooks/pre_deploy.yml -i $(INVENTORY) --check --diff -e report_gate=false
 	ansible-playbook playbooks/deploy.yml -i $(INVENTORY)
 	@echo "reports: $$(ls -t reports/*.md | head -n 2 | tr '\n' ' ')"
 

@@ -94,6 +94,21 @@ options:
     description: Start a Job from the CronJob now.
     type: bool
     default: false
+  run_when_stale:
+    description:
+      - Start a Job from the CronJob now when it has recorded no successful run within O(stale_after) seconds and
+        none is running, and wait for it (O(wait_timeout)). Use it before a deploy so that a backup taken before
+        the migrations exists; a second run finds a fresh backup and starts nothing.
+    type: bool
+    default: false
+  stale_after:
+    description: Age in seconds after which the last successful backup is stale for O(run_when_stale).
+    type: float
+    default: 93600
+  wait_timeout:
+    description: Seconds to wait for a Job started by O(run_when_stale) to succeed.
+    type: float
+    default: 900
   kubeconfig:
     description:
       - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
@@ -115,7 +130,8 @@ attributes:
     details: Shows the managed fields before and after.
   idempotent:
     support: partial
-    details: Idempotent unless O(run_now) is set, which starts a new Job every time.
+    details: Idempotent unless O(run_now) is set, which starts a new Job every time; O(run_when_stale) starts one
+      only while no fresh backup exists.
 requirements:
   - kubernetes
 author:
@@ -189,6 +205,9 @@ def main() -> None:
             "labels": {"type": "dict", "default": {}},
             "history_limit": {"type": "int", "default": 7},
             "run_now": {"type": "bool", "default": False},
+            "run_when_stale": {"type": "bool", "default": False},
+            "stale_after": {"type": "float", "default": 93600.0},
+            "wait_timeout": {"type": "float", "default": 900.0},
             **connection_args(),
         },
         supports_check_mode=True,
@@ -215,9 +234,12 @@ def main() -> None:
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
         outcome = backup.ensure_cronjob(kube, spec, module.check_mode)
         result = {"changed": outcome["changed"], "action": outcome["action"], "changed_fields": outcome["paths"]}
-        if p["run_now"]:
+        stale = p["run_when_stale"] and backup.backup_is_stale(kube, spec.name, spec.namespace, p["stale_after"])
+        if p["run_now"] or stale:
             result["job"] = backup.run_now(kube, spec.name, spec.namespace, module.check_mode)
             result["changed"] = True
+            if stale and not module.check_mode:
+                backup.wait_for_backup(kube, spec.name, result["job"], spec.namespace, p["wait_timeout"])
     except SmeplatformError as exc:
         module.fail_json(msg=str(exc))
     if module._diff:
@@ -229,7 +251,7 @@ def main() -> None:
         }
     verb = {"create": "created", "update": "updated", "none": "unchanged"}[outcome["action"]]
     result["msg"] = f"CronJob {spec.namespace}/{spec.name} {verb}" + (
-        f"; Job {result['job']} started" if p["run_now"] else ""
+        f"; Job {result['job']} started" if "job" in result else ""
     )
     module.exit_json(**result)
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -474,6 +475,39 @@ def ensure_cronjob(kube: Any, spec: CronJobSpec, check_mode: bool) -> dict[str, 
         dry_run=dry_run,
     )
     return {"changed": True, "action": "update", "before": project(desired, live), "after": desired, "paths": paths}
+
+
+def backup_is_stale(kube: Any, name: str, namespace: str, stale_after: float) -> bool:
+    """No successful run recorded by the CronJob within ``stale_after`` seconds, and none running now."""
+    cronjob = live_cronjob(kube, name, namespace)
+    if cronjob is None:
+        return True
+    status = cronjob.status
+    if status is not None and status.active:
+        return False
+    age = age_seconds(status.last_successful_time if status else None)
+    return age is None or age > stale_after
+
+
+def wait_for_backup(kube: Any, name: str, job_name: str, namespace: str, timeout: float) -> None:
+    """Wait until the Job succeeded and the CronJob recorded it; raise when it failed or took too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = kube.call(f"read Job {namespace}/{job_name}", kube.batch.read_namespaced_job, job_name, namespace)
+        if (job.status.failed or 0) > 0 and not job.status.active:
+            raise ApiError(f"backup Job {namespace}/{job_name} failed: see kubectl describe job -n {namespace} {job_name}")
+        if (job.status.succeeded or 0) > 0:
+            cronjob = live_cronjob(kube, name, namespace)
+            done = job.status.completion_time
+            recorded = cronjob.status.last_successful_time if cronjob and cronjob.status else None
+            if done is None or (recorded is not None and recorded >= done):
+                return
+        if time.monotonic() > deadline:
+            raise ApiError(
+                f"backup Job {namespace}/{job_name} did not finish and get recorded by CronJob {name} "
+                f"within {timeout:.0f}s"
+            )
+        time.sleep(1)
 
 
 def run_now(kube: Any, name: str, namespace: str, check_mode: bool) -> str:
