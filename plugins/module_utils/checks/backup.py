@@ -495,7 +495,9 @@ def wait_for_backup(kube: Any, name: str, job_name: str, namespace: str, timeout
     while True:
         job = kube.call(f"read Job {namespace}/{job_name}", kube.batch.read_namespaced_job, job_name, namespace)
         if (job.status.failed or 0) > 0 and not job.status.active:
-            raise ApiError(f"backup Job {namespace}/{job_name} failed: see kubectl describe job -n {namespace} {job_name}")
+            raise ApiError(
+                f"backup Job {namespace}/{job_name} failed: see kubectl describe job -n {namespace} {job_name}"
+            )
         if (job.status.succeeded or 0) > 0:
             cronjob = live_cronjob(kube, name, namespace)
             done = job.status.completion_time
