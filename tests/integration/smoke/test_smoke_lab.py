@@ -91,7 +91,7 @@ def test_expired_certificate_fails_tls_with_days_shown(release, smoke):
     assert len(expired) == 1
     assert expired[0]["measured"]["days_left"] < 0
     assert expired[0]["measured"]["chain"] == "certificate has expired"
-    assert re.search(r"-\d+ days to expiry", expired[0]["detail"])
+    assert re.search(r"-\d+(\.\d+)? days to expiry", expired[0]["detail"])
     assert items(report)["2.2.5"]["status"] == "failed"
 
 
