@@ -122,7 +122,11 @@ class CallbackModule(CallbackBase):
         pattern = self.get_option("secret_var_pattern")
         for host in hosts:
             host_vars = variable_manager.get_vars(play=play, host=host, include_hostvars=False)
-            for value in secret_strings(host_vars, pattern):
+            # Results registered by earlier plays are already censored by their modules, and their keys (a
+            # Secret's "namespace" under "secret") would mask plain words: look only at what was configured.
+            registered = set(getattr(variable_manager, "_nonpersistent_fact_cache", {}).get(host.name, {}))
+            configured = {k: v for k, v in host_vars.items() if k not in registered and k != "vars"}
+            for value in secret_strings(configured, pattern):
                 self._redactor.add(value)
             if self._environment is None and isinstance(host_vars.get("smeplatform_environment"), str):
                 self._environment = host_vars["smeplatform_environment"]

@@ -93,3 +93,10 @@ def test_callback_documentation_renders():
     ).stdout
     assert "report_dir" in out
     assert "GO / NO-GO" in out
+
+
+def test_results_of_earlier_plays_do_not_mask_plain_words(playbook_runner, tmp_path):
+    proc = playbook_runner(HERE / "playbook_registered.yml", env={"SMEPLATFORM_REPORT_DIR": str(tmp_path)})
+    assert proc.returncode != 0
+    data = json.loads(_reports(tmp_path)[".json"].read_text())
+    assert any("plainword-namespace/app failed" in reason for reason in data["verdict"]["reasons"]), data["verdict"]

@@ -795,6 +795,9 @@ cmd_up() {
 cmd_down() {
   stop_pidfile Registry "$RUN/registry.pid" docker-registry
   stop_pidfile Prometheus "$RUN/prometheus.pid" prometheus
+  # Metrics start afresh with each lab start: the platform stand-in's restarts by down/up are not crashes, and
+  # an alert on them (BackendRestartingFrequently) or old 5xx rates would leak into the next run's checks.
+  rm -rf "$STATE/prometheus/data"
   stop_pidfile "Blackbox exporter" "$RUN/blackbox.pid" blackbox
   stop_pidfile Alertmanager "$RUN/alertmanager.pid" alertmanager
   stop_pidfile Redis "$RUN/redis.pid" redis-server

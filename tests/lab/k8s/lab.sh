@@ -275,11 +275,19 @@ all_up() {
   [[ -f "$state/.bootstrapped" && -f "$kubeconfig" ]]
 }
 
+# Stable paths for the clients (the inventory names them; the cache path carries versions).
+link_clients() {
+  mkdir -p "$state/bin"
+  ln -sfn "$k8s_bin/kubectl" "$state/bin/kubectl"
+  ln -sfn "$helm_bin/helm" "$state/bin/helm"
+}
+
 cmd_up() {
   if ! have_binaries; then
     log "lab binaries missing in $cache: running install"
     cmd_install
   fi
+  link_clients
   if all_up; then
     log "already up ($K8S_VERSION at https://$host:$port_apiserver)"
     return 0
@@ -324,31 +332,38 @@ cmd_up() {
 }
 
 cmd_down() {
-  local c pid pids=() i
+  local c pid i
+  # One at a time, in reverse start order: kube-apiserver shuts down quickly only while etcd still answers.
+  # an exited process waiting to be reaped (state Z) counts as stopped
+  running() { [[ -r /proc/$1/stat ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
+  stop_pid() {
+    local pid=$1 j
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((j = 0; j < 120; j++)); do running "$pid" || return 0; sleep 0.1; done
+    log "killing $pid"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((j = 0; j < 100; j++)); do running "$pid" || return 0; sleep 0.1; done
+  }
   for ((i = ${#components[@]} - 1; i >= 0; i--)); do
     c="${components[$i]}"
     pid="$(pid_of "$c")"
-    [[ -n "$pid" ]] && { log "stopping $c (pid $pid)"; pids+=("$pid"); kill -TERM "$pid" 2>/dev/null || true; }
+    [[ -n "$pid" ]] && { log "stopping $c (pid $pid)"; stop_pid "$pid"; }
     rm -f "$run/$c.pid"
   done
   for pid in $(stray_pids); do
-    [[ " ${pids[*]} " == *" $pid "* ]] && continue
     log "stopping stray lab process $pid"
-    pids+=("$pid")
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    for ((i = 0; i < 60; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.25
-    done
-    kill -0 "$pid" 2>/dev/null && { log "killing $pid"; kill -KILL "$pid" 2>/dev/null || true; }
+    stop_pid "$pid"
   done
   rm -f "$state/.bootstrapped"
   local busy
   local filter="" p
   for p in "${lab_ports[@]}"; do filter+="${filter:+ or }sport = :$p"; done
-  busy="$(ss -Htln "( $filter )" 2>/dev/null || true)"
+  # a killed process's sockets close a moment after it is gone
+  for ((i = 0; i < 20; i++)); do
+    busy="$(ss -Htln "( $filter )" 2>/dev/null || true)"
+    [[ -n "$busy" ]] || break
+    sleep 0.5
+  done
   [[ -z "$busy" ]] || { log "ports still listening after down:"; echo "$busy" >&2; return 1; }
   log "down"
 }
