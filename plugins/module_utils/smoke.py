@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import re
 import smtplib
 import socket
 import ssl
@@ -549,6 +551,8 @@ class Smoke:
         self.resolver = params.get("resolver") or ""
         self.lookup = dnsutil.AddressResolver(self.resolver, params.get("resolve") or {}, timeout=self.timeout)
         self.kube_factory = kube_factory
+        self._rollout_lock = threading.Lock()
+        self._served: float | None = None
         self.run_id = uuid.uuid4().hex[:12]
         self.secrets: set[str] = set()
         self.token = Handoff()
@@ -1073,7 +1077,7 @@ class Smoke:
         cfg, prom = self._prom()
         if prom is None:
             return skipped("no Prometheus URL configured")
-        query = cfg.get(query_key) or default_query
+        query = self._since_rollout(cfg.get(query_key) or default_query, cfg)
         try:
             outcome = judge(prom.query(query), cfg, prom)
         finally:
@@ -1081,12 +1085,48 @@ class Smoke:
         outcome.where = f"{cfg['url']} {query}"
         return outcome
 
+    def _since_rollout(self, query: str, cfg: dict[str, Any]) -> str:
+        """``query`` with its windows cut to the time since the newest rollout of the checked Deployments.
+
+        With ``min_window`` set, the first metric check waits until the release has served that long, so the
+        window always holds at least that much of the release now running (and a few scrapes).
+        """
+        min_window = float(cfg.get("min_window") or 0)
+        if min_window <= 0:
+            return query
+        with self._rollout_lock:
+            if self._served is None:
+                served = self._rollout_age()
+                if served is not None and served < min_window:
+                    time.sleep(min_window - served)
+                    served = min_window
+                self._served = served if served is not None else float("inf")
+        return narrow_ranges(query, self._served)
+
+    def _rollout_age(self) -> float | None:
+        """Seconds since the checked Deployments last progressed (a rollout), None when unknown."""
+        cfg = self.p.get("kubernetes") or {}
+        names = list(cfg.get("deployments") or [])
+        if self.kube_factory is None or not names:
+            return None
+        namespace = cfg.get("namespace") or "sme-platform"
+        kube = self.kube_factory()
+        moments = []
+        for name in names:
+            dep = kube.get_or_none(
+                f"Deployment {namespace}/{name}", kube.apps.read_namespaced_deployment, name, namespace
+            )
+            for condition in (dep.status.conditions or []) if dep is not None and dep.status else []:
+                if condition.type == "Progressing" and condition.last_update_time is not None:
+                    moments.append(condition.last_update_time.timestamp())
+        return time.time() - max(moments) if moments else None
+
     def check_error_rate(self) -> Outcome:
         def judge(ratio: QueryResult, cfg: dict[str, Any], prom: Prometheus) -> Outcome:
             traffic = None
             if ratio.no_data:
                 # An empty ratio is either "no traffic" or "no 5xx series yet"; the traffic query tells which.
-                traffic = prom.query(cfg.get("traffic_query") or TRAFFIC_QUERY)
+                traffic = prom.query(self._since_rollout(cfg.get("traffic_query") or TRAFFIC_QUERY, cfg))
             return error_rate_outcome(
                 ratio, traffic, float(cfg.get("error_rate_max", 0.01)), cfg.get("no_data") or "fail"
             )
@@ -1168,6 +1208,23 @@ ERRORS_10M_QUERY = 'sum(increase(http_requests_total{status=~"5.."}[10m]))'
 
 
 # --- small helpers -----------------------------------------------------------------------------------
+
+_RANGE = re.compile(r"\[(\d+(?:\.\d+)?)([smhd])\]")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def narrow_ranges(query: str, seconds: float) -> str:
+    """Shorten every range selector of ``query`` to at most ``seconds``.
+
+    After a rollout, the metrics that judge the release must cover only the time it has served: a 5-minute
+    window would still hold the errors of the release it replaced.
+    """
+
+    def shorten(match: re.Match[str]) -> str:
+        original = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        return match.group(0) if original <= seconds else f"[{math.ceil(seconds)}s]"
+
+    return _RANGE.sub(shorten, query)
 
 
 class _SMTP(smtplib.SMTP):

@@ -396,6 +396,14 @@ options:
         description: Firing critical alerts; an empty answer passes.
         type: str
         default: ALERTS{alertstate="firing",severity="critical"}
+      min_window:
+        description:
+          - Seconds of the running release the metric checks judge at least. When set, the windows of every
+            query are cut to the time since the checked Deployments last rolled out, and the first metric check
+            waits until the release has served this long, so that errors of the release it replaced do not count.
+          - V(0) keeps the queries' own windows.
+        type: float
+        default: 0
       errors_query:
         description: Number of 5xx answers in the last 10 minutes; an empty answer counts as 0.
         type: str
@@ -645,6 +653,7 @@ def argument_spec() -> dict:
                 "alerts_query": {"type": "str", "default": CRITICAL_ALERTS_QUERY},
                 "errors_query": {"type": "str", "default": ERRORS_10M_QUERY},
                 "errors_max": {"type": "float", "default": 0},
+                "min_window": {"type": "float", "default": 0},
             }
         ),
     }

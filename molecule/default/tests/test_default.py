@@ -22,12 +22,13 @@ def _k8s_info(host, **kwargs):
     return result["resources"]
 
 
-def test_backend_and_frontend_fully_available(host):
+def test_rollback_returned_to_the_converged_tags_and_all_replicas_are_available(host):
     for name in ("sme-platform-backend", "sme-platform-frontend"):
         (deployment,) = _k8s_info(host, kind="Deployment", namespace=NAMESPACE, name=name)
         wanted = deployment["spec"]["replicas"]
         assert deployment["status"].get("availableReplicas") == wanted, name
-        assert not deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(("-faulty", "-unready"))
+        image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+        assert image.endswith(":v1.0.0"), image
 
 
 def test_release_is_deployed_and_no_lock_is_left(host):

@@ -499,3 +499,15 @@ def test_unconfigured_integrations_are_skipped():
     for check in (smoke.check_email, smoke.check_sms, smoke.check_payment, smoke.check_error_rate, smoke.check_pods):
         assert check().status == "skipped"
     assert skipped("x").status == "skipped"
+
+
+def test_narrow_ranges_cuts_windows_to_the_time_the_release_served():
+    from ansible_collections.smeplatform.deploy.plugins.module_utils.smoke import narrow_ranges
+
+    query = 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'
+    assert narrow_ranges(query, 42.2) == (
+        'sum(rate(http_requests_total{status=~"5.."}[43s])) / sum(rate(http_requests_total[43s]))'
+    )
+    assert narrow_ranges(query, 600) == query
+    assert narrow_ranges("increase(x[10m]) + increase(y[30s])", 45) == "increase(x[45s]) + increase(y[30s])"
+    assert narrow_ranges('ALERTS{alertstate="firing"}', 5) == 'ALERTS{alertstate="firing"}'
