@@ -23,6 +23,13 @@ options:
     description: Namespace of the release.
     type: str
     required: true
+  release:
+    description:
+      - Helm release whose own objects C(2.1.4) and C(2.2.3) look at.
+      - While no revision of it is deployed (before the first install) those items are recorded as skipped, to be
+        checked after the deploy. Empty checks them always.
+    type: str
+    default: ""
   backend_deployment:
     description: Deployment of the backend, for C(2.1.4).
     type: str
@@ -125,6 +132,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "namespace": {"type": "str", "required": True},
+            "release": {"type": "str", "default": ""},
             "backend_deployment": {"type": "str", "required": True},
             "min_version": {"type": "str", "default": "1.28"},
             "min_nodes": {"type": "int", "default": 3},
@@ -155,6 +163,7 @@ def main() -> None:
             volume_size=p["volume_size"],
             volume_claims=tuple(p["volume_claims"]),
             storage_class=p["storage_class"],
+            release=p["release"],
         )
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
         found = cluster.check_cluster(kube, policy)

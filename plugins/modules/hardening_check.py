@@ -22,6 +22,13 @@ options:
     description: Namespace of the release.
     type: str
     required: true
+  release:
+    description:
+      - Helm release whose own objects C(7.1.1), C(7.1.2) and C(7.3.1) look at.
+      - While no revision of it is deployed (before the first install) those items are recorded as skipped, to be
+        checked after the deploy. Empty checks them always.
+    type: str
+    default: ""
   service_account:
     description: ServiceAccount the platform's pods run as.
     type: str
@@ -117,6 +124,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "namespace": {"type": "str", "required": True},
+            "release": {"type": "str", "default": ""},
             "service_account": {"type": "str", "required": True},
             "allowed_ports": {"type": "list", "elements": "int", "default": [80, 443]},
             "psa_level": {"type": "str", "default": "restricted", "choices": ["baseline", "restricted"]},
@@ -143,6 +151,7 @@ def main() -> None:
         allowed_ports=tuple(p["allowed_ports"]),
         psa_level=p["psa_level"],
         denied=denied,
+        release=p["release"],
     )
     try:
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])

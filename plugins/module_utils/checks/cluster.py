@@ -10,7 +10,9 @@ from typing import Any
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import (
     Check,
     Entries,
+    not_installed,
     parse_quantity,
+    release_installed,
     run_checks,
     version_tuple,
 )
@@ -41,6 +43,8 @@ class ClusterPolicy:
     # claims that must exist, be Bound and hold at least volume_size; empty: a dry-run claim of that size instead
     volume_claims: tuple[str, ...] = ()
     storage_class: str = ""
+    # Helm release whose objects (HPA, Ingress) 2.1.4 and 2.2.3 look at; before its first install they are skipped
+    release: str = ""
 
 
 def version_entries(kube: Any, policy: ClusterPolicy) -> Entries:
@@ -289,12 +293,16 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
 
 
 def check_cluster(kube: Any, policy: ClusterPolicy) -> Entries:
-    return run_checks(
-        [
-            Check(("2.1.1", "2.1.2"), lambda: version_entries(kube, policy), kube.server),
-            Check(("2.1.3", "2.1.5"), lambda: node_entries(kube, policy), kube.server),
-            Check(("2.1.4",), lambda: [autoscaling_entry(kube, policy)], kube.server),
-            Check(("2.2.3",), lambda: [load_balancer_entry(kube, policy)], kube.server),
-            Check(("2.3.1", "2.3.2"), lambda: storage_entries(kube, policy), kube.server),
-        ]
-    )
+    checks = [
+        Check(("2.1.1", "2.1.2"), lambda: version_entries(kube, policy), kube.server),
+        Check(("2.1.3", "2.1.5"), lambda: node_entries(kube, policy), kube.server),
+        Check(("2.3.1", "2.3.2"), lambda: storage_entries(kube, policy), kube.server),
+    ]
+    if policy.release and not release_installed(kube, policy.namespace, policy.release):
+        skipped = not_installed(("2.1.4", "2.2.3"), policy.release, policy.namespace, kube.server)
+        return run_checks(checks) + skipped
+    checks[2:2] = [
+        Check(("2.1.4",), lambda: [autoscaling_entry(kube, policy)], kube.server),
+        Check(("2.2.3",), lambda: [load_balancer_entry(kube, policy)], kube.server),
+    ]
+    return run_checks(checks)

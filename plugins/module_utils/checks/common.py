@@ -127,3 +127,28 @@ def age_seconds(moment: datetime | None, now: datetime | None = None) -> float |
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return ((now or datetime.now(UTC)) - moment).total_seconds()
+
+
+def release_installed(kube: Any, namespace: str, release: str) -> bool:
+    """A revision of the Helm release is deployed in the namespace (read from helm's own release Secrets)."""
+    found = kube.call(
+        f"list Helm releases in {namespace}",
+        kube.core.list_namespaced_secret,
+        namespace,
+        label_selector=f"owner=helm,name={release}",
+    )
+    return any((s.metadata.labels or {}).get("status") == "deployed" for s in found.items)
+
+
+def not_installed(ids: Iterable[str], release: str, namespace: str, where: str) -> Entries:
+    """Items about a release's own objects, before its first install: skipped, to be checked after the deploy."""
+    return [
+        entry(
+            item_id,
+            "skipped",
+            measured="no release",
+            detail=f"release {release} is not installed in {namespace} yet: checked after the deploy",
+            where=where,
+        )
+        for item_id in ids
+    ]

@@ -7,7 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import Check, Entries, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import (
+    Check,
+    Entries,
+    not_installed,
+    release_installed,
+    run_checks,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import entry, passed_if
 
 PSA_LEVELS = ("privileged", "baseline", "restricted")
@@ -36,6 +42,8 @@ class HardeningPolicy:
     allowed_ports: tuple[int, ...] = (80, 443)
     psa_level: str = "restricted"
     denied: tuple[Access, ...] = field(default_factory=tuple)
+    # Helm release whose objects 7.1.1, 7.1.2 and 7.3.1 look at; before its first install they are skipped
+    release: str = ""
 
 
 def default_denied(namespace: str) -> tuple[Access, ...]:
@@ -171,11 +179,16 @@ def rbac_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
 
 def check_hardening(kube: Any, policy: HardeningPolicy) -> Entries:
     where = f"{kube.server} namespace {policy.namespace}"
+    namespace_check = Check(("7.1.3",), lambda: [pod_security_entry(kube, policy)], where)
+    if policy.release and not release_installed(kube, policy.namespace, policy.release):
+        return run_checks([namespace_check]) + not_installed(
+            ("7.1.1", "7.1.2", "7.3.1"), policy.release, policy.namespace, where
+        )
     return run_checks(
         [
             Check(("7.1.1",), lambda: [network_policy_entry(kube, policy)], where),
             Check(("7.1.2",), lambda: [exposure_entry(kube, policy)], where),
-            Check(("7.1.3",), lambda: [pod_security_entry(kube, policy)], where),
+            namespace_check,
             Check(("7.3.1",), lambda: [rbac_entry(kube, policy)], where),
         ]
     )
