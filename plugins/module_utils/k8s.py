@@ -1,6 +1,7 @@
 # Copyright: contributors to smeplatform.deploy
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one Kubernetes client of the collection: connection options, client, error mapping."""
+"""The one Kubernetes client of the collection: connection options (documented by the doc fragment
+smeplatform.deploy.kubernetes), client, error mapping."""
 
 from __future__ import annotations
 
@@ -26,38 +27,17 @@ except ImportError as exc:  # reported by the module with missing_required_lib
     KUBERNETES_IMPORT_ERROR = exc
     ApiException = Exception  # type: ignore[assignment,misc]
 
-# Connection options shared by every module that talks to Kubernetes.
+# Connection options shared by every module that talks to Kubernetes (Kube reads the environment fallbacks).
 CONNECTION_ARGS: dict[str, dict[str, Any]] = {
-    "kubeconfig": {"type": "path", "fallback": (lambda: os.environ.get("K8S_AUTH_KUBECONFIG"),)},
+    "kubeconfig": {"type": "path"},
     "context": {"type": "str"},
     "request_timeout": {"type": "float", "default": 20.0},
 }
 
-CONNECTION_DOC = r"""
-  kubeconfig:
-    description:
-      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
-        then the in-cluster service account.
-    type: path
-  context:
-    description: Context of the kubeconfig to use; its current context when not set.
-    type: str
-  request_timeout:
-    description: Seconds to wait for one API request.
-    type: float
-    default: 20.0
-"""
-
 
 def connection_args() -> dict[str, dict[str, Any]]:
     """A fresh copy of the shared connection options, for a module's argument spec."""
-    spec = {}
-    for name, option in CONNECTION_ARGS.items():
-        option = dict(option)
-        if "fallback" in option:
-            option.pop("fallback")
-        spec[name] = option
-    return spec
+    return {name: dict(option) for name, option in CONNECTION_ARGS.items()}
 
 
 _API_GROUPS = {

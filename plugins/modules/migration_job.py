@@ -121,18 +121,8 @@ options:
   evidence_id:
     description: Checklist item the outcome is recorded for (for example C(deploy.4) or C(rollback.3)).
     type: str
-  kubeconfig:
-    description:
-      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
-        then the in-cluster service account.
-    type: path
-  context:
-    description: Context of the kubeconfig to use; its current context when not set.
-    type: str
-  request_timeout:
-    description: Seconds to wait for one API request.
-    type: float
-    default: 20.0
+extends_documentation_fragment:
+  - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
     support: full

@@ -195,23 +195,13 @@ options:
     description: Create the namespace when it does not exist.
     type: bool
     default: false
-  kubeconfig:
-    description:
-      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
-        then the in-cluster service account.
-    type: path
-  context:
-    description: Context of the kubeconfig to use; its current context when not set.
-    type: str
-  request_timeout:
-    description: Seconds to wait for one API request.
-    type: float
-    default: 20.0
 notes:
   - Rotating C(DATABASE_PASSWORD) or C(REDIS_PASSWORD) changes the Secret only; the database role and the Redis
     password must be changed to the new value in the same change window.
 requirements:
   - kubernetes (Python client)
+extends_documentation_fragment:
+  - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
     support: full
