@@ -48,7 +48,8 @@ integration: setup lab-up ## Tests against the lab's real servers (brings the la
 
 .PHONY: molecule
 molecule: setup ## Molecule scenario `default` on the lab (its create and destroy bring the lab up and down)
-	molecule test -s default
+	started=$$(date +%s); molecule test -s default \
+	  || { python tests/tools/no_go_digest.py reports --since "$$started"; exit 1; }
 
 .PHONY: test
 test: lint unit integration ## Everything CI runs

@@ -9,7 +9,10 @@ result key ``evidence``; the evidence_report callback collects them by id.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
 
 STATUSES = ("passed", "failed", "skipped", "manual")
 RESULT_KEY = "evidence"
@@ -85,3 +88,24 @@ def worst(statuses: list[str]) -> str:
         if status in statuses:
             return status
     return "skipped"
+
+
+def exit_checked(module: Any, what: str, run: Callable[[], Any]) -> None:
+    """Run a read-only check module's checks and exit with their evidence, or fail with the error's message.
+
+    ``run`` returns the evidence list, or ``(evidence, extra)`` with more result keys. A configuration or
+    connection error (any SmeplatformError) fails the task before anything is reported as checked.
+    """
+    try:
+        outcome = run()
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+        return
+    found, extra = outcome if isinstance(outcome, tuple) else (outcome, {})
+    failed = [e["id"] for e in found if e["status"] == "failed"]
+    module.exit_json(
+        changed=False,
+        msg=f"checked {len(found)} {what} item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        **extra,
+        **{RESULT_KEY: found},
+    )

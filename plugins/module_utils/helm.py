@@ -281,6 +281,20 @@ def previous_good_revision(history: list[dict[str, Any]], before: int) -> int | 
     return max(good) if good else None
 
 
+def rolled_back_from(history: list[dict[str, Any]]) -> set[int]:
+    """Revisions that were rolled back away from: the revision after them is a helm rollback ("Rollback to N").
+
+    Such a revision was judged bad once (by a smoke gate or an operator); "roll back to the previous revision"
+    must not return to it, or a second rollback would undo the first.
+    """
+    ordered = sorted(history, key=lambda r: int(r["revision"]))
+    return {
+        int(before["revision"])
+        for before, after in zip(ordered, ordered[1:], strict=False)
+        if str(after.get("description") or "").startswith("Rollback to ")
+    }
+
+
 def pending_plan(history: list[dict[str, Any]], action: str, release: str = "<release>") -> dict[str, Any] | None:
     """What to do about a release stuck in a pending state; None when it is not stuck."""
     if not history:

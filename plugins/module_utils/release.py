@@ -187,21 +187,31 @@ class ReleaseEngine:
         if revision:
             target_manifest = self.helm.manifest(name, namespace, revision).strip()
         else:
-            # the newest earlier deployed revision that runs something else than the live one: after helm's atomic
-            # rollback the revision just before the live one is a copy of it
-            below = current_rev
+            # the newest earlier deployed revision that runs something else than the live one (after helm's atomic
+            # rollback the revision just before the live one is a copy of it), whose content nobody rolled back from
+            # since it ran
+            below, abandoned = current_rev, helm.rolled_back_from(history)
+            manifests: dict[int, str] = {}
+
+            def manifest_of(rev: int) -> str:
+                if rev not in manifests:
+                    manifests[rev] = self.helm.manifest(name, namespace, rev).strip()
+                return manifests[rev]
+
             while target is None:
                 candidate = helm.previous_good_revision(history, below)
                 if candidate is None:
                     break
-                manifest = self.helm.manifest(name, namespace, candidate).strip()
-                if manifest != live_manifest:
-                    target, target_manifest = candidate, manifest
                 below = candidate
+                if candidate in abandoned or manifest_of(candidate) == live_manifest:
+                    continue
+                if any(manifest_of(rev) == manifest_of(candidate) for rev in abandoned if rev > candidate):
+                    continue
+                target, target_manifest = candidate, manifest_of(candidate)
         if target is None:
             raise CheckFailed(
                 f"release {namespace}/{name} has no revision before {current_rev} that was deployed with other "
-                "content: nothing to roll back to"
+                "content and not rolled back from since: nothing to roll back to (name one with the revision option)"
             )
         result: dict[str, Any] = {"previous": helm.summary(live), "target_revision": target}
         if revision and current.get("status") == "deployed" and live_manifest == target_manifest:

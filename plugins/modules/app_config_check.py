@@ -102,14 +102,7 @@ options:
     default: 10
 extends_documentation_fragment:
   - smeplatform.deploy.kubernetes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+  - smeplatform.deploy.read_only_check
 requirements:
   - kubernetes
   - dnspython
@@ -151,9 +144,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils.dns import Addr
 from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import (
     ApiError,
     ConnectionFailure,
-    SmeplatformError,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
 
 
@@ -206,7 +198,8 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    try:
+
+    def run() -> tuple:
         resolver = AddressResolver(p["dns_resolver"])
         config, source = read_settings(module)
         settings = config or {}
@@ -231,16 +224,9 @@ def main() -> None:
         found = app_config.check_app_config(
             config, source, policy, smtp, p["mail_domain"], p["dkim_selectors"], p["dns_resolver"]
         )
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    failed = [e["id"] for e in found if e["status"] == "failed"]
-    module.exit_json(
-        changed=False,
-        source=source,
-        msg=f"checked {len(found)} configuration item(s) from {source}"
-        + (f"; failed: {', '.join(failed)}" if failed else ""),
-        **{RESULT_KEY: found},
-    )
+        return found, {"source": source}
+
+    exit_checked(module, "configuration", run)
 
 
 if __name__ == "__main__":

@@ -76,14 +76,7 @@ options:
     default: prefer
 extends_documentation_fragment:
   - smeplatform.deploy.kubernetes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+  - smeplatform.deploy.read_only_check
 requirements:
   - kubernetes
   - psycopg >= 3.1 (with O(db_host))
@@ -117,8 +110,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import backup, postgres
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import Check, age_seconds, run_checks
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConnectionFailure, SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConnectionFailure
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
 
 
@@ -151,7 +144,8 @@ def main() -> None:
         rpo_seconds=p["rpo_hours"] * 3600,
     )
     where = f"{p['namespace']}/{p['cronjob']}"
-    try:
+
+    def run() -> list:
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
         state: dict = {}
 
@@ -192,14 +186,9 @@ def main() -> None:
         found.append(
             backup.rpo_entry(age_seconds(last_success), state.get("wal_age"), state.get("wal_where", ""), policy, where)
         )
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    failed = [e["id"] for e in found if e["status"] == "failed"]
-    module.exit_json(
-        changed=False,
-        msg=f"checked {len(found)} backup item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
-        **{RESULT_KEY: found},
-    )
+        return found
+
+    exit_checked(module, "backup", run)
 
 
 if __name__ == "__main__":

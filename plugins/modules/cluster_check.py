@@ -76,14 +76,7 @@ options:
     default: ""
 extends_documentation_fragment:
   - smeplatform.deploy.kubernetes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+  - smeplatform.deploy.read_only_check
 requirements:
   - kubernetes
 author:
@@ -113,8 +106,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import cluster
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import parse_quantity, version_tuple
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
 
 
@@ -138,7 +130,8 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    try:
+
+    def run() -> list:
         version_tuple(p["min_version"])
         parse_quantity(p["volume_size"])
         policy = cluster.ClusterPolicy(
@@ -156,15 +149,9 @@ def main() -> None:
             release=p["release"],
         )
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        found = cluster.check_cluster(kube, policy)
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    failed = [e["id"] for e in found if e["status"] == "failed"]
-    module.exit_json(
-        changed=False,
-        msg=f"checked {len(found)} cluster item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
-        **{RESULT_KEY: found},
-    )
+        return cluster.check_cluster(kube, policy)
+
+    exit_checked(module, "cluster", run)
 
 
 if __name__ == "__main__":

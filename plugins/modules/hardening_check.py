@@ -67,14 +67,7 @@ options:
         default: ""
 extends_documentation_fragment:
   - smeplatform.deploy.kubernetes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+  - smeplatform.deploy.read_only_check
 requirements:
   - kubernetes
 notes:
@@ -105,8 +98,7 @@ evidence:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import hardening
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
 
 
@@ -143,17 +135,12 @@ def main() -> None:
         denied=denied,
         release=p["release"],
     )
-    try:
+
+    def run() -> list:
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        found = hardening.check_hardening(kube, policy)
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    failed = [e["id"] for e in found if e["status"] == "failed"]
-    module.exit_json(
-        changed=False,
-        msg=f"checked {len(found)} hardening item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
-        **{RESULT_KEY: found},
-    )
+        return hardening.check_hardening(kube, policy)
+
+    exit_checked(module, "hardening", run)
 
 
 if __name__ == "__main__":

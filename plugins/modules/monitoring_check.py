@@ -70,14 +70,8 @@ options:
     description: The platform's Prometheus rule file on the controller; every group and rule in it must be loaded.
     type: path
     required: true
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+extends_documentation_fragment:
+  - smeplatform.deploy.read_only_check
 notes:
   - Runs where the task runs; the collection's hosts use C(ansible_connection=local), so O(rules_file) is read on
     the controller.
@@ -107,8 +101,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import monitoring
 from ansible_collections.smeplatform.deploy.plugins.module_utils.dns import AddressResolver
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
 
 
@@ -138,7 +131,7 @@ def main() -> None:
         # read-only: validates the file, writes nothing
         return module.run_command([promtool_bin, "check", "rules", path])
 
-    try:
+    def run() -> list:
         resolver = AddressResolver(p["dns_resolver"])
         headers = {"Authorization": f"Bearer {p['bearer_token']}"} if p["bearer_token"] else {}
         settings = monitoring.MonitoringSettings(
@@ -155,17 +148,11 @@ def main() -> None:
             headers=headers,
         )
         monitoring.parse_duration(p["min_retention"])
-        found = monitoring.check_monitoring(
+        return monitoring.check_monitoring(
             settings, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver)
         )
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    failed = [e["id"] for e in found if e["status"] == "failed"]
-    module.exit_json(
-        changed=False,
-        msg=f"checked {len(found)} monitoring item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
-        **{RESULT_KEY: found},
-    )
+
+    exit_checked(module, "monitoring", run)
 
 
 if __name__ == "__main__":

@@ -94,14 +94,8 @@ options:
     description: Seconds since the last archived WAL segment above which archiving counts as stalled.
     type: int
     default: 86400
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+extends_documentation_fragment:
+  - smeplatform.deploy.read_only_check
 requirements:
   - psycopg >= 3.1
 notes:
@@ -142,8 +136,7 @@ evidence:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import postgres
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
 
 
 def main() -> None:
@@ -214,16 +207,11 @@ def main() -> None:
         max_lag_seconds=p["max_lag_seconds"],
         max_archive_age_seconds=float(p["max_archive_age"]),
     )
-    try:
-        found = postgres.check_database(admin, app, pooler, pooler_admin, policy)
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    failed = [e["id"] for e in found if e["status"] == "failed"]
-    module.exit_json(
-        changed=False,
-        msg=f"checked {len(found)} database item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
-        **{RESULT_KEY: found},
-    )
+
+    def run() -> list:
+        return postgres.check_database(admin, app, pooler, pooler_admin, policy)
+
+    exit_checked(module, "database", run)
 
 
 if __name__ == "__main__":

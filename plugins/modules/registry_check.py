@@ -47,14 +47,8 @@ options:
     description: Seconds to wait for each request.
     type: float
     default: 10
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+extends_documentation_fragment:
+  - smeplatform.deploy.read_only_check
 author:
   - SME Platform operations
 """
@@ -86,8 +80,7 @@ evidence:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import registry
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
 
 
@@ -112,7 +105,8 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    try:
+
+    def run() -> list:
         images = registry.parse_images(p["images"])
         client = registry.Registry(
             p["registry_url"],
@@ -120,15 +114,9 @@ def main() -> None:
             p["password"],
             lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"]),
         )
-        found = registry.check_registry(client, images)
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    failed = [e["id"] for e in found if e["status"] == "failed"]
-    module.exit_json(
-        changed=False,
-        msg=f"checked {len(found)} registry item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
-        **{RESULT_KEY: found},
-    )
+        return registry.check_registry(client, images)
+
+    exit_checked(module, "registry", run)
 
 
 if __name__ == "__main__":

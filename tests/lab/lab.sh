@@ -19,6 +19,32 @@ run() {
   "$script" "$action"
 }
 
+has() {
+  local c
+  for c in "${components[@]}"; do [ "$c" = "$1" ] && return 0; done
+  return 1
+}
+
+# Prometheus (data) scrapes the platform stand-in (edge): the lab is up when
+# every target has been scraped once and is up, not merely configured.
+wait_scraped() {
+  local url deadline=$((SECONDS + 60)) answer
+  url=$("$here/data/lab.sh" env | sed -n 's/^export PROMETHEUS_URL=//p' | tr -d "'\"")
+  [ -n "$url" ] || return 0
+  while :; do
+    answer=$(curl -fsS --max-time 2 "$url/api/v1/targets?state=active" 2>/dev/null || true)
+    if [ -n "$answer" ] && ! grep -q '"health":"\(unknown\|down\)"' <<<"$answer" \
+      && grep -q '"health":"up"' <<<"$answer"; then
+      return 0
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "lab: Prometheus targets not all up after 60s: $(grep -o '"lastError":"[^"]*"' <<<"$answer" | sort -u | head -3)" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
+
 case "$cmd" in
   install|up)
     for c in "${components[@]}"; do
@@ -27,6 +53,11 @@ case "$cmd" in
       run "$cmd" "$c"
       echo "lab: $c $cmd done in $(( $(date +%s) - start ))s" >&2
     done
+    if [ "$cmd" = up ] && has data && has edge; then
+      start=$(date +%s)
+      wait_scraped
+      echo "lab: Prometheus scraped every target in $(( $(date +%s) - start ))s" >&2
+    fi
     ;;
   down)
     status=0

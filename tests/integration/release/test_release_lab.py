@@ -262,6 +262,16 @@ def test_rollback_playbook_returns_to_the_previous_revision_and_reverts_the_migr
     for item in ("rollback.1", "rollback.3", "8.1.4"):
         assert {e["status"] for e in evidence(rep, item)} == {"passed"}, item
 
+    # Rolling back again never returns to v1.0.0, just abandoned; every earlier revision ran v1.1.0, the faulty
+    # build (rolled back from) or v1.0.0 (abandoned since), so there is nothing left to go back to.
+    revisions = len(lab.history())
+    again = lab.playbook("rollback.yml", "-e", '{"release_it_verify_roles": []}')
+    assert again.returncode != 0
+    assert "nothing to roll back to" in again.stdout, again.stdout[-4000:]
+    assert len(lab.history()) == revisions
+    assert lab.backend_image() == image("v1.1.0")
+    assert leases(lab) == []
+
     redeploy = lab.playbook(
         "rollback.yml",
         "-e",

@@ -134,11 +134,16 @@ class KubeClient:
 
 
 class Cached:
-    """Memoises a zero-argument function for `ttl` seconds (errors included)."""
+    """Memoises a zero-argument function for `ttl` seconds (errors included).
 
-    def __init__(self, fn: Any, ttl: float) -> None:
-        self.fn, self.ttl = fn, ttl
+    With `stale_ok`, a failed call keeps answering the last good value for that many seconds after it was read:
+    the application it stands in for does not stop serving when the API server is slow to answer its stand-in.
+    """
+
+    def __init__(self, fn: Any, ttl: float, stale_ok: float = 0.0) -> None:
+        self.fn, self.ttl, self.stale_ok = fn, ttl, stale_ok
         self._at = -1e9
+        self._good_at = -1e9
         self._value: Any = None
         self._error: Exception | None = None
         self._lock = threading.Lock()
@@ -148,8 +153,10 @@ class Cached:
             if time.monotonic() - self._at >= self.ttl:
                 try:
                     self._value, self._error = self.fn(), None
+                    self._good_at = time.monotonic()
                 except Exception as exc:  # noqa: BLE001 - remembered and re-raised to every caller
-                    self._value, self._error = None, exc
+                    if time.monotonic() - self._good_at > self.stale_ok:
+                        self._value, self._error = None, exc
                 self._at = time.monotonic()
             if self._error is not None:
                 raise self._error

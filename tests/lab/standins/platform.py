@@ -139,12 +139,12 @@ class Release:
         self.secrets_dir = Path(args.secrets_dir)
         ns = args.namespace
         self.kube = None if self.static else KubeClient(Path(args.kubeconfig))
-        ttl = args.cache_ttl
-        self._configmap = Cached(lambda: self._get(f"/api/v1/namespaces/{ns}/configmaps/{args.configmap}"), ttl)
-        self._secret = Cached(lambda: self._get(f"/api/v1/namespaces/{ns}/secrets/{args.secret}"), ttl)
-        self._backend = Cached(self._backend_state, ttl)
+        ttl, stale = args.cache_ttl, args.stale_ok
+        self._configmap = Cached(lambda: self._get(f"/api/v1/namespaces/{ns}/configmaps/{args.configmap}"), ttl, stale)
+        self._secret = Cached(lambda: self._get(f"/api/v1/namespaces/{ns}/secrets/{args.secret}"), ttl, stale)
+        self._backend = Cached(self._backend_state, ttl, stale)
         self._frontend = Cached(
-            lambda: self._get(f"/apis/apps/v1/namespaces/{ns}/deployments/{args.frontend_deployment}"), ttl
+            lambda: self._get(f"/apis/apps/v1/namespaces/{ns}/deployments/{args.frontend_deployment}"), ttl, stale
         )
 
     def _warn_once(self, message: str) -> None:
@@ -640,6 +640,12 @@ def main() -> None:
     p.add_argument("--deployment", default="sme-platform-backend")
     p.add_argument("--frontend-deployment", default="sme-platform-frontend")
     p.add_argument("--cache-ttl", type=float, default=1.0)
+    p.add_argument(
+        "--stale-ok",
+        type=float,
+        default=30.0,
+        help="seconds the last good view of the cluster keeps serving while the API server does not answer",
+    )
     p.add_argument("--static-version", help="serve this version without asking any cluster")
     p.add_argument(
         "--setting",

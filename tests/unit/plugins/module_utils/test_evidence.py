@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils import evidence
+from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import (
     EvidenceError,
     entry,
@@ -49,3 +51,47 @@ def test_worst_status_failure_wins():
     assert worst(["passed", "failed", "manual"]) == "failed"
     assert worst(["skipped", "passed"]) == "passed"
     assert worst(["skipped"]) == "skipped"
+
+
+class ExitingModule:
+    """Records exit_json/fail_json like AnsibleModule, stopping the module the same way."""
+
+    class Exited(Exception):
+        pass
+
+    def __init__(self):
+        self.result = None
+
+    def exit_json(self, **result):
+        self.result = {"failed": False, **result}
+        raise self.Exited
+
+    def fail_json(self, **result):
+        self.result = {"failed": True, **result}
+        raise self.Exited
+
+
+def run_exit_checked(run):
+    module = ExitingModule()
+    with pytest.raises(ExitingModule.Exited):
+        evidence.exit_checked(module, "cluster", run)
+    return module.result
+
+
+def test_exit_checked_names_the_failed_items_and_changes_nothing():
+    found = [evidence.entry("2.1.1", "passed"), evidence.entry("2.1.3", "failed", detail="2 nodes")]
+    result = run_exit_checked(lambda: found)
+    assert result["changed"] is False and result["failed"] is False
+    assert result["msg"] == "checked 2 cluster item(s); failed: 2.1.3"
+    assert result[evidence.RESULT_KEY] == found
+
+
+def test_exit_checked_passes_extra_keys_and_fails_on_configuration_errors():
+    result = run_exit_checked(lambda: ([evidence.entry("2.1.1", "passed")], {"source": "live"}))
+    assert result["source"] == "live" and result["msg"] == "checked 1 cluster item(s)"
+
+    def broken():
+        raise ConfigurationError("min_version 'x' is not a version")
+
+    result = run_exit_checked(broken)
+    assert result == {"failed": True, "msg": "min_version 'x' is not a version"}

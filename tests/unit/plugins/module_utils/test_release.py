@@ -92,6 +92,74 @@ def test_previous_good_revision_skips_failed_ones():
     assert helm.previous_good_revision(HISTORY, 1) is None
 
 
+def test_revisions_rolled_back_from_are_the_ones_before_a_rollback():
+    history = [
+        {"revision": 1, "status": "superseded", "description": "Install complete"},
+        {"revision": 2, "status": "superseded", "description": "Upgrade complete"},
+        {"revision": 3, "status": "superseded", "description": "Upgrade complete"},
+        {"revision": 4, "status": "deployed", "description": "Rollback to 2"},
+    ]
+    assert helm.rolled_back_from(history) == {3}
+    assert helm.rolled_back_from(history[:3]) == set()
+
+
+class HistoryHelm:
+    """helm's history, status and manifests of a release whose revision N runs image tag vN's content."""
+
+    def __init__(self, tags):
+        self.history_rows = [
+            {
+                "revision": n,
+                "status": "deployed" if n == len(tags) else "superseded",
+                "description": description,
+                "chart": "x-1.0.0",
+                "app_version": "1",
+            }
+            for n, (_tag, description) in enumerate(tags, start=1)
+        ]
+        self.tags = {n: tag for n, (tag, _d) in enumerate(tags, start=1)}
+
+    def history(self, _name, _namespace):
+        return self.history_rows
+
+    def manifest(self, _name, _namespace, revision=None):
+        return MANIFEST.replace("web:v1", f"web:{self.tags[revision or len(self.tags)]}")
+
+    def status(self, name, namespace):
+        return release(manifest=self.manifest(name, namespace), version=len(self.tags))
+
+
+@pytest.mark.parametrize(
+    ("tags", "target"),
+    [
+        # a bad v1.1 rolled back by the gate, then a rollback again: back to v1.0, never to v1.1
+        ([("v1.0", "Install complete"), ("v1.1", "Upgrade complete"), ("v1.0", "Rollback to 1")], None),
+        # twice back from v1.2: v1.1 first (revision 4), then v1.0, not forward to v1.2 again
+        (
+            [("v1.0", "Install"), ("v1.1", "Upgrade"), ("v1.2", "Upgrade"), ("v1.1", "Rollback to 2")],
+            1,
+        ),
+        ([("v1.0", "Install"), ("v1.1", "Upgrade"), ("v1.2", "Upgrade")], 2),
+        # v1.0 was abandoned at revision 3 after it ran at revision 1: revision 1 is no way back either
+        ([("v1.0", "Install"), ("v1.1", "Upgrade"), ("v1.0", "Upgrade"), ("v1.1", "Rollback to 2")], None),
+        # v1.1 abandoned at revision 2, fixed and deployed again at revision 4: that later run counts
+        (
+            [("v1.0", "Install"), ("v1.1", "Upgrade"), ("v1.0", "Rollback to 1"), ("v1.1", "Upgrade"), ("v1.2", "U")],
+            4,
+        ),
+    ],
+)
+def test_rollback_to_previous_skips_revisions_rolled_back_from(tags, target):
+    from ansible_collections.smeplatform.deploy.plugins.module_utils.release import ReleaseEngine
+
+    engine = ReleaseEngine(HistoryHelm(tags), lambda: None, check_mode=True)
+    if target is None:
+        with pytest.raises(CheckFailed, match="nothing to roll back to"):
+            engine.rolled_back("r", "ns", 0, 60, 10)
+    else:
+        assert engine.rolled_back("r", "ns", 0, 60, 10)["target_revision"] == target
+
+
 def test_pending_plan_rolls_back_to_the_last_deployed_revision():
     history = [*HISTORY, {"revision": 5, "status": "pending-upgrade"}]
     assert helm.pending_plan(history, "rollback") == {

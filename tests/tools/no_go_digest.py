@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Print why the checklist reports written after a moment said NO-GO.
+
+A failing Molecule or demo run prints many screens; CI logs keep only their
+end. This prints, last, what an operator needs first: each NO-GO report, its
+reasons, and the failed items with their evidence (already redacted by the
+report writer).
+
+    no_go_digest.py REPORT_DIR [--since EPOCH_SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+MAX_DETAIL = 300
+
+
+def digest(report: dict) -> list[str]:
+    lines = [f"  verdict {report['verdict']['decision']}: {report.get('started')} .. {report.get('finished')}"]
+    lines += [f"  reason: {reason}" for reason in report["verdict"]["reasons"][:10]]
+    for item in report.get("items", []):
+        if item.get("status") != "failed":
+            continue
+        for evidence in item.get("evidence") or []:
+            if evidence.get("status") == "failed":
+                detail = str(evidence.get("detail") or evidence.get("measured"))[:MAX_DETAIL]
+                lines.append(f"  failed {item['id']} ({evidence.get('task')}): {detail}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("report_dir", type=Path)
+    parser.add_argument("--since", type=float, default=0.0, help="only reports written after this epoch time")
+    args = parser.parse_args(argv)
+    found = 0
+    for path in sorted(args.report_dir.glob("*.json")):
+        if path.stat().st_mtime < args.since:
+            continue
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"{path}: unreadable ({exc})")
+            continue
+        if report.get("verdict", {}).get("decision") == "GO":
+            continue
+        found += 1
+        print(f"NO-GO report {path.with_suffix('.md')}")
+        print("\n".join(digest(report)))
+    if not found:
+        print(f"no NO-GO report in {args.report_dir} since the run started: the failure is outside the checklist")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
