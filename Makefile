@@ -48,8 +48,9 @@ integration: setup lab-up ## Tests against the lab's real servers (brings the la
 
 .PHONY: molecule
 molecule: setup ## Molecule scenario `default` on the lab (its create and destroy bring the lab up and down)
-	started=$$(date +%s); molecule test -s default \
-	  || { python tests/tools/no_go_digest.py reports --since "$$started"; exit 1; }
+	@mkdir -p reports
+	started=$$(date +%s); molecule test -s default 2>&1 | tee reports/molecule.log \
+	  || { python tests/tools/no_go_digest.py reports --since "$$started" --log reports/molecule.log; exit 1; }
 
 .PHONY: test
 test: lint unit integration ## Everything CI runs

@@ -6,17 +6,40 @@ end. This prints, last, what an operator needs first: each NO-GO report, its
 reasons, and the failed items with their evidence (already redacted by the
 report writer).
 
-    no_go_digest.py REPORT_DIR [--since EPOCH_SECONDS]
+    no_go_digest.py REPORT_DIR [--since EPOCH_SECONDS] [--log ANSIBLE_OUTPUT]
+
+With --log, the last failed tasks of that output follow (task name and the
+lines of its failure), for failures that no report holds (a lab that did not
+start, a playbook that did not parse).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 MAX_DETAIL = 300
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+FAILURE = re.compile(r"^(fatal: \[|failed: \[)|ERROR!|\bERROR\b")
+FRAME = re.compile(r"^\s*[│|]\s?")
+
+
+def failures(text: str, last: int = 3, context: int = 8) -> list[str]:
+    """The last `last` failures of an ansible-playbook output, each with its task name and `context` lines."""
+    lines = [FRAME.sub("", ANSI.sub("", line)) for line in text.splitlines()]
+    found = []
+    task = ""
+    for number, line in enumerate(lines):
+        if line.startswith("TASK [") or line.startswith("PLAY ["):
+            task = line.rstrip(" *")
+        elif FAILURE.search(line):
+            found.append(
+                [f"  {task}" if task else "  (no task)", *(f"    {x}" for x in lines[number : number + context])]
+            )
+    return [line for block in found[-last:] for line in block]
 
 
 def digest(report: dict) -> list[str]:
@@ -36,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report_dir", type=Path)
     parser.add_argument("--since", type=float, default=0.0, help="only reports written after this epoch time")
+    parser.add_argument("--log", type=Path, help="ansible-playbook or molecule output to take the failed tasks from")
     args = parser.parse_args(argv)
     found = 0
     for path in sorted(args.report_dir.glob("*.json")):
@@ -53,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(digest(report)))
     if not found:
         print(f"no NO-GO report in {args.report_dir} since the run started: the failure is outside the checklist")
+    if args.log is not None and args.log.exists():
+        excerpt = failures(args.log.read_text(encoding="utf-8", errors="replace"))
+        print(f"last failures in {args.log}:" if excerpt else f"no failed task in {args.log}")
+        print("\n".join(excerpt))
     return 0
 
 

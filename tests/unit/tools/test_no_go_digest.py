@@ -49,3 +49,25 @@ def test_reports_older_than_the_run_are_left_out(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "boom" not in out
     assert "no NO-GO report" in out
+
+
+MOLECULE_OUTPUT = """\
+  \x1b[2m│\x1b[0m TASK [smeplatform.deploy.release : Deploy the release]
+  \x1b[2m│\x1b[0m ok: [lab-cluster]
+  \x1b[2m│\x1b[0m TASK [smeplatform.deploy.smoke : Fail the gate, naming the failed checks]
+  \x1b[2m│\x1b[0m fatal: [lab-cluster]: FAILED! => {
+  \x1b[2m│\x1b[0m     "msg": "Smoke gate (deploy) failed: error_rate"
+  \x1b[2m│\x1b[0m }
+\x1b[31mERROR   \x1b[0m Ansible return code was 2
+"""
+
+
+def test_log_excerpt_names_the_failed_task_and_its_message(tmp_path, capsys):
+    log = tmp_path / "molecule.log"
+    log.write_text(MOLECULE_OUTPUT)
+    digest_tool.main([str(tmp_path), "--log", str(log)])
+    out = capsys.readouterr().out
+    assert "TASK [smeplatform.deploy.smoke : Fail the gate, naming the failed checks]" in out
+    assert '"msg": "Smoke gate (deploy) failed: error_rate"' in out
+    assert "\x1b[" not in out and "│" not in out
+    assert "Deploy the release" not in out
