@@ -417,6 +417,24 @@ pg_init_replica() {
   write_pg_conf "$REPLICA" "$PG_REPLICA_PORT"
 }
 
+# A production primary archives WAL around the clock; the idle lab archives only
+# when a segment fills. After a restart that lost the archiver's statistics (an
+# unclean shutdown) or a long pause, close a segment so the archive is current.
+wal_archive_fresh() {
+  [[ $(psql_super "$PG_PRIMARY_PORT" postgres -At -c \
+      "SELECT coalesce(last_archived_time > now() - interval '1 hour', false) FROM pg_stat_archiver") == t ]]
+}
+
+pg_archive_current() {
+  wal_archive_fresh && return 0
+  # pg_switch_wal() only closes a segment that holds WAL: write some first.
+  psql_super "$PG_PRIMARY_PORT" postgres -q \
+    -c "CREATE TABLE IF NOT EXISTS lab_wal_tick (at timestamptz)" \
+    -c "INSERT INTO lab_wal_tick VALUES (now())" \
+    -c "SELECT pg_switch_wal()" >/dev/null
+  wait_for "PostgreSQL WAL archived" 30 wal_archive_fresh
+}
+
 replica_streaming() {
   [[ $(psql_super "$PG_PRIMARY_PORT" postgres -At -c \
       "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'sme_replica' AND state = 'streaming'") == 1 ]]
@@ -783,6 +801,7 @@ cmd_up() {
   pg_init_replica
   pg_start replica "$REPLICA"
   wait_for "PostgreSQL replica streaming" 60 replica_streaming
+  pg_archive_current
   pgbouncer_up
   redis_up
   alertmanager_up
