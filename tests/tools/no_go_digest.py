@@ -32,10 +32,12 @@ def failures(text: str, last: int = 3, context: int = 8) -> list[str]:
     lines = [FRAME.sub("", ANSI.sub("", line)) for line in text.splitlines()]
     found = []
     task = ""
+    shown_until = -1  # a failure inside the previous excerpt is not listed again
     for number, line in enumerate(lines):
         if line.startswith("TASK [") or line.startswith("PLAY ["):
             task = line.rstrip(" *")
-        elif FAILURE.search(line):
+        elif FAILURE.search(line) and number > shown_until:
+            shown_until = number + context - 1
             found.append(
                 [f"  {task}" if task else "  (no task)", *(f"    {x}" for x in lines[number : number + context])]
             )

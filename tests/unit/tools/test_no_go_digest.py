@@ -71,3 +71,4 @@ def test_log_excerpt_names_the_failed_task_and_its_message(tmp_path, capsys):
     assert '"msg": "Smoke gate (deploy) failed: error_rate"' in out
     assert "\x1b[" not in out and "│" not in out
     assert "Deploy the release" not in out
+    assert out.count("Ansible return code was 2") == 1, "a failure inside an excerpt is listed again"
