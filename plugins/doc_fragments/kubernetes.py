@@ -17,7 +17,7 @@ options:
     description: Context of the kubeconfig to use; its current context when not set.
     type: str
   request_timeout:
-    description: Seconds to wait for one API request.
+    description: Seconds to wait for one Kubernetes API request.
     type: float
     default: 20.0
 """

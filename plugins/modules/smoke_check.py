@@ -276,18 +276,6 @@ options:
         description: Most restarts any container of their pods may have.
         type: int
         default: 3
-  kubeconfig:
-    description:
-      - Path of the kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config),
-        then the in-cluster service account.
-    type: path
-  context:
-    description: Context of the kubeconfig to use; its current context when not set.
-    type: str
-  request_timeout:
-    description: Seconds to wait for one Kubernetes API request.
-    type: float
-    default: 20.0
   smtp:
     description: The V(email) check; skipped when O(smtp.host) is empty.
     type: dict
@@ -412,6 +400,8 @@ options:
         description: Most 5xx answers allowed in the last 10 minutes.
         type: float
         default: 0
+extends_documentation_fragment:
+  - smeplatform.deploy.kubernetes
 requirements:
   - dnspython
   - kubernetes (for the V(pods) check)
