@@ -69,7 +69,7 @@ MOD
 
 build_kubernetes() {
   local v="$K8S_VERSION" w gomod staging minor major date ld pkg
-  if is_built kubernetes "$v"; then log "kubernetes $v cached"; return; fi
+  if is_built kubernetes "$v" && [[ -x "$cache/kubernetes-$v/bin/kubelet" ]]; then log "kubernetes $v cached"; return; fi
   w="$(new_workdir kubernetes)"
   log "kubernetes $v: reading staging modules from k8s.io/kubernetes@$v go.mod"
   gomod="$(cd "$w" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
@@ -89,13 +89,19 @@ build_kubernetes() {
     ld+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
     ld+=" -X $pkg.gitCommit=0000000000000000000000000000000000000000 -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
   done
-  log "kubernetes $v: compiling kube-apiserver kube-controller-manager kube-scheduler kubectl (one go build)"
+  # The node binaries (kubelet, kubeadm, kube-proxy) are built in the same go build:
+  # the kind node image (tests/lab/kind) takes them from this cache, so the
+  # Kubernetes sources are compiled once for both clusters.
+  log "kubernetes $v: compiling kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kubeadm kube-proxy (one go build)"
   mkdir -p "$w/bin"
   (cd "$w" && go build -trimpath -ldflags "$ld" -o "$w/bin/" \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler \
-    k8s.io/kubernetes/cmd/kubectl)
+    k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kubelet \
+    k8s.io/kubernetes/cmd/kubeadm \
+    k8s.io/kubernetes/cmd/kube-proxy)
   finish kubernetes "$v" "$w/bin"
 }
 
