@@ -96,6 +96,7 @@ cmd_install() {
   if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
     log "installing $requirements into $("$py" -c 'import sys; print(sys.prefix)')"
     "$py" -m pip install -q --disable-pip-version-check -r "$requirements"
+    mkdir -p "$state"
     printf '%s\n' "$want" >"$stamp"
   fi
   log "install done: dnsmasq $(dnsmasq --version | head -1 | awk '{print $3}'), python $py"
