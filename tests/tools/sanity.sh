@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# ansible-test sanity on the working tree (tracked and new files, not ignored ones).
+# ansible-test wants the collection at ansible_collections/<namespace>/<name>/ and its own
+# pip bootstrap script: the tree is copied to a scratch folder, and the bootstrap script is
+# tests/tools/get_pip_offline.py (bundled pip, then the package index).
+# Usage: tests/tools/sanity.sh [ansible-test sanity options, e.g. --test pep8]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+python=${PYTHON:-$root/.venv/bin/python}
+ansible_test=$(dirname "$python")/ansible-test
+scratch=${SANITY_SCRATCH:-${TMPDIR:-/tmp}/smeplatform-sanity}
+dest=$scratch/ansible_collections/smeplatform/deploy
+
+pip_version=$("$python" - <<'PY'
+from ansible_test._internal.python_requirements import get_venv_packages
+from ansible_test._internal.host_configs import NativePythonConfig
+import sys
+print(get_venv_packages(NativePythonConfig(version="%d.%d" % sys.version_info[:2]))["pip"])
+PY
+)
+cache=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
+mkdir -p "$(dirname "$cache")"
+cmp -s "$root/tests/tools/get_pip_offline.py" "$cache" 2>/dev/null || cp "$root/tests/tools/get_pip_offline.py" "$cache"
+
+rm -rf "$dest"
+mkdir -p "$dest"
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+  [ -e "$f" ] && printf '%s\0' "$f"
+done | xargs -0 cp --parents -P -t "$dest")
+# ansible-test lists the collection's files through git: give the copy its own repository
+git -C "$dest" init -q
+git -C "$dest" add -A
+git -C "$dest" -c user.name=sanity -c user.email=sanity@localhost commit -q -m sanity
+
+cd "$dest"
+py_version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+exec "$ansible_test" sanity --color no --python "$py_version" --requirements "$@"
