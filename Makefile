@@ -43,7 +43,7 @@ unit: setup ## Unit tests of modules, plugins and module_utils
 
 .PHONY: integration
 integration: setup lab-up ## Tests against the lab's real servers (brings the lab up), then Molecule
-	eval "$$(tests/lab/lab.sh env)" && python -m pytest tests/integration $(PYTEST_ARGS)
+	eval "$$(tests/lab/lab.sh env)" && python -m pytest tests/integration --ignore=tests/integration/kind $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory molecule
 
 .PHONY: molecule
@@ -76,6 +76,24 @@ lab-down: ## Stop every lab process
 .PHONY: lab-env
 lab-env: ## Print shell exports for the lab: eval "$$(make -s lab-env)"
 	@tests/lab/lab.sh env
+	@tests/lab/kind/lab.sh env
+
+.PHONY: kind-up
+kind-up: setup ## Build what is missing (offline) and start the kind cluster: real nodes and pods (idempotent)
+	tests/lab/kind/lab.sh up
+
+.PHONY: kind-down
+kind-down: ## Delete the kind cluster and stop the dockerd kind-up started (no process or container left)
+	tests/lab/kind/lab.sh down
+
+.PHONY: kind-env
+kind-env: ## Print shell exports that point kubectl at the kind cluster: eval "$$(make -s kind-env)"
+	@tests/lab/kind/lab.sh env --kubeconfig
+
+.PHONY: kind-test
+kind-test: setup ## Tests on the kind cluster (brings it up, then down)
+	tests/lab/kind/lab.sh up
+	rc=0; python -m pytest tests/integration/kind $(PYTEST_ARGS) || rc=$$?; tests/lab/kind/lab.sh down; exit $$rc
 
 .PHONY: clean
 clean: lab-down ## Stop the lab and remove local state (.venv, .lab, reports)

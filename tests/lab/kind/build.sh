@@ -244,11 +244,15 @@ kubeadm_image() {
 # images_list: every image the node image carries, one "name file" per line.
 images_list() {
   local k
-  for k in kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns pause; do
+  for k in kube-apiserver kube-controller-manager kube-scheduler kube-proxy pause; do
     printf '%s %s\n' "$(kubeadm_image "$k")" "$k"
   done
+  # etcd and CoreDNS carry the versions built here; the cluster's kubeadm
+  # configuration asks for these tags (lab.sh)
+  printf '%s %s\n' "registry.k8s.io/etcd:$ETCD_VERSION" etcd
+  printf '%s %s\n' "registry.k8s.io/coredns/coredns:$COREDNS_VERSION" coredns
   printf '%s %s\n' "$repo/local-path-provisioner:$LOCAL_PATH_PROVISIONER_VERSION" local-path-provisioner
-  printf '%s %s\n' "$repo/local-path-helper:$KIND_DEBIAN_SUITE" local-path-helper
+  printf '%s %s\n' "$repo/busybox:$KIND_DEBIAN_SUITE" busybox
   printf '%s %s\n' "$repo/kube-network-policies:$KUBE_NETWORK_POLICIES_VERSION" kube-network-policies
 }
 
@@ -304,12 +308,14 @@ build_images() {
         cp "$cache/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/bin/local-path-provisioner" "$d/usr/local/bin/"
         import_dir "$d" "$image" "$path_env" 'ENTRYPOINT ["/usr/local/bin/local-path-provisioner"]'
         ;;
-      local-path-helper)
-        # the provisioner's helper pods run `sh` scripts: busybox from the Debian rootfs
+      busybox)
+        # Debian's static busybox: the provisioner's helper pods (sh scripts) and the lab's test pods
         mkdir -p "$d/bin"
         cp "$w/rootfs/bin/busybox" "$d/bin/busybox"
-        for f in sh mkdir rm rmdir ls cat; do ln -s busybox "$d/bin/$f"; done
-        import_dir "$d" "$image" "ENV PATH=/bin" 'ENTRYPOINT ["/bin/sh"]'
+        for f in $(chroot "$w/rootfs" /bin/busybox --list); do
+          [[ -e "$d/bin/$f" ]] || ln -s busybox "$d/bin/$f"
+        done
+        import_dir "$d" "$image" "ENV PATH=/bin" 'CMD ["/bin/sh"]'
         ;;
       kube-network-policies)
         cp "$cache/kube-network-policies-$KUBE_NETWORK_POLICIES_VERSION/bin/kube-network-policies" "$d/usr/local/bin/"
@@ -372,7 +378,7 @@ build_node-image() {
   # kind applies this manifest as the default StorageClass: upstream's, with the images built here
   sed -n '/^const defaultStorageManifest = `/,/^`/p' "$kind_src/pkg/build/nodeimage/const_storage.go" | sed '1d;$d' |
     sed -e "s#\` + storageProvisionerImage + \`#$repo/local-path-provisioner:$LOCAL_PATH_PROVISIONER_VERSION#" \
-      -e "s#\` + storageHelperImage + \`#$repo/local-path-helper:$KIND_DEBIAN_SUITE#" \
+      -e "s#\` + storageHelperImage + \`#$repo/busybox:$KIND_DEBIAN_SUITE#" \
       -e 's#imagePullPolicy: IfNotPresent#imagePullPolicy: Never#' >"$r/kind/manifests/default-storage.yaml"
   grep -q "$repo/local-path-provisioner" "$r/kind/manifests/default-storage.yaml" ||
     die "could not take the storage manifest from kind $KIND_VERSION sources"

@@ -96,6 +96,7 @@ write_daemon_json() {
   "pidfile": "$run/dockerd.pid",
   "dns": ["127.0.0.1"],
   "ip-forward": false,
+  "bridge": "none",
   "log-driver": "json-file",
   "log-opts": {"max-size": "10m", "max-file": "2"},
   "features": {"buildkit": false}$runtime
@@ -180,6 +181,16 @@ kubeadmConfigPatches:
     kind: KubeletConfiguration
     # cgroup v1 hosts (kubelet 1.36 refuses them unless told)
     failCgroupV1: false
+EOF
+  # the node image built here carries etcd and CoreDNS under their own versions
+  [[ -n "${SMEPLATFORM_LAB_KIND_NODE_IMAGE:-}" ]] || cat <<EOF
+  - |
+    kind: ClusterConfiguration
+    etcd:
+      local:
+        imageTag: $ETCD_VERSION
+    dns:
+      imageTag: $COREDNS_VERSION
 EOF
 }
 
