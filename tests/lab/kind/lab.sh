@@ -70,7 +70,7 @@ our_dockerd_pid() {
   [[ -f "$run/dockerd.pid" ]] || return 0
   pid="$(<"$run/dockerd.pid")"
   [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 0
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+  cmd="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)"
   [[ "$cmd" == *dockerd*"$state/daemon.json"* ]] && echo "$pid"
   return 0
 }
@@ -124,7 +124,7 @@ start_dockerd() {
 lab_docker_pids() {
   local p cmd
   for p in /proc/[0-9]*; do
-    cmd="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null || true)"
+    cmd="$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null || true)"
     [[ "$cmd" == *"$docker_exec_root"* || "$cmd" == *dockerd*"$state/daemon.json"* ]] && echo "${p#/proc/}"
   done
   return 0
@@ -149,7 +149,7 @@ stop_dockerd() {
     stop_pid "$pid" 60
   fi
   for p in $(lab_docker_pids); do
-    log "stopping leftover lab docker process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-80)"
+    log "stopping leftover lab docker process $p: $({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | cut -c1-80)"
     stop_pid "$p" 10
   done
   rm -f "$run/dockerd.pid"
@@ -312,6 +312,9 @@ cmd_down() {
       kind delete cluster --name "$cluster" --kubeconfig "$kubeconfig" >/dev/null 2>&1
       log "cluster deleted ($((SECONDS - s))s)"
     fi
+    local left_containers
+    left_containers="$(docker ps -aq --filter "label=io.x-k8s.kind.cluster=$cluster" | tr '\n' ' ')"
+    [[ -z "${left_containers// /}" ]] || die "kind node containers still present after delete: $left_containers"
     if [[ -n "$(our_dockerd_pid)" ]]; then
       docker network rm kind >/dev/null 2>&1 || true
     fi
