@@ -53,7 +53,7 @@ molecule: setup ## Molecule scenario `default` on the lab (its create and destro
 	  || { python tests/tools/no_go_digest.py reports --since "$$started" --log reports/molecule.log; exit 1; }
 
 .PHONY: test
-test: lint unit integration ## Everything CI runs
+test: lint unit integration kind-test ## Everything CI runs
 
 .PHONY: demo
 demo: setup lab-up ## Start the lab, run the whole deploy flow on it, print where the report is
