@@ -77,17 +77,17 @@ spec:
             {{- toYaml $values.resources | nindent 12 }}
           startupProbe:
             httpGet:
-              path: {{ $values.probes.path }}
+              path: {{ $values.probes.startupPath | default $values.probes.path }}
               port: http
             {{- toYaml $values.probes.startup | nindent 12 }}
           livenessProbe:
             httpGet:
-              path: {{ $values.probes.path }}
+              path: {{ $values.probes.livenessPath | default $values.probes.path }}
               port: http
             {{- toYaml $values.probes.liveness | nindent 12 }}
           readinessProbe:
             httpGet:
-              path: {{ $values.probes.path }}
+              path: {{ $values.probes.readinessPath | default $values.probes.path }}
               port: http
             {{- toYaml $values.probes.readiness | nindent 12 }}
           volumeMounts:

@@ -218,6 +218,25 @@ def test_probes(default_objects: Manifest, deployment: str, path: str, port: int
         assert ports[http["port"]] == port, probe
 
 
+def test_probe_paths_per_probe(helm: str) -> None:
+    """A probe's own path replaces probes.path for that probe only."""
+    objects = render(
+        helm,
+        "values-lab.yaml",
+        sets=("backend.probes.startupPath=/live", "backend.probes.readinessPath=/ready"),
+    )
+    (container,) = find(objects, "Deployment", "sme-platform-backend")["spec"]["template"]["spec"]["containers"]  # type: ignore[arg-type]
+    paths = {
+        probe: container[probe]["httpGet"]["path"] for probe in ("startupProbe", "livenessProbe", "readinessProbe")
+    }
+    assert paths == {"startupProbe": "/live", "livenessProbe": "/health", "readinessProbe": "/ready"}
+    (frontend,) = find(objects, "Deployment", "sme-platform-frontend")["spec"]["template"]["spec"]["containers"]  # type: ignore[arg-type]
+    assert frontend["readinessProbe"]["httpGet"]["path"] == "/"
+    assert "/backend/probes/readinessPath" in render(
+        helm, sets=("backend.probes.readinessPath=ready",), expect_ok=False
+    )  # type: ignore[operator]
+
+
 def test_chart_never_renders_a_secret(helm: str) -> None:
     expected = {
         "Deployment/sme-platform-backend": ["sme-platform-secrets"],
