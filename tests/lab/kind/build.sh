@@ -417,8 +417,78 @@ build_node-image() {
   log "node image $node_image ready ($(docker image inspect -f '{{.Size}}' "$node_image" | numfmt --to=iec))"
 }
 
+# ---------------------------------------------------------------- platform images
+# The platform stand-in (tests/lab/standins/platform.py --pod) as the platform's
+# backend and frontend images: a Debian root filesystem with python3, the
+# stand-in's code, one image per tag with the tag baked in ($SME_PLATFORM_VERSION).
+platform_packages="python3,ca-certificates"
+platform_tags="${SMEPLATFORM_LAB_KIND_PLATFORM_TAGS:-v1.0.0 v1.1.0 v1.1.0-faulty v1.1.0-unready}"
+platform_rootfs_key() { printf '%s' "$KIND_DEBIAN_SUITE-$(printf '%s' "$platform_packages" | sha256sum | cut -c1-12)"; }
+# the code's own hash: a changed stand-in makes new images
+platform_code_key() { cat "$here"/../standins/{__init__,common,kube,platform}.py | sha256sum | cut -c1-12; }
+platform_images() {
+  local tag
+  for tag in $platform_tags; do
+    printf '%s\n' "$repo/sme-platform/backend:$tag" "$repo/sme-platform/frontend:$tag"
+  done
+}
+
+build_platform-rootfs() {
+  local key dest w mirror
+  key="$(platform_rootfs_key)"
+  dest="$cache/kind-platform-rootfs-$key"
+  if [[ -f "$dest/.complete" ]]; then log "platform rootfs $key cached"; return; fi
+  mirror="$(sed -n 's/^URIs: \(http[^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)"
+  mirror="${mirror:-http://deb.debian.org/debian}"
+  w="$(new_workdir platform-rootfs)"
+  log "platform rootfs: debootstrap $KIND_DEBIAN_SUITE with $platform_packages (about 90 s)"
+  debootstrap --variant=minbase --include="$platform_packages" "$KIND_DEBIAN_SUITE" "$w/rootfs" "$mirror" \
+    >"$w/debootstrap.log" 2>&1 || { tail -20 "$w/debootstrap.log" >&2; die "debootstrap failed"; }
+  rm -rf "$w/rootfs/var/cache/apt/archives/"*.deb "$w/rootfs/var/lib/apt/lists/"*
+  rm -rf "$dest.tmp"
+  mkdir -p "$dest.tmp"
+  tar -C "$w/rootfs" --numeric-owner -cf "$dest.tmp/rootfs.tar" .
+  date -u +%Y-%m-%dT%H:%M:%SZ >"$dest.tmp/.complete"
+  rm -rf "$dest"
+  mv "$dest.tmp" "$dest"
+  log "platform rootfs ready: $dest/rootfs.tar ($(du -sh "$dest/rootfs.tar" | cut -f1))"
+}
+
+build_platform-images() {
+  local base w tag image role
+  base="$repo/sme-platform-standin:$(platform_code_key)"
+  if ! image_exists "$base"; then
+    w="$(new_workdir platform)"
+    mkdir -p "$w/rootfs"
+    tar -C "$w/rootfs" -xf "$cache/kind-platform-rootfs-$(platform_rootfs_key)/rootfs.tar"
+    mkdir -p "$w/rootfs/app/tests/lab/standins"
+    install -m 0644 "$here"/../standins/{__init__,common,kube,platform}.py "$w/rootfs/app/tests/lab/standins/"
+    import_dir "$w/rootfs" "$base" "ENV PYTHONDONTWRITEBYTECODE=1" "ENV PYTHONUNBUFFERED=1" "WORKDIR /app/tests/lab" "USER 1000:1000"
+    rm -rf "$w/rootfs"
+    log "image $base built ($(docker image inspect -f '{{.Size}}' "$base" | numfmt --to=iec))"
+  fi
+  for image in $(platform_images); do
+    tag="${image##*:}"
+    role="${image%:*}"
+    role="${role##*/}"
+    if [[ "$(docker image inspect -f '{{index .Config.Labels "smeplatform.lab/standin"}}' "$image" 2>/dev/null)" == "$base" ]]; then
+      continue
+    fi
+    {
+      printf 'FROM %s\nENV SME_PLATFORM_VERSION=%s\nLABEL smeplatform.lab/standin=%s\n' "$base" "$tag" "$base"
+      if [[ "$role" == frontend ]]; then
+        printf 'ENTRYPOINT ["python3", "-m", "standins.platform", "--pod", "--frontend", "--listen", "0.0.0.0"]\n'
+      else
+        printf 'ENTRYPOINT ["python3", "-m", "standins.platform", "--pod", "--listen", "0.0.0.0"]\n'
+      fi
+    } | DOCKER_BUILDKIT=0 /usr/bin/docker build -q -t "$image" - >/dev/null
+    log "image $image built"
+  done
+}
+
 case "${1:-}" in
   node-image-name) echo "$node_image"; exit 0 ;;
+  platform-image-names) platform_images; exit 0 ;;
 esac
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(kind coredns local-path-provisioner kube-network-policies pause rootfs images node-image)

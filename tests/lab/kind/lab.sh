@@ -164,8 +164,9 @@ name: $cluster
 networking:
   apiServerAddress: 127.0.0.1
   apiServerPort: $api_port
-  # pods are routed by the lab (ptp + host-local per node, routes between nodes)
-  disableDefaultCNI: true
+  # pods are routed by the lab (ptp + host-local per node, routes between nodes);
+  # an upstream node image brings kindnetd (routes and NetworkPolicy) instead
+  disableDefaultCNI: $([[ -n "${SMEPLATFORM_LAB_KIND_NODE_IMAGE:-}" ]] && echo false || echo true)
   podSubnet: 10.244.0.0/16
   serviceSubnet: 10.96.0.0/16
   kubeProxyMode: iptables
@@ -253,7 +254,8 @@ create_cluster() {
 system_ready() {
   kubectl wait --for=condition=Ready nodes --all --timeout=1s &&
     kubectl -n kube-system rollout status deployment/coredns --timeout=1s &&
-    kubectl -n kube-system rollout status daemonset/kube-network-policies --timeout=1s &&
+    { [[ -n "${SMEPLATFORM_LAB_KIND_NODE_IMAGE:-}" ]] ||
+      kubectl -n kube-system rollout status daemonset/kube-network-policies --timeout=1s; } &&
     kubectl -n local-path-storage rollout status deployment/local-path-provisioner --timeout=1s
 }
 
@@ -271,21 +273,34 @@ cmd_install() {
     log "Debian packages installed ($((SECONDS - s))s)"
   fi
   "$here/../k8s/build.sh" kubernetes etcd helm
-  "$here/build.sh" kind coredns local-path-provisioner kube-network-policies pause rootfs
-  [[ -n "${SMEPLATFORM_LAB_KIND_NODE_IMAGE:-}" ]] && return 0
+  if [[ -n "${SMEPLATFORM_LAB_KIND_NODE_IMAGE:-}" ]]; then
+    # an upstream node image: only kind and the platform images are built here
+    "$here/build.sh" kind platform-rootfs
+    start_dockerd
+    "$here/build.sh" platform-images
+    return 0
+  fi
+  "$here/build.sh" kind coredns local-path-provisioner kube-network-policies pause rootfs platform-rootfs
   start_dockerd
-  "$here/build.sh" images node-image
+  "$here/build.sh" images node-image platform-images
+}
+
+# The platform images (the stand-in as backend and frontend, one per tag) into
+# every node's containerd; kind skips nodes that already have an image.
+load_platform_images() {
+  local s=$SECONDS images
+  images="$("$here/build.sh" platform-image-names | tr '\n' ' ')"
+  # shellcheck disable=SC2086
+  kind load docker-image --name "$cluster" $images >>"$logs/kind-load.log" 2>&1 ||
+    { tail -5 "$logs/kind-load.log" >&2; die "kind load docker-image failed"; }
+  log "platform images loaded into the nodes ($((SECONDS - s))s): $images"
 }
 
 cmd_up() {
   mkdir -p "$run" "$logs"
-  if [[ -z "${SMEPLATFORM_LAB_KIND_NODE_IMAGE:-}" ]]; then
-    cmd_install
-  else
-    "$here/build.sh" kind
-    start_dockerd
-  fi
+  cmd_install
   if cluster_exists && [[ -f "$kubeconfig" ]] && system_ready >/dev/null 2>&1; then
+    load_platform_images
     log "already up (kubeconfig $kubeconfig, context $context)"
     return 0
   fi
@@ -293,14 +308,17 @@ cmd_up() {
   local s=$SECONDS
   create_cluster
   log "cluster created ($((SECONDS - s))s)"
-  wait_until 60 "podCIDRs allocated" all_have_pod_cidr
-  configure_pod_network
-  sed "s/KUBE_NETWORK_POLICIES_VERSION/$KUBE_NETWORK_POLICIES_VERSION/" "$here/network-policies.yaml" |
-    kubectl apply --server-side --force-conflicts --field-manager=smeplatform-lab -f - >/dev/null
+  if [[ -z "${SMEPLATFORM_LAB_KIND_NODE_IMAGE:-}" ]]; then
+    wait_until 60 "podCIDRs allocated" all_have_pod_cidr
+    configure_pod_network
+    sed "s/KUBE_NETWORK_POLICIES_VERSION/$KUBE_NETWORK_POLICIES_VERSION/" "$here/network-policies.yaml" |
+      kubectl apply --server-side --force-conflicts --field-manager=smeplatform-lab -f - >/dev/null
+  fi
   wait_until 180 "nodes Ready, CoreDNS, NetworkPolicy agent, local-path-provisioner" system_ready || {
     kubectl get nodes,pods -A -o wide >&2 || true
     die "the cluster did not become ready"
   }
+  load_platform_images
   log "up: $(kubectl get nodes --no-headers | wc -l) nodes ($K8S_VERSION) at https://127.0.0.1:$api_port (kubeconfig $kubeconfig, context $context)"
 }
 

@@ -21,6 +21,15 @@ or no class while nginx is the default class), in every namespace, every
 --ingress-interval seconds: status.loadBalancer.ingress = [{ip: 127.0.0.1}],
 patched through the /status subresource only when it differs.
 
+With --pod it is instead the platform's own container image (tests/lab/kind
+builds it; the chart deploys it on the kind lab): plain HTTP on --port, the
+version from $SME_PLATFORM_VERSION (baked into each image tag), the settings
+and JWT_SECRET from its environment (the chart's ConfigMap and Secret through
+envFrom), the admin password from $ADMIN_PASSWORD; /live answers 200 while the
+process runs and /ready 503 for an "-unready" build, so the kubelet's probes
+decide readiness; "-faulty" builds are Ready with /health 503 and login 500.
+--frontend serves the frontend's page on every other path.
+
 Endpoints: GET /health, GET /metrics, POST /api/auth/login, GET /api/auth/me,
 GET|POST /api/invoices, GET|DELETE /api/invoices/{id}; any other GET on
 smeplatform.test, www. and app. serves the frontend's index.html.
@@ -35,8 +44,10 @@ import argparse
 import base64
 import hashlib
 import hmac
+import http.server
 import ipaddress
 import json
+import os
 import re
 import socket
 import threading
@@ -184,6 +195,9 @@ class Release:
                 pass
         return read_secret(self.secrets_dir, "jwt_secret")
 
+    def admin_password(self) -> str:
+        return read_secret(self.secrets_dir, "admin-password")
+
     def _backend_state(self) -> dict[str, Any]:
         ns, name = self.args.namespace, self.args.deployment
         dep = self._get(f"/apis/apps/v1/namespaces/{ns}/deployments/{name}")
@@ -231,6 +245,28 @@ class Release:
             return None
         containers = dep["spec"]["template"]["spec"]["containers"]
         return image_tag(next((c for c in containers if c["name"] == "frontend"), containers[0])["image"])
+
+
+class PodRelease(Release):
+    """The view from inside the platform's own pod: everything comes from the
+    environment the chart gives the container, as for the real application."""
+
+    def __init__(self, args: argparse.Namespace, environ: dict[str, str] | None = None) -> None:
+        args.static_version = (environ if environ is not None else os.environ).get("SME_PLATFORM_VERSION", "")
+        if not args.static_version:
+            raise SystemExit("--pod needs SME_PLATFORM_VERSION (the image sets it)")
+        super().__init__(args)
+        self.environ = dict(environ if environ is not None else os.environ)
+        self.args.setting = {k: v for k, v in self.environ.items() if k in DEFAULT_SETTINGS}
+
+    def jwt_secret(self) -> str:
+        return self.environ.get("JWT_SECRET", "")
+
+    def admin_password(self) -> str:
+        return self.environ.get("ADMIN_PASSWORD", "")
+
+    def ready(self) -> bool:
+        return not self.args.static_version.endswith("-unready")
 
 
 # --- ingress controller ----------------------------------------------------
@@ -430,7 +466,12 @@ class Handler(JSONHandler):
         path = urlsplit(self.path).path.rstrip("/") or "/"
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower().rstrip(".")
         backend_path = path in ("/health", "/metrics") or path.startswith("/api/")
-        if not backend_path and host in FRONTEND_HOSTS:
+        pod = isinstance(self.release, PodRelease)
+        if pod and path in ("/live", "/ready"):
+            ok = path == "/live" or self.release.ready()
+            self.send_json(200 if ok else 503, {"status": "ok" if ok else "not ready"})
+            return
+        if not backend_path and (host in FRONTEND_HOSTS or (pod and self.server_args.frontend)):
             self.frontend()
             return
         settings = self.release.settings()
@@ -550,8 +591,8 @@ class Handler(JSONHandler):
             or not isinstance(body.get("password"), str)
         ):
             return self.error(400, "email and password are required")
-        password = read_secret(self.release.secrets_dir, "admin-password")
-        if body["email"].lower() != ADMIN_EMAIL or not hmac.compare_digest(body["password"], password):
+        password = self.release.admin_password()
+        if not password or body["email"].lower() != ADMIN_EMAIL or not hmac.compare_digest(body["password"], password):
             return self.error(401, "Invalid credentials")
         now = int(time.time())
         claims = {
@@ -630,7 +671,7 @@ def main() -> None:
     repo = Path(__file__).resolve().parents[3]
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--listen", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=15543)
+    p.add_argument("--port", type=int, help="default: 15543; with --pod $PORT (the chart sets it), else 3000")
     p.add_argument("--tls-dir", default=str(repo / ".lab/tls"))
     p.add_argument("--secrets-dir", default=str(repo / ".lab/edge/secrets"))
     p.add_argument("--kubeconfig", default=str(repo / ".lab/k8s/kubeconfig"))
@@ -659,8 +700,15 @@ def main() -> None:
     p.add_argument("--ingress-interval", type=float, default=2.0, help="seconds between ingress status passes")
     p.add_argument("--database-addr", help="host:port whose TCP reachability /health reports as database")
     p.add_argument("--redis-addr", help="host:port whose TCP reachability /health reports as redis")
+    p.add_argument("--pod", action="store_true", help="the platform's container: see the module's docstring")
+    p.add_argument("--frontend", action="store_true", help="with --pod: serve the frontend's page on other paths")
     args = p.parse_args()
     args.setting = dict(s.split("=", 1) for s in args.setting)
+    if args.pod:
+        args.port = args.port or int(os.environ.get("PORT") or 3000)
+        serve_pod(args)
+        return
+    args.port = args.port or 15543
 
     Handler.release = Release(args)
     Handler.metrics = Metrics()
@@ -679,6 +727,22 @@ def main() -> None:
         threading.Thread(target=publisher.run, args=(stop,), name="ingress-status", daemon=True).start()
         LOG.info("ingress controller for IngressClass %s: publishing %s", args.ingress_class, publisher.wanted[0])
     serve_forever([server], on_stop=stop.set)
+
+
+def serve_pod(args: argparse.Namespace) -> None:
+    """Plain HTTP inside the pod (the ingress terminates TLS); no cluster access."""
+    args.ingress_class = ""
+    Handler.release = PodRelease(args)
+    Handler.metrics = Metrics()
+    Handler.throttler = Throttler()
+    Handler.invoices = {}
+    Handler.invoices_lock = threading.Lock()
+    Handler.server_args = args
+    server = http.server.ThreadingHTTPServer((args.listen, args.port), Handler)
+    server.daemon_threads = True
+    role = "frontend" if args.frontend else "backend"
+    LOG.info("%s %s listening on http://%s:%d", role, args.static_version, args.listen, server.server_address[1])
+    serve_forever([server])
 
 
 if __name__ == "__main__":
