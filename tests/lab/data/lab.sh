@@ -34,6 +34,8 @@ PROMETHEUS_PORT=15490
 ALERTMANAGER_PORT=15493
 BLACKBOX_PORT=15495
 REGISTRY_PORT=15450
+# The application's git repository (tests/lab/data/app_repo.py) and what the GitHub API stand-in serves about it.
+APP_REPO=$STATE/app-repo
 ALL_PORTS=("$PG_PRIMARY_PORT" "$PG_REPLICA_PORT" "$PGBOUNCER_PORT" "$REDIS_PORT"
            "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT" "$BLACKBOX_PORT" "$REGISTRY_PORT")
 
@@ -784,9 +786,11 @@ EOF
     spawn Registry "$RUN/registry.pid" "$LOGS/registry.log" /usr/bin/docker-registry serve "$conf"
   fi
   wait_for "Registry" 30 registry_v2_auth
+  # the application repository first: its tag commits are the images' revision labels
+  python3 "$HERE/app_repo.py" --dest "$APP_REPO" --registry "127.0.0.1:$REGISTRY_PORT"
   python3 "$HERE/push_images.py" \
     --registry "127.0.0.1:$REGISTRY_PORT" --username "$REGISTRY_USER" \
-    --password-file "$(secret_file registry)"
+    --password-file "$(secret_file registry)" --app-repo "$APP_REPO"
 }
 
 # --------------------------------------------------------------------------
@@ -892,6 +896,8 @@ cmd_env() {
     "SMEPLATFORM_LAB_REGISTRY=127.0.0.1:$REGISTRY_PORT"
     "SMEPLATFORM_LAB_REGISTRY_USER=$REGISTRY_USER"
     "SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE=$SECRETS/registry"
+    "SMEPLATFORM_LAB_APP_REPO=$APP_REPO/sme-platform"
+    "SMEPLATFORM_LAB_GITHUB_FIXTURES=$APP_REPO/github"
   )
   for name in "${vars[@]}"; do
     printf 'export %s=%q\n' "${name%%=*}" "${name#*=}"

@@ -11,6 +11,10 @@ Tag conventions used by the lab (see the kwok stages and the platform
 stand-in): v0.9.0, v1.0.0, v1.1.0 are good releases, *-unready never becomes
 Ready, *-faulty becomes Ready but fails health checks.
 
+With --app-repo, each image carries the commit its tag names in the lab's application repository
+(tests/lab/data/app_repo.py) as the OCI label org.opencontainers.image.revision, as a CI build stamps it;
+tags without a git tag carry no revision.
+
 Standard library only, so it runs before any virtualenv exists.
 """
 
@@ -26,6 +30,7 @@ import sys
 import tarfile
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 REPOSITORIES = ("sme-platform/backend", "sme-platform/frontend")
 TAGS = ("v0.9.0", "v1.0.0", "v1.1.0", "v1.2.0-unready", "v1.2.0-faulty")
@@ -58,7 +63,14 @@ def layer_for(repository: str, tag: str) -> tuple[bytes, bytes]:
     return tar_bytes, gz.getvalue()
 
 
-def config_for(repository: str, tag: str, diff_id: str) -> bytes:
+def config_for(repository: str, tag: str, diff_id: str, revision: str = "") -> bytes:
+    labels = {
+        "org.opencontainers.image.title": repository,
+        "org.opencontainers.image.version": tag,
+        "org.opencontainers.image.source": "smeplatform.deploy lab",
+    }
+    if revision:
+        labels["org.opencontainers.image.revision"] = revision
     config = {
         "architecture": "amd64",
         "os": "linux",
@@ -66,11 +78,7 @@ def config_for(repository: str, tag: str, diff_id: str) -> bytes:
         "config": {
             "Env": [f"APP_VERSION={tag}"],
             "Cmd": ["/bin/true"],
-            "Labels": {
-                "org.opencontainers.image.title": repository,
-                "org.opencontainers.image.version": tag,
-                "org.opencontainers.image.source": "smeplatform.deploy lab",
-            },
+            "Labels": labels,
         },
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created": CREATED, "created_by": "tests/lab/data/push_images.py"}],
@@ -148,10 +156,10 @@ class Registry:
             raise RuntimeError(f"pushing {repository}:{tag}: HTTP {status} {body[:200]!r}")
 
 
-def push_image(registry: Registry, repository: str, tag: str) -> bool:
-    """Push one image; return True when the tag was created or moved."""
+def image_blobs(repository: str, tag: str, revision: str = "") -> tuple[bytes, bytes, bytes, bytes]:
+    """(layer tar, gzipped layer, config, manifest) of one image: the same bytes on every run."""
     tar_bytes, layer = layer_for(repository, tag)
-    config = config_for(repository, tag, sha256(tar_bytes))
+    config = config_for(repository, tag, sha256(tar_bytes), revision)
     manifest = json.dumps(
         {
             "schemaVersion": 2,
@@ -161,6 +169,12 @@ def push_image(registry: Registry, repository: str, tag: str) -> bool:
         },
         indent=3,
     ).encode()
+    return tar_bytes, layer, config, manifest
+
+
+def push_image(registry: Registry, repository: str, tag: str, revision: str = "") -> bool:
+    """Push one image; return True when the tag was created or moved."""
+    _tar, layer, config, manifest = image_blobs(repository, tag, revision)
     if registry.manifest_digest(repository, tag) == sha256(manifest):
         return False
     registry.push_blob(repository, layer)
@@ -176,14 +190,20 @@ def main() -> int:
     parser.add_argument("--registry", required=True, help="host:port, plain HTTP")
     parser.add_argument("--username", required=True)
     parser.add_argument("--password-file", required=True)
+    parser.add_argument("--app-repo", help="output folder of app_repo.py: images carry their tag's commit")
     args = parser.parse_args()
+    revisions: dict[str, str] = {}
+    if args.app_repo:
+        import app_repo  # beside this file
+
+        revisions = app_repo.revisions(Path(args.app_repo))
     with open(args.password_file, encoding="utf-8") as fh:
         password = fh.read().strip()
     registry = Registry(f"http://{args.registry}", args.username, password)
     pushed = 0
     for repository in REPOSITORIES:
         for tag in TAGS:
-            if push_image(registry, repository, tag):
+            if push_image(registry, repository, tag, revisions.get(tag, "")):
                 pushed += 1
     total = len(REPOSITORIES) * len(TAGS)
     print(

@@ -5,6 +5,8 @@
 #   platform       :15543 https    stand-in of the deployed platform (standins/platform.py), also the
 #                                  ingress controller of IngressClass nginx (publishes 127.0.0.1 on Ingresses)
 #   SendGrid/Twilio/Razorpay :15580/15581/15582 https  SaaS stand-ins (standins/saas.py)
+#   GitHub REST API :15583 https  stand-in (standins/github.py) serving the lab application repository's CI
+#                                  results, workflows, secret names and releases (.lab/data/app-repo/github)
 #
 # Usage: tests/lab/edge/lab.sh install|up|down|status|env
 # State: .lab/edge/{run,logs,mail,secrets,dnsmasq.conf}; TLS material from .lab/tls.
@@ -33,10 +35,12 @@ port_platform=15543
 port_sendgrid=15580
 port_twilio=15581
 port_razorpay=15582
+port_github=15583
+fixtures_github="$lab/data/app-repo/github"
 domain=smeplatform.test
 names=("$domain" "www.$domain" "app.$domain" "api.$domain" "prometheus.$domain" "grafana.$domain"
   "smtp.$domain" "expired.$domain")
-components=(dns smtp platform saas)
+components=(dns smtp platform saas github)
 
 t0=$SECONDS
 log() { printf '[edge-lab +%3ds] %s\n' "$((SECONDS - t0))" "$*" >&2; }
@@ -54,6 +58,7 @@ ports_of() {
     smtp) echo "$port_smtp" ;;
     platform) echo "$port_platform" ;;
     saas) echo "$port_sendgrid $port_twilio $port_razorpay" ;;
+    github) echo "$port_github" ;;
   esac
 }
 
@@ -157,6 +162,8 @@ command_of() { # command_of NAME: prints the argv, one per line
     saas) printf '%s\n' "$py" -m standins.saas --listen "$host" --sendgrid-port "$port_sendgrid" \
       --twilio-port "$port_twilio" --razorpay-port "$port_razorpay" --tls-dir "$tls" \
       --secrets-dir "$secrets" --mail-dir "$mail" ;;
+    github) printf '%s\n' "$py" -m standins.github --listen "$host" --port "$port_github" --tls-dir "$tls" \
+      --secrets-dir "$secrets" --fixtures-dir "$fixtures_github" ;;
   esac
 }
 
@@ -273,6 +280,8 @@ export SMEPLATFORM_LAB_SENDGRID_URL=https://$host:$port_sendgrid
 export SMEPLATFORM_LAB_TWILIO_URL=https://$host:$port_twilio
 export SMEPLATFORM_LAB_RAZORPAY_URL=https://$host:$port_razorpay
 export SMEPLATFORM_LAB_SECRETS_DIR=$secrets
+export SMEPLATFORM_LAB_GITHUB_URL=https://$host:$port_github
+export SMEPLATFORM_LAB_GITHUB_TOKEN_FILE=$secrets/github_token
 ENV
 }
 

@@ -213,6 +213,8 @@ SECRET_FORMATS: dict[str, Callable[[], str]] = {
     "razorpay_key_secret": lambda: _rand(24),
     "razorpay_test_key_id": lambda: "rzp_test_" + _rand(14),
     "razorpay_test_key_secret": lambda: _rand(24),
+    # a GitHub fine-grained personal access token for the GitHub API stand-in
+    "github_token": lambda: "github_pat_" + _rand(22) + "_" + _rand(59),
 }
 
 
