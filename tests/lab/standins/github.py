@@ -28,6 +28,7 @@ import hmac
 import io
 import json
 import re
+import ssl
 import threading
 import zipfile
 from pathlib import Path
@@ -60,9 +61,9 @@ def load(owner: str, repo: str) -> dict[str, Any] | None:
         return data
 
 
-def blob_signature(artifact_id: int) -> str:
+def blob_signature(full_name: str, artifact_id: int) -> str:
     key = read_secret(SECRETS, "github_token").encode()
-    return hmac.new(key, f"artifact-{artifact_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, f"{full_name}/{artifact_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def zipped(files: dict[str, str]) -> bytes:
@@ -85,6 +86,11 @@ class GitHub(JSONHandler):
     def extra_headers(self) -> dict[str, str]:
         return {"X-GitHub-Media-Type": "github.v3; format=json", "X-RateLimit-Limit": "5000"}
 
+    def origin(self) -> str:
+        """Scheme and host this request came in on (HTTPS in the lab; plain HTTP when a unit test serves it)."""
+        scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+        return f"{scheme}://{self.headers.get('Host', '127.0.0.1')}"
+
     def error(self, status: int, message: str) -> None:
         self.send_json(status, {"message": message, "documentation_url": DOCS, "status": str(status)})
 
@@ -103,8 +109,7 @@ class GitHub(JSONHandler):
             base = urlsplit(self.path).path
             rest = {k: v[0] for k, v in query.items() if k not in ("page",)}
             args = "&".join(f"{k}={quote(str(v))}" for k, v in rest.items())
-            host = self.headers.get("Host", "127.0.0.1")
-            url = f"https://{host}{base}?{args + '&' if args else ''}page={number + 1}"
+            url = f"{self.origin()}{base}?{args + '&' if args else ''}page={number + 1}"
             headers["Link"] = f'<{url}>; rel="next"'
         if key is None:
             self.send_json(200, chunk, headers)
@@ -114,7 +119,7 @@ class GitHub(JSONHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
-        if parts.path.startswith("/_blob/artifacts/"):
+        if parts.path.startswith("/_blob/"):
             self.blob(parts.path, query)
             return
         token = self.token()
@@ -181,8 +186,8 @@ class GitHub(JSONHandler):
             if not any(a["id"] == artifact_id for r in runs for a in r["artifacts"]):
                 self.error(404, "Not Found")
                 return
-            host = self.headers.get("Host", "127.0.0.1")
-            location = f"https://{host}/_blob/artifacts/{artifact_id}.zip?sig={blob_signature(artifact_id)}"
+            sig = blob_signature(full, artifact_id)
+            location = f"{self.origin()}/_blob/{full}/artifacts/{artifact_id}.zip?sig={sig}"
             self.send_body(302, b"", "text/plain", {"Location": location})
         elif rest == "/actions/secrets":
             secrets = [
@@ -201,13 +206,12 @@ class GitHub(JSONHandler):
 
     def runs(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """Workflow runs in GitHub's shape, newest first; artifacts with their download URLs."""
-        host = self.headers.get("Host", "127.0.0.1")
         by_file = {w["path"].rsplit("/", 1)[-1]: w for w in data["workflows"]}
         out = []
         for sha, commit in data["commits"].items():
             for run in commit.get("workflow_runs", []):
                 workflow = by_file.get(run["workflow"], {"id": 0, "name": run["workflow"], "path": run["workflow"]})
-                base = f"https://{host}/repos/{data['full_name']}/actions"
+                base = f"{self.origin()}/repos/{data['full_name']}/actions"
                 artifacts = [
                     {
                         "id": a["id"],
@@ -239,29 +243,25 @@ class GitHub(JSONHandler):
 
     def blob(self, path: str, query: dict[str, list[str]]) -> None:
         """The signed download GitHub redirects to: it refuses an Authorization header, as blob storage does."""
-        m = re.fullmatch(r"/_blob/artifacts/(\d+)\.zip", path)
-        if not m:
+        m = re.fullmatch(r"/_blob/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/artifacts/(\d+)\.zip", path)
+        data = load(m.group(1), m.group(2)) if m else None
+        if data is None:
             self.send_body(404, b"BlobNotFound", "text/plain")
             return
-        artifact_id = int(m.group(1))
+        artifact_id = int(m.group(3))
         if self.headers.get("Authorization"):
-            self.send_body(
-                400,
-                b"InvalidAuthenticationInfo: Authentication information is not given in the correct format",
-                "text/plain",
-            )
+            self.send_body(400, b"InvalidAuthenticationInfo: Authentication information is not given in the correct "
+                           b"format", "text/plain")  # fmt: skip
             return
-        if not hmac.compare_digest((query.get("sig") or [""])[0], blob_signature(artifact_id)):
+        if not hmac.compare_digest((query.get("sig") or [""])[0], blob_signature(data["full_name"], artifact_id)):
             self.send_body(403, b"AuthenticationFailed", "text/plain")
             return
-        for fixture in FIXTURES.glob("*/*.json"):
-            data = json.loads(fixture.read_text())
-            for commit in data.get("commits", {}).values():
-                for run in commit.get("workflow_runs", []):
-                    for artifact in run.get("artifacts", []):
-                        if artifact["id"] == artifact_id:
-                            self.send_body(200, zipped(artifact["files"]), "application/zip")
-                            return
+        for commit in data.get("commits", {}).values():
+            for run in commit.get("workflow_runs", []):
+                for artifact in run.get("artifacts", []):
+                    if artifact["id"] == artifact_id:
+                        self.send_body(200, zipped(artifact["files"]), "application/zip")
+                        return
         self.send_body(404, b"BlobNotFound", "text/plain")
 
 
