@@ -13,7 +13,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist impor
 
 pytestmark = pytest.mark.lab
 
-ROLES = {"preflight", "cluster", "database", "app_config", "monitoring", "hardening", "backup"}
+ROLES = {"code_gate", "preflight", "cluster", "database", "app_config", "monitoring", "hardening", "backup"}
 
 
 def test_pre_deploy_check_measures_every_item_and_changes_nothing(lab, tmp_path, platform_release):
