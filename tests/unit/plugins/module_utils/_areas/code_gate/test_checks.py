@@ -175,3 +175,28 @@ def test_bad_input_fails_before_anything_is_read(lab_repo, over, message):
     with pytest.raises(ConfigurationError, match=None) as caught:
         checks.settings_from(params(lab_repo, "http://127.0.0.1:9", **over), lambda: HttpSession(timeout=1))
     assert message in str(caught.value)
+
+
+def test_run_local_runs_the_projects_own_scripts(tmp_path, github_api, lab_repo):
+    import subprocess
+
+    repo = tmp_path / "app"
+    repo.mkdir()
+    scripts = {
+        "typecheck": 'node -e "process.exit(0)"',
+        "lint": "node -e \"console.error('src/a.ts 3:1 error no-console'); process.exit(1)\"",
+        "test": 'node -e "process.exit(0)"',
+        "test:e2e": 'node -e "process.exit(0)"',
+    }
+    (repo / "package.json").write_text(json.dumps({"name": "app", "scripts": scripts}))
+    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@b",
+           "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-qm", "app"], ["tag", "v1.0.0"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+    p = params(lab_repo, github_api, repository=str(repo), run_local=True, items=["1.1.1", "1.1.2", "1.1.3"],
+               local_scripts={"typecheck": "typecheck", "lint": "lint", "unit": "test", "e2e": "test:e2e"})  # fmt: skip
+    by_id, _ = gate(p)
+    assert status(by_id, "1.1.1") == "passed"
+    assert status(by_id, "1.1.2") == "failed"
+    assert "npm run lint exited 1" in by_id["1.1.2"][0]["detail"] and "no-console" in by_id["1.1.2"][0]["detail"]
+    assert status(by_id, "1.1.3") == "passed" and by_id["1.1.3"][0]["measured"] == {"test": 0, "test:e2e": 0}
