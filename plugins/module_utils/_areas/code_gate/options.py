@@ -98,6 +98,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "changelog_path": {"type": "str", "default": "CHANGELOG.md"},
     "gitignore_must_ignore": {"type": "list", "elements": "str", "default": DEFAULT_MUST_IGNORE},
     "secret_scan_exclude": {
+        "no_log": False,  # path globs
         "type": "list",
         "elements": "str",
         "default": ["**/package-lock.json", "**/yarn.lock", "**/pnpm-lock.yaml"],
@@ -121,8 +122,8 @@ ARGUMENT_SPEC: dict[str, Any] = {
         "elements": "str",
         "default": ["ci.yml", "deploy-staging.yml", "deploy-production.yml"],
     },
-    "secrets_required": {"type": "list", "elements": "str", "default": []},
-    "secret_environments": {"type": "list", "elements": "str", "default": []},
+    "secrets_required": {"type": "list", "elements": "str", "default": [], "no_log": False},  # names, never values
+    "secret_environments": {"type": "list", "elements": "str", "default": [], "no_log": False},  # names, never values
     "staging_workflow": {"type": "str", "default": "deploy-staging.yml"},
     "staging_same_commit": {"type": "bool", "default": True},
     "docs": {"type": "dict", "default": DEFAULT_DOCS},
