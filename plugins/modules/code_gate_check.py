@@ -307,21 +307,11 @@ runbook:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import checks
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate.options import ARGUMENT_SPEC
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    p = module.params
-
-    def run() -> tuple:
-        settings = checks.settings_from(p, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"]))
-        return checks.run_gate(settings)
-
-    exit_checked(module, "code gate", run)
+    entry.run_code_gate_check(AnsibleModule(**options.code_gate_check()))
 
 
 if __name__ == "__main__":

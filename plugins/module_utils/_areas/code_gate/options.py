@@ -1,6 +1,6 @@
 # Copyright: contributors to smeplatform.deploy
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The code gate's options: the module's argument spec, its defaults, and the items it proves.
+"""The code gate's options: the module's arguments (argument spec and all), its defaults, and the items it proves.
 
 The defaults here are the module's; the role code_gate documents the same values in its defaults/main.yml with the
 code_gate_ prefix and passes every one of them.
@@ -146,3 +146,8 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "npm": {"type": "str", "default": "npm"},
     "items": {"type": "list", "elements": "str", "default": list(ITEMS)},
 }
+
+
+def code_gate_check() -> dict[str, Any]:
+    """The AnsibleModule arguments of code_gate_check."""
+    return dict(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import checks
 from ansible_collections.smeplatform.deploy.plugins.modules import code_gate_check
 
 from .utils import run_main
@@ -18,7 +19,7 @@ def nothing_is_read(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("the module read the repository before validating its input")
 
-    monkeypatch.setattr(code_gate_check.checks, "run_gate", refuse)
+    monkeypatch.setattr(checks, "run_gate", refuse)
 
 
 @pytest.mark.parametrize(
