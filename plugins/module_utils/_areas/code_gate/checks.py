@@ -262,15 +262,17 @@ class Gate:
         bad = []
         for group in groups:
             for name in self.s.ci_jobs[group]:
-                run = runs.get(name) or next((r for n, r in runs.items() if n.startswith(name + " (")), None)
-                if run is None:
+                # the job itself, or every variant of a matrix job ("unit (18.x)", "unit (20.x)")
+                found = {n: r for n, r in runs.items() if n == name or n.startswith(name + " (")}
+                if not found:
                     measured[name] = "missing"
                     bad.append(f"{name}: no check run for commit {self.sha[:12]}")
                     continue
-                state = run.get("conclusion") or run.get("status") or "unknown"
-                measured[name] = state
-                if state != "success":
-                    bad.append(f"{name}: {state}" + (f" ({run['html_url']})" if run.get("html_url") else ""))
+                for run_name, run in sorted(found.items()):
+                    state = run.get("conclusion") or run.get("status") or "unknown"
+                    measured[run_name] = state
+                    if state != "success":
+                        bad.append(f"{run_name}: {state}" + (f" ({run['html_url']})" if run.get("html_url") else ""))
         return passed_if(
             item_id,
             not bad,

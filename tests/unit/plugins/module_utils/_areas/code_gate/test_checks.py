@@ -200,3 +200,20 @@ def test_run_local_runs_the_projects_own_scripts(tmp_path, github_api, lab_repo)
     assert status(by_id, "1.1.2") == "failed"
     assert "npm run lint exited 1" in by_id["1.1.2"][0]["detail"] and "no-console" in by_id["1.1.2"][0]["detail"]
     assert status(by_id, "1.1.3") == "passed" and by_id["1.1.3"][0]["measured"] == {"test": 0, "test:e2e": 0}
+
+
+def _matrix(data, tags):
+    runs = data["commits"][tags["v1.0.0"]]["check_runs"]
+    runs[:] = [r for r in runs if r["name"] != "unit"]
+    runs += [
+        {"name": "unit (18.x)", "status": "completed", "conclusion": "success"},
+        {"name": "unit (20.x)", "status": "completed", "conclusion": "failure"},
+    ]
+
+
+def test_every_variant_of_a_matrix_job_must_be_green(lab_repo, github_api):
+    repository = variant(lab_repo, "case-matrix", _matrix)
+    by_id, _ = gate(params(lab_repo, github_api, github_repository=repository, items=["1.1.3"]))
+    assert status(by_id, "1.1.3") == "failed"
+    assert by_id["1.1.3"][0]["measured"] == {"unit (18.x)": "success", "unit (20.x)": "failure", "e2e": "success"}
+    assert by_id["1.1.3"][0]["detail"].startswith("unit (20.x): failure")
