@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print why the checklist reports written after a moment said NO-GO.
 
 A failing Molecule or demo run prints many screens; CI logs keep only their

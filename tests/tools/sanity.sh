@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ansible-test sanity on the working tree (tracked and new files, not ignored ones).
 # ansible-test wants the collection at ansible_collections/<namespace>/<name>/ and its own
-# pip bootstrap script: the tree is copied to a scratch folder, and the bootstrap script is
+# pip bootstrap script: the collection's files are copied to a scratch folder, and the bootstrap script is
 # tests/tools/get_pip_offline.py (bundled pip, then the package index).
 # Usage: tests/tools/sanity.sh [ansible-test sanity options, e.g. --test pep8]
 set -euo pipefail
@@ -24,9 +24,18 @@ cmp -s "$root/tests/tools/get_pip_offline.py" "$cache" 2>/dev/null || cp "$root/
 
 rm -rf "$dest"
 mkdir -p "$dest"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  [ -e "$f" ] && printf '%s\0' "$f"
-done | xargs -0 cp --parents -P -t "$dest")
+# What the collection ships (galaxy.yml's build_ignore leaves out the lab, Molecule scenarios and our
+# inventories: they are not part of the collection), plus its unit and integration tests.
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | "$python" -c '
+import fnmatch, os, sys, yaml
+ignore = yaml.safe_load(open("galaxy.yml"))["build_ignore"]
+def ignored(path):
+    parts = path.split("/")
+    return any(fnmatch.fnmatch("/".join(parts[:n]), pattern) for n in range(1, len(parts) + 1) for pattern in ignore)
+for path in sys.stdin.read().split("\0"):
+    if path and os.path.lexists(path) and not ignored(path):
+        sys.stdout.write(path + "\0")
+' | xargs -0 cp --parents -P -t "$dest")
 # ansible-test lists the collection's files through git: give the copy its own repository
 git -C "$dest" init -q
 git -C "$dest" add -A
