@@ -421,16 +421,19 @@ build_node-image() {
 # The platform stand-in (tests/lab/standins/platform.py --pod) as the platform's
 # backend and frontend images: a Debian root filesystem with python3, the
 # stand-in's code, one image per tag with the tag baked in ($SME_PLATFORM_VERSION).
-platform_packages="python3,ca-certificates"
+# python3-psycopg2 for the migration tool; postgresql-15 for the lab's in-cluster database image
+platform_packages="python3,ca-certificates,python3-psycopg2,postgresql-15"
 platform_tags="${SMEPLATFORM_LAB_KIND_PLATFORM_TAGS:-v1.0.0 v1.1.0 v1.1.0-faulty v1.1.0-unready}"
 platform_rootfs_key() { printf '%s' "$KIND_DEBIAN_SUITE-$(printf '%s' "$platform_packages" | sha256sum | cut -c1-12)"; }
 # the code's own hash: a changed stand-in makes new images
-platform_code_key() { cat "$here"/../standins/{__init__,common,kube,platform}.py | sha256sum | cut -c1-12; }
+platform_code_key() { cat "$here"/../standins/{__init__,common,kube,platform,migrate}.py | sha256sum | cut -c1-12; }
+postgres_image="$repo/postgres:15-$KIND_DEBIAN_SUITE"
 platform_images() {
   local tag
   for tag in $platform_tags; do
     printf '%s\n' "$repo/sme-platform/backend:$tag" "$repo/sme-platform/frontend:$tag"
   done
+  printf '%s\n' "$postgres_image"
 }
 
 build_platform-rootfs() {
@@ -462,12 +465,22 @@ build_platform-images() {
     mkdir -p "$w/rootfs"
     tar -C "$w/rootfs" -xf "$cache/kind-platform-rootfs-$(platform_rootfs_key)/rootfs.tar"
     mkdir -p "$w/rootfs/app/tests/lab/standins"
-    install -m 0644 "$here"/../standins/{__init__,common,kube,platform}.py "$w/rootfs/app/tests/lab/standins/"
+    install -m 0644 "$here"/../standins/{__init__,common,kube,platform,migrate}.py "$w/rootfs/app/tests/lab/standins/"
     import_dir "$w/rootfs" "$base" "ENV PYTHONDONTWRITEBYTECODE=1" "ENV PYTHONUNBUFFERED=1" "WORKDIR /app/tests/lab" "USER 1000:1000"
     rm -rf "$w/rootfs"
     log "image $base built ($(docker image inspect -f '{{.Size}}' "$base" | numfmt --to=iec))"
   fi
+  if ! image_exists "$postgres_image" || [[ "$(docker image inspect -f '{{index .Config.Labels "smeplatform.lab/entrypoint"}}' "$postgres_image")" != "$(sha256sum <"$here/postgres-entrypoint.sh" | cut -c1-12)" ]]; then
+    # the same root filesystem: Debian's PostgreSQL 15, run by its own user
+    w="$(new_workdir postgres)"
+    cp "$here/postgres-entrypoint.sh" "$w/"
+    printf 'FROM %s\nUSER root\nCOPY postgres-entrypoint.sh /usr/local/bin/lab-postgres\nUSER postgres\nWORKDIR /var/lib/postgresql\nENV PGDATA=/var/lib/postgresql/data/pgdata PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin\nLABEL smeplatform.lab/entrypoint=%s\nENTRYPOINT ["/usr/local/bin/lab-postgres"]\n' \
+      "$base" "$(sha256sum <"$here/postgres-entrypoint.sh" | cut -c1-12)" >"$w/Dockerfile"
+    DOCKER_BUILDKIT=0 /usr/bin/docker build -q -t "$postgres_image" "$w" >/dev/null
+    log "image $postgres_image built"
+  fi
   for image in $(platform_images); do
+    [[ "$image" == "$postgres_image" ]] && continue
     tag="${image##*:}"
     role="${image%:*}"
     role="${role##*/}"
