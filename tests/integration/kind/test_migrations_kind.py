@@ -10,10 +10,15 @@ logs are what a report shows.
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from kind_support import Kube, read_versions
+from kind_support import REPO, Kube, read_versions
 
 pytestmark = pytest.mark.kind
 
@@ -170,3 +175,55 @@ def test_migrations_run_show_revert_change_the_schema(namespace: Kube) -> None:
     assert log[-1] == f"Migration {MIGRATIONS[-1]} has been executed successfully."
     assert sum("has been executed" in line for line in log) == 1
     assert migrate(namespace, "run", "migrate-run-3")[-1] == "No migrations are pending"
+
+
+def test_migration_job_module_reports_the_jobs_logs(namespace: Kube) -> None:
+    """The release's own step (smeplatform.deploy.migration_job) on real pods: its result carries the Jobs' logs."""
+    postgres(namespace)
+    kubeconfig, context = namespace.base[2], namespace.base[4]
+    args = {
+        "release": "sme-platform",
+        "namespace": namespace.namespace,
+        "action": "run",
+        "image": IMAGE,
+        "command": ["python3", "-m", "standins.migrate", "run"],
+        "show_command": ["python3", "-m", "standins.migrate", "show"],
+        "env_from": [
+            {"configMapRef": {"name": "sme-platform-config"}},
+            {"secretRef": {"name": "sme-platform-secrets"}},
+        ],
+        "timeout": 180,
+        "evidence_id": "deploy.4",
+        "kubeconfig": kubeconfig,
+        "context": context,
+    }
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+    }
+    ansible = Path(sys.executable).parent / "ansible"
+    proc = subprocess.run(
+        [str(ansible), "localhost", "-m", "smeplatform.deploy.migration_job", "-a", json.dumps(args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
+    assert proc.stdout.startswith("{"), proc.stderr[-2000:]
+    # the json callback's document, then the evidence report's summary lines
+    document, _ = json.JSONDecoder().raw_decode(proc.stdout)
+    result = document["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    assert proc.returncode == 0, result.get("msg")
+    assert result["outcome"] == "succeeded"
+    logs = "\n".join(result["logs"].values())
+    for name in MIGRATIONS:
+        assert f"Migration {name} has been executed successfully." in logs
+    shown = "\n".join(result["show"]["logs"].values())
+    assert f" [X] 3 {MIGRATIONS[-1]}" in shown
+    assert [e["where"].split("/")[1] for e in result["evidence"]] == [result["job"], result["show"]["job"]]
+    assert all(e["status"] == "passed" for e in result["evidence"])
+    assert sql(namespace, "SELECT count(*) FROM migrations") == ["3"]
