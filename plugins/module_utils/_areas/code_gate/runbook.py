@@ -76,7 +76,9 @@ def generate(collection_root: str, environment: str, catalogue_path: str = "") -
     for name in names:
         path = os.path.join(playbooks_dir, name)
         out += [f"### `ansible-playbook playbooks/{name} -i {inventory}`", ""]
-        out += [line for line in _header(path)] + [""]
+        header = _header(path)
+        if header:  # the playbook's own usage notes, line for line
+            out += ["```text", *header, "```", ""]
         for play in _yaml(path) or []:
             if "import_playbook" in play or "ansible.builtin.import_playbook" in play:
                 target = play.get("ansible.builtin.import_playbook") or play.get("import_playbook")
