@@ -74,6 +74,15 @@ def test_the_runbook_is_written_beside_the_report(run_role, tmp_path):
     assert "| 1.2.1 | All code committed to main branch | automated | role `code_gate` |" in text
 
 
+def test_images_of_another_release_fail_the_role_with_the_reason_in_the_report(run_role, gate_lab):
+    run = run_role("code_gate", check=True, code_gate_release_tag="v1.1.0")  # the inventory deploys v1.0.0 images
+    assert run.status("1.2.2") == "failed", run.output[-2000:]
+    detail = " ".join(e["detail"] for e in run.items["1.2.2"]["evidence"] if e["status"] == "failed")
+    assert "images not built from v1.1.0" in detail and "sme-platform/frontend:v1.0.0" in detail
+    assert run.report["verdict"]["decision"] == "NO-GO"
+    assert gate_lab["token"] not in run.output + run.report_text
+
+
 def _gate(gate_lab: dict[str, Any], **over: Any) -> dict[str, list[dict[str, Any]]]:
     lab = gate_lab["lab"]
     p = {k: copy.deepcopy(v.get("default")) for k, v in ARGUMENT_SPEC.items()}
