@@ -150,7 +150,7 @@ class Clone:
         for record in out.split("\0"):
             if not record:
                 continue
-            meta, _, path = record.partition("\t")
+            meta, _tab, path = record.partition("\t")
             mode, kind, _obj, size = meta.split()
             if kind == "blob" and mode in ("100644", "100755"):
                 found[path] = int(size)

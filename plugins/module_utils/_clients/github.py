@@ -96,7 +96,7 @@ class GitHub:
         """Every element of a paged list (following Link: rel="next"); at most ``limit`` when given."""
         url = f"{self.where}{path}?" + urlencode({"per_page": 100, **(params or {})})
         found: list[Any] = []
-        for _ in range(MAX_PAGES):
+        for _page in range(MAX_PAGES):
             response = self._get(url)
             if response.status != 200:
                 self._fail(response, f"GET {path}")
