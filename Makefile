@@ -96,6 +96,6 @@ kind-test: setup ## Tests on the kind cluster (brings it up, then down)
 	rc=0; python -m pytest tests/integration/kind $(PYTEST_ARGS) || rc=$$?; tests/lab/kind/lab.sh down; exit $$rc
 
 .PHONY: clean
-clean: lab-down ## Stop the lab and remove local state (.venv, .lab, reports)
+clean: lab-down kind-down ## Stop the lab and the kind cluster, remove local state (.venv, .lab, reports)
 	rm -rf .lab reports .collections tests/output .pytest_cache .ruff_cache
 	rm -rf $(VENV)
