@@ -9,14 +9,14 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist import Catalogue, CatalogueError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
-from ansible_collections.smeplatform.deploy.plugins.module_utils.redaction import (
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import (
     SECRET_NAME_PATTERN,
     Redactor,
     secret_strings,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils.report import check_entries
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue, CatalogueError
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.report import check_entries
 
 SECRET_NAME_RE = re.compile(SECRET_NAME_PATTERN)
 

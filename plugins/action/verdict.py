@@ -8,9 +8,9 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils import journal
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist import Catalogue, CatalogueError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.report import GO, RunLog, build
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils import journal
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue, CatalogueError
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.report import GO, RunLog, build
 
 ARGUMENT_SPEC = {
     "gate": {"type": "bool", "default": True},

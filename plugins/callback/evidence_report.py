@@ -66,15 +66,15 @@ from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils import journal
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist import (
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor, secret_strings
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils import journal
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import (
     DEFAULT_PATH,
     Catalogue,
     CatalogueError,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import RESULT_KEY
-from ansible_collections.smeplatform.deploy.plugins.module_utils.redaction import Redactor, secret_strings
-from ansible_collections.smeplatform.deploy.plugins.module_utils.report import (
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.report import (
     RunLog,
     build,
     render_json,

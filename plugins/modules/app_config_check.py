@@ -139,14 +139,14 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import app_config
-from ansible_collections.smeplatform.deploy.plugins.module_utils.dns import AddressResolver
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import (
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.app_config import checks as app_config
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConnectionFailure,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 
 
 def read_settings(module: AnsibleModule) -> tuple[dict[str, str] | None, str]:

@@ -108,11 +108,12 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import backup, postgres
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import Check, age_seconds, run_checks
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConnectionFailure
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks as backup
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, age_seconds, run_checks
 
 
 def main() -> None:

@@ -163,9 +163,9 @@ job:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import backup
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks as backup
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
 
 
 def main() -> None:

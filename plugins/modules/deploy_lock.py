@@ -123,12 +123,12 @@ taken_over_from:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.lock import (  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import (  # noqa: E402
     DeployLock,
     default_identity,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError  # noqa: E402
 
 
 def main() -> None:

@@ -97,9 +97,9 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import hardening
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening import checks as hardening
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 
 
 def main() -> None:

@@ -231,13 +231,13 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.helm import Helm, ReleaseSpec  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.release import (  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.engine import (  # noqa: E402
     ReleaseEngine,
     RolloutFailed,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import Helm, ReleaseSpec  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError  # noqa: E402
 
 
 def main() -> None:

@@ -213,15 +213,15 @@ import dataclasses  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import entry  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.migration import (  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.migration import (  # noqa: E402
     MigrationFailed,
     MigrationRunner,
     MigrationSpec,
     image_of,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry  # noqa: E402
 
 
 def _evidence(evidence_id: str | None, status: str, result: dict, detail: str) -> list[dict]:

@@ -99,10 +99,10 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import monitoring
-from ansible_collections.smeplatform.deploy.plugins.module_utils.dns import AddressResolver
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import checks as monitoring
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 
 
 def main() -> None:

@@ -135,8 +135,8 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import postgres
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 
 
 def main() -> None:

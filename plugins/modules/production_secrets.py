@@ -328,18 +328,18 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import (
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.engine import (
+    build_request,
+    run,
+    value_forms,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     Kube,
     connection_args,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils.secrets import (
-    build_request,
-    run,
-    value_forms,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
 
 _SECRET_STR = {"type": "str", "no_log": True}
 

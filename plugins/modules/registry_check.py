@@ -79,9 +79,9 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import registry
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.preflight import registry
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 
 
 def main() -> None:

@@ -103,12 +103,12 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils import diagnostics  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import entry  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.helm import Helm  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils.redaction import Redactor  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import Helm  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor  # noqa: E402
 
 
 def main() -> None:

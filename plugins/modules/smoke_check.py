@@ -508,10 +508,7 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.dns import DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.k8s import Kube, connection_args
-from ansible_collections.smeplatform.deploy.plugins.module_utils.smoke import (
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.gate import (
     CHECKS,
     CRITICAL_ALERTS_QUERY,
     CSP_FORBIDDEN,
@@ -523,6 +520,12 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils.smoke import (
     TRAFFIC_QUERY,
     Smoke,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import (
+    DNSPYTHON_IMPORT_ERROR,
+    HAS_DNSPYTHON,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
 
 
 def _dict(options: dict) -> dict:

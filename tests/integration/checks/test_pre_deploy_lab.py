@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from checks_support import ROOT, Run
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist import Catalogue
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue
 
 pytestmark = pytest.mark.lab
 

@@ -35,7 +35,7 @@ import requests
 import yaml
 from psycopg import errors as pg_errors
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks import monitoring as monitoring_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import checks as monitoring_checks
 
 pytestmark = pytest.mark.lab
 

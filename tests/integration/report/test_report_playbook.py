@@ -9,7 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist import Catalogue
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue
 
 HERE = Path(__file__).parent
 PASSWORD = "Pw-9f2c41d7e0b3-unique"

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.secrets import EXTERNAL_KEYS
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.engine import EXTERNAL_KEYS
 from ansible_collections.smeplatform.deploy.plugins.modules import production_secrets
 
-from ..module_utils.test_secrets_fakes import EXTERNAL, FakeCore, FakeKube
+from ..module_utils.secrets_fakes import EXTERNAL, FakeCore, FakeKube
 from .utils import run_main
 
 

@@ -1,0 +1,308 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cluster checks (2.1.1-2.1.5, 2.2.3, 2.3.1, 2.3.2) over one Kubernetes API session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConnectionFailure
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
+    Check,
+    Entries,
+    not_installed,
+    parse_quantity,
+    release_installed,
+    run_checks,
+    version_tuple,
+)
+
+DEFAULT_CLASS_ANNOTATIONS = (
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+)
+INGRESS_DEFAULT_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
+# Where cluster autoscalers announce themselves: the upstream cluster-autoscaler's status ConfigMap, and the
+# Deployments of cluster-autoscaler or Karpenter.
+AUTOSCALER_NAMES = ("cluster-autoscaler", "karpenter")
+
+
+@dataclass(frozen=True)
+class ClusterPolicy:
+    namespace: str
+    backend_deployment: str
+    min_version: str = "1.28"
+    min_nodes: int = 3
+    min_zones: int = 2
+    zone_label: str = "topology.kubernetes.io/zone"
+    ingress_class: str = "nginx"
+    require_lb_address: bool = True
+    volume_size: str = "30Gi"
+    # claims that must exist, be Bound and hold at least volume_size; empty: a dry-run claim of that size instead
+    volume_claims: tuple[str, ...] = ()
+    storage_class: str = ""
+    # Helm release whose objects (HPA, Ingress) 2.1.4 and 2.2.3 look at; before its first install they are skipped
+    release: str = ""
+
+
+def version_entries(kube: Any, policy: ClusterPolicy) -> Entries:
+    info = kube.call("the server version", kube.version.get_code)
+    version = info.git_version
+    where = kube.server
+    wanted = version_tuple(policy.min_version)
+    have = version_tuple(version)[: len(wanted)]
+    return [
+        entry(
+            "2.1.1",
+            "passed",
+            measured=version,
+            threshold="API reachable, version reported",
+            detail=f"Kubernetes API at {where} answered ({info.platform})",
+            where=where,
+        ),
+        passed_if(
+            "2.1.2",
+            have >= wanted,
+            measured=version,
+            threshold=f">= {policy.min_version}",
+            detail=f"server {version}",
+            where=where,
+        ),
+    ]
+
+
+def _ready(node: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in (node.status.conditions or []))
+
+
+def node_entries(kube: Any, policy: ClusterPolicy) -> Entries:
+    nodes = kube.call("the node list", kube.core.list_node).items
+    ready = [n for n in nodes if _ready(n) and not n.spec.unschedulable]
+    zones = sorted({(n.metadata.labels or {}).get(policy.zone_label) for n in ready} - {None})
+    return [
+        passed_if(
+            "2.1.3",
+            len(ready) >= policy.min_nodes,
+            measured={"ready_schedulable": len(ready), "total": len(nodes)},
+            threshold=f">= {policy.min_nodes} Ready, schedulable nodes",
+            detail=", ".join(n.metadata.name for n in ready) or "no Ready node",
+            where=kube.server,
+        ),
+        passed_if(
+            "2.1.5",
+            len(zones) >= policy.min_zones,
+            measured=zones,
+            threshold=f"Ready nodes in >= {policy.min_zones} zones ({policy.zone_label})",
+            detail=f"{len(zones)} zone(s) with Ready nodes",
+            where=kube.server,
+        ),
+    ]
+
+
+def autoscaling_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
+    """2.1.4: an HPA scales the backend Deployment, or a cluster autoscaler runs."""
+    hpas = kube.call(
+        f"HorizontalPodAutoscalers in {policy.namespace}",
+        kube.autoscaling.list_namespaced_horizontal_pod_autoscaler,
+        policy.namespace,
+    ).items
+    ours = [
+        h
+        for h in hpas
+        if h.spec.scale_target_ref.kind == "Deployment" and h.spec.scale_target_ref.name == policy.backend_deployment
+    ]
+    scaling = [h for h in ours if (h.spec.max_replicas or 0) > (h.spec.min_replicas or 1)]
+    autoscalers = []
+    status_cm = kube.get_or_none(
+        "ConfigMap kube-system/cluster-autoscaler-status",
+        kube.core.read_namespaced_config_map,
+        "cluster-autoscaler-status",
+        "kube-system",
+    )
+    if status_cm is not None:
+        autoscalers.append("kube-system/cluster-autoscaler-status")
+    deployments = kube.call("Deployments in all namespaces", kube.apps.list_deployment_for_all_namespaces).items
+    autoscalers += [
+        f"{d.metadata.namespace}/{d.metadata.name}"
+        for d in deployments
+        if any(name in d.metadata.name for name in AUTOSCALER_NAMES)
+    ]
+    hpa_text = [f"{h.metadata.name} ({h.spec.min_replicas}-{h.spec.max_replicas})" for h in ours]
+    return passed_if(
+        "2.1.4",
+        bool(scaling) or bool(autoscalers),
+        measured={"hpa": hpa_text or None, "cluster_autoscaler": autoscalers or None},
+        threshold=f"an HPA scaling Deployment {policy.backend_deployment} (max > min) or a cluster autoscaler",
+        detail=("HPA " + ", ".join(hpa_text) if scaling else f"no HPA scales {policy.backend_deployment}")
+        + ("; cluster autoscaler: " + ", ".join(autoscalers) if autoscalers else "; no cluster autoscaler found"),
+        where=f"{kube.server} namespace {policy.namespace}",
+    )
+
+
+def _addresses(status: Any) -> list[str]:
+    ingress = getattr(getattr(status, "load_balancer", None), "ingress", None) or []
+    return [i.ip or i.hostname for i in ingress if i.ip or i.hostname]
+
+
+def load_balancer_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
+    """2.2.3: the IngressClass exists and a load balancer address is published (Ingress or LoadBalancer Service)."""
+    klass = kube.get_or_none(
+        f"IngressClass {policy.ingress_class}", kube.networking.read_ingress_class, policy.ingress_class
+    )
+    ingresses = kube.call(
+        f"Ingresses in {policy.namespace}", kube.networking.list_namespaced_ingress, policy.namespace
+    ).items
+    ingress_addresses = sorted({a for i in ingresses for a in _addresses(i.status)})
+    services = kube.call("Services in all namespaces", kube.core.list_service_for_all_namespaces).items
+    lb_services = {
+        f"{s.metadata.namespace}/{s.metadata.name}": _addresses(s.status)
+        for s in services
+        if s.spec.type == "LoadBalancer"
+    }
+    lb_addresses = sorted({a for addrs in lb_services.values() for a in addrs})
+    have_address = bool(ingress_addresses or lb_addresses)
+    problems = []
+    if klass is None:
+        problems.append(f"IngressClass {policy.ingress_class} missing")
+    if policy.require_lb_address and not have_address:
+        problems.append("no load balancer address: no Ingress address and no LoadBalancer Service with an address")
+    controller = klass.spec.controller if klass is not None else None
+    return passed_if(
+        "2.2.3",
+        not problems,
+        measured={
+            "ingress_class": controller,
+            "ingress_addresses": ingress_addresses or None,
+            "load_balancer_services": lb_services or None,
+        },
+        threshold=f"IngressClass {policy.ingress_class}"
+        + (" and a load balancer address" if policy.require_lb_address else " (address not required)"),
+        detail="; ".join(problems)
+        or f"IngressClass {policy.ingress_class} ({controller}), address(es): "
+        + (", ".join(ingress_addresses + lb_addresses) or "none"),
+        where=kube.server,
+    )
+
+
+def _default_class(classes: list[Any]) -> Any:
+    for c in classes:
+        annotations = c.metadata.annotations or {}
+        if any(annotations.get(a) == "true" for a in DEFAULT_CLASS_ANNOTATIONS):
+            return c
+    return None
+
+
+def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
+    from kubernetes import client as k8s  # the session exists, so the client is installed
+
+    classes = kube.call("StorageClasses", kube.storage.list_storage_class).items
+    default = _default_class(classes)
+    wanted_class = policy.storage_class or (default.metadata.name if default else "")
+    chosen = next((c for c in classes if c.metadata.name == wanted_class), None)
+    storage_class = passed_if(
+        "2.3.2",
+        default is not None and (not policy.storage_class or chosen is not None),
+        measured={
+            "default": default.metadata.name if default else None,
+            "provisioner": default.provisioner if default else None,
+            "classes": sorted(c.metadata.name for c in classes),
+        },
+        threshold="a default StorageClass" + (f"; class {policy.storage_class} exists" if policy.storage_class else ""),
+        detail=f"default StorageClass {default.metadata.name} ({default.provisioner})"
+        if default
+        else "no StorageClass is marked default",
+        where=kube.server,
+    )
+    minimum = parse_quantity(policy.volume_size)
+    if policy.volume_claims:
+        sizes: dict[str, Any] = {}
+        problems = []
+        for name in policy.volume_claims:
+            claim = kube.get_or_none(
+                f"PersistentVolumeClaim {policy.namespace}/{name}",
+                kube.core.read_namespaced_persistent_volume_claim,
+                name,
+                policy.namespace,
+            )
+            if claim is None:
+                problems.append(f"{name} missing")
+                continue
+            capacity = ((claim.status.capacity or {}).get("storage")) if claim.status else None
+            sizes[name] = {"phase": claim.status.phase if claim.status else None, "capacity": capacity}
+            if sizes[name]["phase"] != "Bound" or capacity is None or parse_quantity(capacity) < minimum:
+                problems.append(f"{name} {sizes[name]['phase']} {capacity}")
+        volumes = passed_if(
+            "2.3.1",
+            not problems,
+            measured=sizes,
+            threshold=f"Bound, >= {policy.volume_size}",
+            detail="; ".join(problems) or f"{len(sizes)} claim(s) Bound at >= {policy.volume_size}",
+            where=f"{kube.server} namespace {policy.namespace}",
+        )
+        return [storage_class, volumes]
+    # No named claims: ask the API server whether a claim of the required size would be admitted
+    # (quotas, LimitRanges, the class exists) without creating it.
+    namespace = policy.namespace
+    if kube.get_or_none(f"namespace {namespace}", kube.core.read_namespace, namespace) is None:
+        namespace = "default"
+    claim = k8s.V1PersistentVolumeClaim(
+        metadata=k8s.V1ObjectMeta(generate_name="smeplatform-size-probe-"),
+        spec=k8s.V1PersistentVolumeClaimSpec(
+            access_modes=["ReadWriteOnce"],
+            resources=k8s.V1VolumeResourceRequirements(requests={"storage": policy.volume_size}),
+            storage_class_name=wanted_class or None,
+        ),
+    )
+    problems = []
+    if chosen is None:
+        problems.append("no StorageClass to provision from")
+    elif chosen.provisioner == "kubernetes.io/no-provisioner":
+        problems.append(f"StorageClass {chosen.metadata.name} has no dynamic provisioner")
+    admitted = None
+    try:
+        kube.call(
+            f"a {policy.volume_size} claim (dry run) in {namespace}",
+            kube.core.create_namespaced_persistent_volume_claim,
+            namespace,
+            claim,
+            dry_run="All",
+        )
+        admitted = True
+    except (ApiError, ConnectionFailure) as exc:  # the refusal (quota, LimitRange, 403) is the measurement
+        admitted = False
+        problems.append(f"a {policy.volume_size} claim is refused: {exc}")
+    return [
+        storage_class,
+        passed_if(
+            "2.3.1",
+            not problems,
+            measured={
+                "claim_size": policy.volume_size,
+                "storage_class": wanted_class or None,
+                "admitted": admitted,
+                "provisioner": chosen.provisioner if chosen else None,
+            },
+            threshold=f"a {policy.volume_size} claim is admitted and can be provisioned dynamically",
+            detail="; ".join(problems)
+            or f"a {policy.volume_size} claim on {wanted_class} is admitted in {namespace} (server-side dry run)",
+            where=f"{kube.server} namespace {namespace}",
+        ),
+    ]
+
+
+def check_cluster(kube: Any, policy: ClusterPolicy) -> Entries:
+    checks = [
+        Check(("2.1.1", "2.1.2"), lambda: version_entries(kube, policy), kube.server),
+        Check(("2.1.3", "2.1.5"), lambda: node_entries(kube, policy), kube.server),
+        Check(("2.3.1", "2.3.2"), lambda: storage_entries(kube, policy), kube.server),
+    ]
+    if policy.release and not release_installed(kube, policy.namespace, policy.release):
+        skipped = not_installed(("2.1.4", "2.2.3"), policy.release, policy.namespace, kube.server)
+        return run_checks(checks) + skipped
+    checks[2:2] = [
+        Check(("2.1.4",), lambda: [autoscaling_entry(kube, policy)], kube.server),
+        Check(("2.2.3",), lambda: [load_balancer_entry(kube, policy)], kube.server),
+    ]
+    return run_checks(checks)

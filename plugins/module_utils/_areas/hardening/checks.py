@@ -1,0 +1,194 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hardening checks (7.1.1 NetworkPolicies, 7.1.2 exposure, 7.1.3 Pod Security Admission, 7.3.1 RBAC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
+    Check,
+    Entries,
+    not_installed,
+    release_installed,
+    run_checks,
+)
+
+PSA_LEVELS = ("privileged", "baseline", "restricted")
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+
+
+@dataclass(frozen=True)
+class Access:
+    """A request the application's ServiceAccount must NOT be allowed to make."""
+
+    verb: str
+    resource: str
+    group: str = ""
+    namespace: str = ""  # empty: cluster-wide
+
+    def text(self) -> str:
+        scope = f"in {self.namespace}" if self.namespace else "cluster-wide"
+        resource = f"{self.resource}.{self.group}" if self.group else self.resource
+        return f"{self.verb} {resource} {scope}"
+
+
+@dataclass(frozen=True)
+class HardeningPolicy:
+    namespace: str
+    service_account: str
+    allowed_ports: tuple[int, ...] = (80, 443)
+    psa_level: str = "restricted"
+    denied: tuple[Access, ...] = field(default_factory=tuple)
+    # Helm release whose objects 7.1.1, 7.1.2 and 7.3.1 look at; before its first install they are skipped
+    release: str = ""
+
+
+def default_denied(namespace: str) -> tuple[Access, ...]:
+    return (
+        Access("list", "secrets"),
+        Access("get", "secrets", namespace=namespace),
+        Access("*", "*", group="*"),
+        Access("create", "pods/exec", namespace=namespace),
+        Access("create", "rolebindings", group="rbac.authorization.k8s.io", namespace=namespace),
+    )
+
+
+def _is_default_deny(policy: Any) -> bool:
+    """Selects every pod and allows no ingress (policyTypes holds Ingress, no ingress rules)."""
+    spec = policy.spec
+    selects_all = not (spec.pod_selector.match_labels or spec.pod_selector.match_expressions)
+    return selects_all and "Ingress" in (spec.policy_types or []) and not spec.ingress
+
+
+def network_policy_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
+    items = kube.call(
+        f"NetworkPolicies in {policy.namespace}", kube.networking.list_namespaced_network_policy, policy.namespace
+    ).items
+    deny = [p.metadata.name for p in items if _is_default_deny(p)]
+    return passed_if(
+        "7.1.1",
+        bool(items) and bool(deny),
+        measured={"policies": sorted(p.metadata.name for p in items), "default_deny": deny or None},
+        threshold="NetworkPolicies in the namespace, one of them a default deny of ingress",
+        detail=f"{len(items)} polic(ies); default deny: {', '.join(deny) or 'none'}",
+        where=f"{kube.server} namespace {policy.namespace}",
+    )
+
+
+def exposure_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
+    """7.1.2: traffic enters through TLS Ingresses only; no NodePort/LoadBalancer Service on other ports."""
+    ingresses = kube.call(
+        f"Ingresses in {policy.namespace}", kube.networking.list_namespaced_ingress, policy.namespace
+    ).items
+    services = kube.call(f"Services in {policy.namespace}", kube.core.list_namespaced_service, policy.namespace).items
+    problems = []
+    for ing in ingresses:
+        hosts = {r.host for r in ing.spec.rules or [] if r.host}
+        covered = {h for t in ing.spec.tls or [] for h in t.hosts or []}
+        if not ing.spec.tls:
+            problems.append(f"Ingress {ing.metadata.name} has no TLS (plain port 80 only)")
+        elif hosts - covered:
+            problems.append(f"Ingress {ing.metadata.name}: no TLS for {', '.join(sorted(hosts - covered))}")
+    exposed = {}
+    for svc in services:
+        if svc.spec.type in ("NodePort", "LoadBalancer"):
+            ports = [p.port for p in svc.spec.ports or []]
+            exposed[svc.metadata.name] = f"{svc.spec.type} {ports}"
+            bad = [p for p in ports if p not in policy.allowed_ports]
+            if svc.spec.type == "NodePort" or bad:
+                problems.append(f"Service {svc.metadata.name} is {svc.spec.type} on {ports}")
+    if not ingresses:
+        problems.append(f"no Ingress in {policy.namespace}")
+    return passed_if(
+        "7.1.2",
+        not problems,
+        measured={"ingresses": sorted(i.metadata.name for i in ingresses), "exposed_services": exposed or None},
+        threshold=f"TLS on every Ingress host; no NodePort, no LoadBalancer outside ports {list(policy.allowed_ports)}",
+        detail="; ".join(problems) or f"{len(ingresses)} Ingress(es) with TLS; no other exposed Service",
+        where=f"{kube.server} namespace {policy.namespace}",
+    )
+
+
+def pod_security_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
+    where = f"{kube.server} namespace {policy.namespace}"
+    threshold = f"{PSA_ENFORCE}={policy.psa_level} or stricter"
+    ns = kube.get_or_none(f"namespace {policy.namespace}", kube.core.read_namespace, policy.namespace)
+    if ns is None:
+        return entry(
+            "7.1.3",
+            "failed",
+            measured="namespace missing",
+            threshold=threshold,
+            where=where,
+            detail=f"namespace {policy.namespace} does not exist",
+        )
+    labels = {k: v for k, v in (ns.metadata.labels or {}).items() if k.startswith("pod-security.kubernetes.io/")}
+    level = labels.get(PSA_ENFORCE)
+    ok = level in PSA_LEVELS and PSA_LEVELS.index(level) >= PSA_LEVELS.index(policy.psa_level)
+    return passed_if(
+        "7.1.3",
+        ok,
+        measured=labels or None,
+        threshold=threshold,
+        detail=f"enforce={level}" if level else "no Pod Security Admission enforce label",
+        where=where,
+    )
+
+
+def rbac_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
+    from kubernetes import client as k8s  # the session exists, so the client is installed
+
+    authz = k8s.AuthorizationV1Api(kube.api)
+    user = f"system:serviceaccount:{policy.namespace}:{policy.service_account}"
+    groups = ["system:serviceaccounts", f"system:serviceaccounts:{policy.namespace}", "system:authenticated"]
+    allowed = []
+    for access in policy.denied:
+        review = k8s.V1SubjectAccessReview(
+            spec=k8s.V1SubjectAccessReviewSpec(
+                user=user,
+                groups=groups,
+                resource_attributes=k8s.V1ResourceAttributes(
+                    verb=access.verb, resource=access.resource, group=access.group, namespace=access.namespace or None
+                ),
+            )
+        )
+        answer = kube.call(f"SubjectAccessReview for {user}", authz.create_subject_access_review, review)
+        if answer.status.allowed:
+            allowed.append(access.text())
+    account = kube.get_or_none(
+        f"ServiceAccount {policy.namespace}/{policy.service_account}",
+        kube.core.read_namespaced_service_account,
+        policy.service_account,
+        policy.namespace,
+    )
+    problems = [f"may {a}" for a in allowed]
+    if account is None:
+        problems.append(f"ServiceAccount {policy.service_account} does not exist (pods would run as default)")
+    return passed_if(
+        "7.3.1",
+        not problems,
+        measured={"service_account": user, "exists": account is not None, "allowed": allowed or None},
+        threshold="the app ServiceAccount exists and is denied: " + "; ".join(a.text() for a in policy.denied),
+        detail="; ".join(problems) or f"{user} is denied all {len(policy.denied)} sensitive requests",
+        where=kube.server,
+    )
+
+
+def check_hardening(kube: Any, policy: HardeningPolicy) -> Entries:
+    where = f"{kube.server} namespace {policy.namespace}"
+    namespace_check = Check(("7.1.3",), lambda: [pod_security_entry(kube, policy)], where)
+    if policy.release and not release_installed(kube, policy.namespace, policy.release):
+        return run_checks([namespace_check]) + not_installed(
+            ("7.1.1", "7.1.2", "7.3.1"), policy.release, policy.namespace, where
+        )
+    return run_checks(
+        [
+            Check(("7.1.1",), lambda: [network_policy_entry(kube, policy)], where),
+            Check(("7.1.2",), lambda: [exposure_entry(kube, policy)], where),
+            namespace_check,
+            Check(("7.3.1",), lambda: [rbac_entry(kube, policy)], where),
+        ]
+    )

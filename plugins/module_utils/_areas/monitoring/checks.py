@@ -1,0 +1,358 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Monitoring checks (6.1.1-6.1.4, 6.2.4, 6.4.2, deploy.6, deploy.7.4, success.9) over the Prometheus,
+Alertmanager and (optionally) Grafana HTTP APIs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import yaml
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import Prometheus
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ApiError,
+    ConfigurationError,
+    ConnectionFailure,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
+    Check,
+    Entries,
+    human_duration,
+    parse_duration,
+    run_checks,
+)
+
+# Prometheus keeps 15 days when neither retention flag is set.
+DEFAULT_RETENTION = "15d"
+# Receiver fields that notify people: email and Slack, as the checklist asks.
+NOTIFYING_CONFIGS = ("email_configs", "slack_configs")
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    prometheus_url: str
+    alertmanager_url: str = ""
+    grafana_url: str = ""
+    backend_job: str = "sme-platform-backend"
+    health_path: str = "/health"
+    metric: str = "http_requests_total"
+    max_sample_age: float = 120.0
+    min_retention: str = "30d"
+    rules_file: str | None = None
+    # (rc, stdout, stderr) of `promtool check rules <file>`, or None when promtool is not available
+    promtool: Callable[[str], tuple[int, str, str]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def expected_rules(path: str) -> dict[str, list[str]]:
+    """Group name -> rule names (alerts and recordings) of a Prometheus rule file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"cannot read the rule file {path}: {exc}") from exc
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if not isinstance(groups, list) or not groups:
+        raise ConfigurationError(f"{path} has no rule groups")
+    return {
+        g["name"]: [r.get("alert") or r.get("record") for r in g.get("rules") or []]
+        for g in groups
+        if isinstance(g, dict) and "name" in g
+    }
+
+
+class MonitoringApi:
+    """GET JSON from Prometheus, Alertmanager and Grafana; one HttpSession per thread."""
+
+    def __init__(self, settings: MonitoringSettings, session_factory: Callable[[], HttpSession]):
+        self.settings = settings
+        self._factory = session_factory
+
+    def get(self, base: str, path: str) -> tuple[int, Any]:
+        url = join_url(base, path)
+        with self._factory() as session:
+            response = session.request("GET", url, headers=self.settings.headers)
+        if response.status in (401, 403):
+            raise ApiError(f"GET {url} refused: {response.status}; set the monitoring credentials")
+        try:
+            return response.status, response.json()
+        except ValueError:
+            return response.status, response.text()
+
+    def prometheus_data(self, path: str) -> Any:
+        status, body = self.get(self.settings.prometheus_url, path)
+        if status != 200 or not isinstance(body, dict) or body.get("status") != "success":
+            raise ApiError(f"Prometheus {path} answered {status}: {str(body)[:200]}")
+        return body.get("data")
+
+    def query(self, expr: str) -> Any:
+        with self._factory() as session:
+            return Prometheus(self.settings.prometheus_url, session).query(expr)
+
+
+def health_entry(api: MonitoringApi) -> dict[str, Any]:
+    base = api.settings.prometheus_url
+    healthy, _ = api.get(base, "/-/healthy")
+    ready, _ = api.get(base, "/-/ready")
+    version = None
+    if healthy == 200:
+        build = api.prometheus_data("/api/v1/status/buildinfo") or {}
+        version = build.get("version")
+    return passed_if(
+        "6.1.1",
+        healthy == 200 and ready == 200,
+        measured={"healthy": healthy, "ready": ready, "version": version},
+        threshold="/-/healthy and /-/ready answer 200",
+        detail=f"Prometheus {version or '(version unknown)'} at {base}",
+        where=base,
+    )
+
+
+def _health_covered(target: dict[str, Any], health_path: str) -> bool:
+    """The target scrapes the health path itself or probes it (blackbox exporter: a target URL parameter)."""
+    url = urlsplit(target.get("scrapeUrl") or "")
+    if url.path.rstrip("/").endswith(health_path.rstrip("/")):
+        return True
+    probed = parse_qs(url.query).get("target", [])
+    labels = {**(target.get("discoveredLabels") or {}), **(target.get("labels") or {})}
+    probed += [v for k, v in labels.items() if k in ("__param_target", "instance")]
+    return any(
+        urlsplit(p if "://" in p else "//" + p).path.rstrip("/").endswith(health_path.rstrip("/")) for p in probed
+    )
+
+
+def target_entries(api: MonitoringApi) -> Entries:
+    s = api.settings
+    targets = (api.prometheus_data("/api/v1/targets?" + urlencode({"state": "active"})) or {}).get("activeTargets", [])
+    backend = [t for t in targets if (t.get("labels") or {}).get("job") == s.backend_job]
+    up = [t for t in backend if t.get("health") == "up"]
+    down = [f"{t.get('scrapeUrl')}: {t.get('lastError') or t.get('health')}" for t in backend if t not in up]
+    scrape = passed_if(
+        "6.1.2",
+        bool(backend) and not down,
+        measured={"up": len(up), "targets": len(backend)},
+        threshold=f">= 1 active target of job {s.backend_job}, all up",
+        detail=("; ".join(down) if down else f"{len(up)} target(s) of job {s.backend_job} up")
+        if backend
+        else f"no active target of job {s.backend_job}",
+        where=s.prometheus_url,
+    )
+    health = [t for t in targets if _health_covered(t, s.health_path)]
+    health_up = [t for t in health if t.get("health") == "up"]
+    monitored = passed_if(
+        "6.4.2",
+        bool(health_up),
+        measured=[f"{t.get('scrapeUrl')} ({t.get('health')})" for t in health] or "none",
+        threshold=f"an active Prometheus target scraping or probing {s.health_path}, up",
+        detail=f"{len(health_up)} of {len(health)} target(s) covering {s.health_path} up"
+        if health
+        else f"no target scrapes or probes {s.health_path} (add a blackbox probe of the API's {s.health_path})",
+        where=s.prometheus_url,
+    )
+    return [scrape, monitored]
+
+
+def rules_entry(api: MonitoringApi) -> dict[str, Any]:
+    s = api.settings
+    if not s.rules_file:
+        raise ConfigurationError("rules_file is required to check the alert rules")
+    expected = expected_rules(s.rules_file)
+    promtool_note = "promtool not found: rule syntax not validated"
+    problems = []
+    if s.promtool is not None:
+        rc, out, err = s.promtool(s.rules_file)
+        summary = " ".join((out + " " + err).split())
+        promtool_note = f"promtool check rules: {summary[:300]}"
+        if rc != 0:
+            problems.append(promtool_note)
+    groups = (api.prometheus_data("/api/v1/rules") or {}).get("groups", [])
+    loaded = {g.get("name"): {r.get("name"): r for r in g.get("rules") or []} for g in groups}
+    missing = [f"{g}/{name}" for g, names in expected.items() for name in names if name not in loaded.get(g, {})]
+    broken = [
+        f"{g}/{name}: {rule.get('lastError')}"
+        for g, rules in loaded.items()
+        for name, rule in rules.items()
+        if rule.get("health") == "err"
+    ]
+    if missing:
+        problems.append("not loaded: " + ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else ""))
+    if broken:
+        problems.append("failing to evaluate: " + "; ".join(broken[:5]))
+    total = sum(len(n) for n in expected.values())
+    return passed_if(
+        "6.1.3",
+        not problems,
+        measured={"expected": total, "loaded": total - len(missing), "groups": sorted(expected), "errors": len(broken)},
+        threshold=f"every rule of {s.rules_file.rsplit('/', 1)[-1]} loaded and evaluating",
+        detail="; ".join(problems + ([promtool_note] if promtool_note not in problems else [])),
+        where=s.prometheus_url,
+    )
+
+
+def retention_entry(api: MonitoringApi) -> dict[str, Any]:
+    s = api.settings
+    flags = api.prometheus_data("/api/v1/status/flags") or {}
+    raw = flags.get("storage.tsdb.retention.time") or "0s"
+    if raw in ("0", "0s"):
+        legacy = flags.get("storage.tsdb.retention") or "0s"
+        raw = legacy if legacy not in ("0", "0s") else DEFAULT_RETENTION
+    size = flags.get("storage.tsdb.retention.size") or "0B"
+    seconds = parse_duration(raw)
+    return passed_if(
+        "6.1.4",
+        seconds >= parse_duration(s.min_retention),
+        measured=raw,
+        threshold=f">= {s.min_retention}",
+        detail=f"storage.tsdb.retention.time {raw}"
+        + (f"; retention.size {size} may delete data earlier" if size not in ("0B", "0") else ""),
+        where=s.prometheus_url,
+    )
+
+
+def samples_entry(api: MonitoringApi) -> dict[str, Any]:
+    s = api.settings
+    selector = f'{s.metric}{{job="{s.backend_job}"}}'
+    result = api.query(f"max(timestamp({selector}))")
+    newest = result.value()
+    series = api.query(f"count({selector})").value()
+    age = None if newest is None else max(0.0, time.time() - newest)
+    return passed_if(
+        "deploy.7.4",
+        age is not None and age <= s.max_sample_age,
+        measured={"series": int(series or 0), "newest_sample_age": human_duration(age) if age is not None else None},
+        threshold=f"a sample of {selector} newer than {human_duration(s.max_sample_age)}",
+        detail=f"{int(series or 0)} series of {selector}" if age is not None else f"no recent sample of {selector}",
+        where=s.prometheus_url,
+    )
+
+
+def _routed_receivers(route: dict[str, Any]) -> set[str]:
+    found = {route["receiver"]} if route.get("receiver") else set()
+    for child in route.get("routes") or []:
+        found |= _routed_receivers(child)
+    return found
+
+
+def notification_entries(api: MonitoringApi) -> Entries:
+    """6.2.4 from the configuration Alertmanager runs; also whether Prometheus sends to an Alertmanager."""
+    s = api.settings
+    if not s.alertmanager_url:
+        return [
+            entry(
+                "6.2.4",
+                "failed",
+                measured="no Alertmanager",
+                threshold="a receiver with email or Slack",
+                detail="set monitoring_alertmanager_url",
+            )
+        ]
+    status, body = api.get(s.alertmanager_url, "/api/v2/status")
+    if status != 200 or not isinstance(body, dict):
+        raise ApiError(f"Alertmanager {s.alertmanager_url}/api/v2/status answered {status}")
+    config = yaml.safe_load(((body.get("config") or {}).get("original")) or "") or {}
+    routed = _routed_receivers(config.get("route") or {})
+    notifying = {
+        r["name"]: sorted(k.replace("_configs", "") for k in NOTIFYING_CONFIGS if r.get(k))
+        for r in config.get("receivers") or []
+        if any(r.get(k) for k in NOTIFYING_CONFIGS)
+    }
+    used = {name: kinds for name, kinds in notifying.items() if name in routed}
+    senders = (api.prometheus_data("/api/v1/alertmanagers") or {}).get("activeAlertmanagers", [])
+    return [
+        passed_if(
+            "6.2.4",
+            bool(used),
+            measured={name: "+".join(kinds) for name, kinds in used.items()} or "none",
+            threshold="a routed receiver with email_configs or slack_configs",
+            detail=(
+                f"routed receivers: {', '.join(sorted(routed)) or 'none'}; "
+                f"with email/Slack: {', '.join(sorted(notifying)) or 'none'}"
+            ),
+            where=s.alertmanager_url,
+        ),
+        # internal: the composite success.9 reads it
+        {"id": "_alertmanagers", "measured": len(senders)},
+    ]
+
+
+def grafana_entry(api: MonitoringApi) -> dict[str, Any]:
+    """Internal (no checklist id of its own): Grafana's health for deploy.6."""
+    try:
+        status, body = api.get(api.settings.grafana_url, "/api/health")
+    except (ApiError, ConnectionFailure) as exc:
+        return {"id": "_grafana", "ok": False, "measured": str(exc)}
+    database = body.get("database") if isinstance(body, dict) else None
+    return {
+        "id": "_grafana",
+        "ok": status == 200 and database == "ok",
+        "measured": {"status": status, "database": database},
+    }
+
+
+def check_monitoring(settings: MonitoringSettings, session_factory: Callable[[], HttpSession]) -> Entries:
+    api = MonitoringApi(settings, session_factory)
+    checks = [
+        Check(("6.1.1",), lambda: [health_entry(api)], settings.prometheus_url),
+        Check(("6.1.2", "6.4.2"), lambda: target_entries(api), settings.prometheus_url),
+        Check(("6.1.3",), lambda: [rules_entry(api)], settings.prometheus_url),
+        Check(("6.1.4",), lambda: [retention_entry(api)], settings.prometheus_url),
+        Check(("deploy.7.4",), lambda: [samples_entry(api)], settings.prometheus_url),
+        Check(("6.2.4",), lambda: notification_entries(api), settings.alertmanager_url),
+    ]
+    if settings.grafana_url:
+        checks.append(Check((), lambda: [grafana_entry(api)], settings.grafana_url))
+    raw = run_checks(checks)
+    internal = {e["id"]: e for e in raw if e["id"].startswith("_")}
+    found = [e for e in raw if not e["id"].startswith("_")]
+    by_id = {e["id"]: e for e in found}
+    return found + composite_entries(settings, by_id, internal)
+
+
+def composite_entries(
+    settings: MonitoringSettings, by_id: dict[str, dict[str, Any]], internal: dict[str, dict[str, Any]]
+) -> Entries:
+    """deploy.6 and success.9, from the items measured above (no second measurement)."""
+
+    def ok(item: str) -> bool:
+        return by_id.get(item, {}).get("status") == "passed"
+
+    grafana = internal.get("_grafana")
+    parts = {"prometheus healthy": ok("6.1.1"), "backend metrics": ok("deploy.7.4")}
+    if grafana is not None:
+        parts["grafana healthy"] = bool(grafana.get("ok"))
+    grafana_note = "" if grafana is not None else "; Grafana not checked (monitoring_grafana_url empty)"
+    deploy6 = passed_if(
+        "deploy.6",
+        all(parts.values()),
+        measured=parts,
+        threshold="Prometheus healthy, backend metrics collected" + (", Grafana healthy" if grafana else ""),
+        detail="failing: " + ", ".join(k for k, v in parts.items() if not v) + grafana_note
+        if not all(parts.values())
+        else "monitoring verified" + grafana_note,
+        where=settings.prometheus_url,
+    )
+    senders = internal.get("_alertmanagers", {}).get("measured")
+    operational = {
+        "prometheus healthy": ok("6.1.1"),
+        "backend scraped": ok("6.1.2"),
+        "rules loaded": ok("6.1.3"),
+        "alertmanager connected": bool(senders),
+    }
+    success9 = passed_if(
+        "success.9",
+        all(operational.values()),
+        measured=operational,
+        threshold="Prometheus healthy, backend scraped, rules loaded, alerts delivered to an Alertmanager",
+        detail="failing: " + ", ".join(k for k, v in operational.items() if not v)
+        if not all(operational.values())
+        else f"monitoring operational ({senders} Alertmanager(s) receiving alerts)",
+        where=settings.prometheus_url,
+    )
+    return [deploy6, success9]

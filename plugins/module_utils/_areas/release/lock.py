@@ -1,0 +1,269 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deployment lock: one coordination.k8s.io Lease per release.
+
+The Lease records who holds the lock (holderIdentity), since when (acquireTime), and until when
+(renewTime + leaseDurationSeconds). Taking it is a create, or a replace carrying the resourceVersion that
+was read, so of two runs racing for it exactly one wins (the other gets 409 Conflict and fails naming the
+winner). A lock whose expiry has passed was left by a run that died; it is taken over with a warning.
+Releasing deletes the Lease, and only when the caller still holds it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kube_rest
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ApiError,
+    ConfigurationError,
+    LockHeld,
+)
+
+LEASES = "coordination.k8s.io/v1"
+
+MANAGED_BY = "smeplatform.deploy"
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def micro_time(value: datetime.datetime) -> str:
+    """RFC 3339 with exactly six fractional digits, as the MicroTime type wants."""
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def default_identity() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()} pid={os.getpid()} run={uuid.uuid4().hex[:8]}"
+
+
+def parse_time(value: Any) -> datetime.datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def lease_name(release: str) -> str:
+    return f"{release}-deploy-lock"[:253]
+
+
+@dataclass
+class LockState:
+    holder: str
+    acquired: datetime.datetime | None
+    renewed: datetime.datetime | None
+    duration: int
+    resource_version: str | None
+
+    @property
+    def expires(self) -> datetime.datetime | None:
+        start = self.renewed or self.acquired
+        return start + datetime.timedelta(seconds=self.duration) if start else None
+
+    def expired(self, at: datetime.datetime | None = None) -> bool:
+        expires = self.expires
+        return expires is None or expires <= (at or now())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "holder": self.holder,
+            "acquired": micro_time(self.acquired) if self.acquired else None,
+            "expires": micro_time(self.expires) if self.expires else None,
+            "duration": self.duration,
+        }
+
+
+def _state(lease: dict[str, Any] | None) -> LockState | None:
+    if lease is None:
+        return None
+    spec = lease.get("spec") or {}
+    return LockState(
+        holder=spec.get("holderIdentity") or "",
+        acquired=parse_time(spec.get("acquireTime")),
+        renewed=parse_time(spec.get("renewTime")),
+        duration=int(spec.get("leaseDurationSeconds") or 0),
+        resource_version=(lease.get("metadata") or {}).get("resourceVersion"),
+    )
+
+
+class DeployLock:
+    def __init__(self, kube: Any, namespace: str, name: str, identity: str, duration: int):
+        if duration <= 0:
+            raise ConfigurationError("the lock duration must be a positive number of seconds")
+        if not identity:
+            raise ConfigurationError("the lock holder identity must not be empty")
+        self.kube = kube
+        self.namespace = namespace
+        self.name = name
+        self.identity = identity
+        self.duration = duration
+        self.where = f"Lease {namespace}/{name}"
+
+    def read(self) -> LockState | None:
+        return _state(kube_rest.get(self.kube, self.where, kube_rest.path(LEASES, "leases", self.namespace, self.name)))
+
+    def _body(self, resource_version: str | None, acquired: datetime.datetime) -> dict[str, Any]:
+        metadata: dict[str, Any] = {
+            "name": self.name,
+            "namespace": self.namespace,
+            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY},
+        }
+        if resource_version:
+            metadata["resourceVersion"] = resource_version
+        return {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": metadata,
+            "spec": {
+                "holderIdentity": self.identity,
+                "leaseDurationSeconds": self.duration,
+                "acquireTime": micro_time(acquired),
+                "renewTime": micro_time(now()),
+            },
+        }
+
+    def _held(self, state: LockState) -> LockHeld:
+        expires = micro_time(state.expires) if state.expires else "never"
+        taken = micro_time(state.acquired) if state.acquired else "?"
+        return LockHeld(
+            f"deployment lock {self.where} is held by {state.holder!r} (taken {taken}, "
+            f"expires {expires}); wait for that run to finish, or delete the Lease if it is known to be dead"
+        )
+
+    def ensure_namespace(self) -> bool:
+        """Create the lock's namespace when missing (the one object made before the lock is held)."""
+        what = f"namespace {self.namespace}"
+        if kube_rest.get(self.kube, what, kube_rest.path("v1", "namespaces", name=self.namespace)) is not None:
+            return False
+        body = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": self.namespace, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}},
+        }
+        try:
+            kube_rest.request(self.kube, f"create {what}", "POST", kube_rest.path("v1", "namespaces"), body)
+        except ApiError as exc:
+            if kube_rest.status_of(exc) != 409:  # 409: created meanwhile by a concurrent run
+                raise
+        return True
+
+    def label_namespace(self, labels: dict[str, str], check_mode: bool = False) -> dict[str, Any]:
+        """Merge labels into the namespace (Pod Security Admission levels); changed when one differed."""
+        what = f"namespace {self.namespace}"
+        ns_path = kube_rest.path("v1", "namespaces", name=self.namespace)
+        live = kube_rest.get(self.kube, what, ns_path)
+        current = ((live or {}).get("metadata") or {}).get("labels") or {}
+        missing = {k: v for k, v in labels.items() if current.get(k) != v}
+        result = {"name": self.namespace, "changed": bool(missing), "labels": {**current, **missing}}
+        if missing:
+            result["diff"] = {
+                "before_header": f"{what} labels",
+                "after_header": f"{what} labels",
+                "before": "".join(f"{k}: {current[k]}\n" for k in sorted(current)),
+                "after": "".join(f"{k}: {v}\n" for k, v in sorted(result["labels"].items())),
+            }
+        if missing and not check_mode:
+            if live is None:
+                self.ensure_namespace()
+            kube_rest.request(
+                self.kube,
+                f"label {what}",
+                "PATCH",
+                ns_path,
+                {"metadata": {"labels": missing}},
+                None,
+                kube_rest.MERGE_PATCH,
+            )
+        return result
+
+    def acquire(self, check_mode: bool = False) -> dict[str, Any]:
+        """Take the lock; raise LockHeld naming the holder when another live run has it."""
+        state = self.read()
+        result: dict[str, Any] = {"lease": self.where, "holder": self.identity, "warnings": []}
+        if state is not None and state.holder and state.holder != self.identity and not state.expired():
+            if check_mode:
+                result.update(changed=False, held_by=state.describe())
+                result["warnings"].append(f"check mode takes no lock: {self._held(state)}")
+                return result
+            raise self._held(state)
+        if state is not None and state.holder == self.identity:
+            result["reentered"] = True
+        elif state is not None and state.holder:
+            result["taken_over_from"] = state.describe()
+            result["warnings"].append(
+                f"took over the expired deployment lock {self.where} from {state.holder!r} "
+                f"(expired {micro_time(state.expires) if state.expires else 'at once'}); that run did not release it"
+            )
+        if check_mode:
+            result["changed"] = False
+            return result
+        acquired = state.acquired if state is not None and state.holder == self.identity and state.acquired else now()
+        try:
+            if state is None:
+                kube_rest.request(
+                    self.kube,
+                    f"create {self.where}",
+                    "POST",
+                    kube_rest.path(LEASES, "leases", self.namespace),
+                    self._body(None, acquired),
+                )
+            else:
+                kube_rest.request(
+                    self.kube,
+                    f"replace {self.where}",
+                    "PUT",
+                    kube_rest.path(LEASES, "leases", self.namespace, self.name),
+                    self._body(state.resource_version, acquired),
+                )
+        except ApiError as exc:
+            if kube_rest.status_of(exc) == 409:
+                winner = self.read()
+                if winner is not None and winner.holder:
+                    raise self._held(winner) from exc
+            raise
+        taken = self.read()
+        if taken is None or taken.holder != self.identity:
+            raise self._held(taken) if taken else ApiError(f"{self.where} vanished right after it was taken")
+        result.update(changed=True, **{"lock": taken.describe()})
+        return result
+
+    def release(self, check_mode: bool = False) -> dict[str, Any]:
+        """Give the lock back; a lock held by someone else is left alone (and said so)."""
+        state = self.read()
+        result: dict[str, Any] = {"lease": self.where, "holder": self.identity, "warnings": [], "changed": False}
+        if state is None:
+            return result
+        if state.holder != self.identity:
+            result["warnings"].append(
+                f"deployment lock {self.where} is held by {state.holder!r}, not by this run; left in place"
+            )
+            return result
+        if check_mode:
+            return result
+        options = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "preconditions": {"resourceVersion": state.resource_version},
+        }
+        kube_rest.request(
+            self.kube,
+            f"delete {self.where}",
+            "DELETE",
+            kube_rest.path(LEASES, "leases", self.namespace, self.name),
+            options,
+        )
+        result["changed"] = True
+        return result

@@ -1,0 +1,111 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The evidence entry: what a check measured for one checklist item.
+
+Every module that proves a checklist item returns a list of these under the
+result key ``evidence``; the evidence_report callback collects them by id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
+
+STATUSES = ("passed", "failed", "skipped", "manual")
+RESULT_KEY = "evidence"
+_ID_RE = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)*$")
+_FIELDS = ("id", "status", "measured", "threshold", "detail", "where", "duration")
+
+
+class EvidenceError(ValueError):
+    """An evidence entry is malformed."""
+
+
+def entry(
+    item_id: str,
+    status: str,
+    measured: Any = None,
+    threshold: Any = None,
+    detail: str = "",
+    where: str = "",
+    duration: float | None = None,
+) -> dict[str, Any]:
+    """Build one evidence entry, validated."""
+    return validate(
+        {
+            "id": item_id,
+            "status": status,
+            "measured": measured,
+            "threshold": threshold,
+            "detail": detail,
+            "where": where,
+            "duration": duration,
+        }
+    )
+
+
+def passed_if(item_id: str, ok: bool, **kwargs: Any) -> dict[str, Any]:
+    """An entry that passed when ``ok`` is true and failed otherwise."""
+    return entry(item_id, "passed" if ok else "failed", **kwargs)
+
+
+def validate(raw: Any) -> dict[str, Any]:
+    """Normalise an entry; raise EvidenceError naming what is wrong."""
+    if not isinstance(raw, dict):
+        raise EvidenceError(f"an evidence entry must be a mapping, got {type(raw).__name__}")
+    item_id = raw.get("id")
+    if not isinstance(item_id, str) or not _ID_RE.match(item_id):
+        raise EvidenceError(f"evidence entry has an invalid checklist id: {item_id!r}")
+    status = raw.get("status")
+    if status not in STATUSES:
+        raise EvidenceError(f"evidence entry {item_id}: status {status!r} is not one of {', '.join(STATUSES)}")
+    unknown = sorted(set(raw) - set(_FIELDS))
+    if unknown:
+        raise EvidenceError(f"evidence entry {item_id}: unknown field(s) {', '.join(unknown)}")
+    duration = raw.get("duration")
+    if duration is not None:
+        try:
+            duration = round(float(duration), 3)
+        except (TypeError, ValueError) as exc:
+            raise EvidenceError(f"evidence entry {item_id}: duration must be a number") from exc
+    return {
+        "id": item_id,
+        "status": status,
+        "measured": raw.get("measured"),
+        "threshold": raw.get("threshold"),
+        "detail": str(raw.get("detail") or ""),
+        "where": str(raw.get("where") or ""),
+        "duration": duration,
+    }
+
+
+def worst(statuses: list[str]) -> str:
+    """The status that stands for several entries of one item: any failure wins."""
+    for status in ("failed", "passed", "manual", "skipped"):
+        if status in statuses:
+            return status
+    return "skipped"
+
+
+def exit_checked(module: Any, what: str, run: Callable[[], Any]) -> None:
+    """Run a read-only check module's checks and exit with their evidence, or fail with the error's message.
+
+    ``run`` returns the evidence list, or ``(evidence, extra)`` with more result keys. A configuration or
+    connection error (any SmeplatformError) fails the task before anything is reported as checked.
+    """
+    try:
+        outcome = run()
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+        return
+    found, extra = outcome if isinstance(outcome, tuple) else (outcome, {})
+    failed = [e["id"] for e in found if e["status"] == "failed"]
+    module.exit_json(
+        changed=False,
+        msg=f"checked {len(found)} {what} item(s)" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        **extra,
+        **{RESULT_KEY: found},
+    )

@@ -1,0 +1,456 @@
+"""The secrets engine: generation, fingerprints, production rules, reuse and the one-write plan."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import re
+
+import pytest
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets import engine as s
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ApiError,
+    ConfigurationError,
+    ConnectionFailure,
+)
+
+from ...secrets_fakes import EXTERNAL, FakeCore, FakeKube, _alnum, factory, good_external
+
+NOW = datetime.datetime(2026, 1, 10, 12, 0, 0, tzinfo=datetime.UTC)
+
+
+def params(**over):
+    base = {
+        "name": "sme-platform-secrets",
+        "namespace": "sme-platform",
+        "generated": [
+            {"name": g.name, "size": g.size, "encoding": g.encoding, "item": g.item} for g in s.DEFAULT_GENERATED
+        ],
+        "external": dict(EXTERNAL),
+        "verify_providers": False,
+        "rotation_max_age_days": 90,
+    }
+    base.update(over)
+    return base
+
+
+class Masked:
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+
+    def __call__(self, value: str) -> None:
+        self.values.add(value)
+
+
+def stored_values(core: FakeCore, ns="sme-platform", name="sme-platform-secrets") -> dict[str, str]:
+    obj = core.secrets[(ns, name)]
+    return {k: base64.b64decode(v).decode() for k, v in obj.data.items()}
+
+
+def run(core, p=None, check=False, diff=False, now=NOW, mask=None, kube_factory=None):
+    return s.run(
+        s.build_request(p or params()),
+        kube_factory or factory(core),
+        mask or Masked(),
+        check_mode=check,
+        want_diff=diff,
+        now=now,
+    )
+
+
+# --- generation -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "alphabet"),
+    [
+        ("base64", r"^[A-Za-z0-9+/]+={0,2}$"),
+        ("base64url", r"^[A-Za-z0-9_-]+$"),
+        ("hex", r"^[0-9a-f]+$"),
+    ],
+)
+@pytest.mark.parametrize("size", [24, 32, 64])
+def test_generated_values_have_the_size_and_alphabet(encoding, alphabet, size):
+    values = {s.generate(size, encoding) for _ in range(20)}
+    assert len(values) == 20, "values must not repeat"
+    for value in values:
+        assert re.match(alphabet, value)
+        assert len(s.decode(value, encoding)) == size
+
+
+def test_checklist_sizes_are_the_defaults():
+    sizes = {g.name: (g.size, g.encoding, g.item) for g in s.DEFAULT_GENERATED}
+    assert sizes == {
+        "JWT_SECRET": (64, "base64", "3.2.1"),
+        "DATABASE_PASSWORD": (32, "base64url", "3.2.2"),
+        "REDIS_PASSWORD": (24, "base64url", "3.2.3"),
+        "ENCRYPTION_KEY": (32, "base64", "3.2.4"),
+    }
+    jwt = s.generate(64, "base64")
+    assert len(jwt) == 88 and jwt.endswith("==")
+    assert len(s.generate(32, "base64url")) == 43
+
+
+def test_decode_rejects_values_outside_the_alphabet():
+    assert s.decode("not base64!", "base64") is None
+    assert s.decode("abc", "base64") is None  # not padded
+    assert s.decode("a+b/", "base64url") is None
+    assert s.decode("ABCDEF", "hex") is None
+    assert s.decode("abc", "hex") is None
+    assert s.decode("", "hex") is None
+
+
+def test_generation_uses_the_os_csprng(monkeypatch):
+    calls = []
+
+    def fake_token_bytes(n):
+        calls.append(n)
+        return b"\x01" * n
+
+    monkeypatch.setattr(s.secrets, "token_bytes", fake_token_bytes)
+    assert s.generate(32, "hex") == "01" * 32
+    assert calls == [32]
+
+
+# --- fingerprints -----------------------------------------------------------------------------------------------
+
+
+def test_fingerprint_is_hmac_sha256_with_the_salt():
+    salt, value = b"0123456789abcdef", "hunter2-value"
+    expected = hmac.new(salt, value.encode(), hashlib.sha256).hexdigest()
+    assert s.fingerprint(salt, value) == "hmac-sha256:" + expected
+    assert s.fingerprint(salt, value) == s.fingerprint(salt, value)
+    assert s.fingerprint(b"another-salt-16b", value) != s.fingerprint(salt, value)
+    assert value not in s.fingerprint(salt, value)
+    assert s.short(s.fingerprint(salt, value)) == "hmac-sha256:" + expected[:16]
+
+
+# --- production rules -------------------------------------------------------------------------------------------
+
+
+def test_good_external_keys_pass():
+    assert s.external_problems(good_external(), required=True) == {}
+
+
+@pytest.mark.parametrize(
+    ("option", "bad", "rule"),
+    [
+        ("sendgrid_api_key", "SK.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq", "'SG.'"),
+        ("twilio_account_sid", "AC" + "G" * 32, "'AC' followed by 32 lowercase hex"),
+        ("twilio_account_sid", "SK" + "a" * 32, "'AC' followed by 32 lowercase hex"),
+        ("twilio_auth_token", "z" * 32, "32 lowercase hex"),
+        ("razorpay_key_id", "rzp_test_ABCDEFGHIJKLMN", "test-mode key (rzp_test_)"),
+        ("razorpay_key_id", "key_ABCDEFGHIJKLMN", "starts with 'rzp_live_'"),
+        ("razorpay_key_secret", "short", "at least 20"),
+        ("aws_access_key_id", "AKIAabcdefghijklmnop", "'AKIA' (IAM user) or 'ASIA'"),
+        ("aws_access_key_id", "AIDA" + "A" * 16, "'AKIA' (IAM user) or 'ASIA'"),
+        ("aws_secret_access_key", "x" * 39, "40 base64"),
+    ],
+)
+def test_bad_external_key_is_named_with_its_rule_not_its_value(option, bad, rule):
+    values = good_external()
+    values[option] = bad
+    problems = s.external_problems(values, required=True)
+    key = s.EXTERNAL_BY_OPTION[option].name
+    assert list(problems) == [key]
+    assert rule in problems[key]
+    assert bad not in problems[key]
+
+
+def test_asia_temporary_keys_are_well_formed():
+    values = good_external()
+    values["aws_access_key_id"] = "ASIA" + "Q" * 16
+    assert s.external_problems(values, required=True) == {}
+
+
+def test_missing_external_key_is_named():
+    values = good_external()
+    del values["twilio_auth_token"]
+    values["aws_access_key_id"] = ""
+    problems = s.external_problems(values, required=True)
+    assert sorted(problems) == ["AWS_ACCESS_KEY_ID", "TWILIO_AUTH_TOKEN"]
+    assert "missing" in problems["TWILIO_AUTH_TOKEN"]
+    assert "TWILIO_AUTH_TOKEN" in problems["TWILIO_AUTH_TOKEN"]  # names the environment variable to set
+    assert s.external_problems(values, required=False) == {}
+
+
+# --- reuse across environments ----------------------------------------------------------------------------------
+
+
+def test_reuse_is_found_with_the_other_environments_salt_under_any_key():
+    staging = s.FingerprintSet.from_values("staging", {"DB_PASS": "shared-value-1", "JWT_SECRET": "staging-only"})
+    found = s.find_reuse({"DATABASE_PASSWORD": "shared-value-1", "JWT_SECRET": "prod-only"}, [staging])
+    assert found == {"DATABASE_PASSWORD": ["staging:DB_PASS"]}
+
+
+def test_reuse_needs_the_other_salt():
+    other = s.FingerprintSet.from_values("dev", {"K": "v-123456"}, salt=b"a" * 16)
+    mine = s.fingerprint(b"b" * 16, "v-123456")
+    assert mine not in other.fingerprints.values()
+    assert other.matches("v-123456") == ["K"]
+
+
+def test_exported_fingerprint_file_round_trips(tmp_path):
+    core = FakeCore()
+    result = run(core, params(environment="staging", export_fingerprints=str(tmp_path / "fp.json")))
+    assert result["exported"] is True
+    document = json.loads((tmp_path / "fp.json").read_text())
+    assert document["environment"] == "staging" and document["secret"] == "sme-platform/sme-platform-secrets"
+    values = stored_values(core)
+    text = (tmp_path / "fp.json").read_text()
+    assert not any(v in text for v in values.values())
+    other = s.FingerprintSet.from_file("", str(tmp_path / "fp.json"))
+    assert other.label == "staging"
+    assert s.find_reuse({"X": values["JWT_SECRET"]}, [other]) == {"X": ["staging:JWT_SECRET"]}
+    assert (tmp_path / "fp.json").stat().st_mode & 0o777 == 0o600
+    again = run(core, params(environment="staging", export_fingerprints=str(tmp_path / "fp.json")))
+    assert again["exported"] is False and again["changed"] is False
+
+
+@pytest.mark.parametrize(
+    ("document", "error"),
+    [
+        ([], "not a fingerprint file"),
+        ({"salt": "!!", "fingerprints": {}}, "not base64"),
+        ({"salt": "", "fingerprints": {}}, "shorter than 8"),
+        ({"salt": base64.b64encode(b"s" * 16).decode(), "fingerprints": {"A": "md5:x"}}, "fingerprints of A"),
+    ],
+)
+def test_bad_fingerprint_files_are_named(tmp_path, document, error):
+    path = tmp_path / "fp.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ConfigurationError, match=error):
+        s.FingerprintSet.from_file("dev", str(path))
+
+
+def test_duplicates_within_a_secret():
+    assert s.find_duplicates({"A": "same-value", "B": "same-value", "C": "other"}) == {"A": ["B"], "B": ["A"]}
+
+
+# --- the run ----------------------------------------------------------------------------------------------------
+
+
+def test_four_steps_check_create_check_again_run_again():
+    core = FakeCore()
+    first_check = run(core, check=True, diff=True)
+    assert core.secrets == {} and core.writes == []
+    assert first_check["changed"] is True
+    assert first_check["created"] == sorted([g.name for g in s.DEFAULT_GENERATED] + [k.name for k in s.EXTERNAL_KEYS])
+    planned = first_check["diff"]["after"]["keys"]
+    assert {planned[g.name] for g in s.DEFAULT_GENERATED} == {"(new value)"}
+    assert all(planned[k.name].startswith("hmac-sha256:") for k in s.EXTERNAL_KEYS)
+    assert {e["id"]: e["status"] for e in first_check["evidence"]}["3.1.1"] == "skipped"
+
+    created = run(core, diff=True)
+    assert created["changed"] is True and core.writes == ["create sme-platform/sme-platform-secrets"]
+    values = stored_values(core)
+    assert set(values) == {g.name for g in s.DEFAULT_GENERATED} | {k.name for k in s.EXTERNAL_KEYS}
+    for g in s.DEFAULT_GENERATED:
+        assert len(s.decode(values[g.name], g.encoding)) == g.size
+    annotations = core.secrets[("sme-platform", "sme-platform-secrets")].metadata.annotations
+    salt = base64.b64decode(annotations[s.SALT_ANNOTATION])
+    for key, value in values.items():
+        assert annotations[s.fingerprint_annotation(key)] == s.fingerprint(salt, value)
+        assert annotations[s.rotated_annotation(key)] == "2026-01-10T12:00:00Z"
+    assert annotations[s.CREATED_ANNOTATION] == "2026-01-10T12:00:00Z"
+
+    check_again = run(core, check=True, now=NOW + datetime.timedelta(hours=1))
+    run_again = run(core, diff=True, now=NOW + datetime.timedelta(hours=2))
+    assert check_again["changed"] is False and run_again["changed"] is False
+    assert run_again["diff"]["before"] == run_again["diff"]["after"]
+    assert core.writes == ["create sme-platform/sme-platform-secrets"]
+    assert stored_values(core) == values
+    statuses = {e["id"]: e["status"] for e in run_again["evidence"]}
+    assert statuses == {
+        "3.1.1": "passed",
+        "3.2.1": "passed",
+        "3.2.2": "passed",
+        "3.2.3": "passed",
+        "3.2.4": "passed",
+        "3.3.1": "manual",  # provider checks off in this test
+        "3.3.2": "manual",
+        "3.3.3": "manual",
+        "3.3.4": "manual",
+        "7.3.3": "passed",
+        "post.month1.3": "passed",
+    }
+
+
+def test_no_value_in_result_or_diff_and_every_value_masked():
+    core = FakeCore()
+    mask = Masked()
+    p = params()
+    result = run(core, p, diff=True, mask=mask)
+    values = stored_values(core)
+    text = json.dumps(result)
+    for value in values.values():
+        assert value in mask.values
+        assert value not in text
+        assert base64.b64encode(value.encode()).decode() not in text
+        assert value.encode().hex() not in text
+
+
+def test_rotation_changes_exactly_the_named_keys():
+    core = FakeCore()
+    run(core)
+    before = stored_values(core)
+    later = NOW + datetime.timedelta(days=3)
+    result = run(core, params(rotate=["JWT_SECRET", "REDIS_PASSWORD"]), now=later)
+    after = stored_values(core)
+    assert result["rotated"] == ["JWT_SECRET", "REDIS_PASSWORD"]
+    assert {k for k in before if before[k] != after[k]} == {"JWT_SECRET", "REDIS_PASSWORD"}
+    annotations = core.secrets[("sme-platform", "sme-platform-secrets")].metadata.annotations
+    assert annotations[s.rotated_annotation("JWT_SECRET")] == "2026-01-13T12:00:00Z"
+    assert annotations[s.rotated_annotation("DATABASE_PASSWORD")] == "2026-01-10T12:00:00Z"
+    assert len(core.writes) == 2
+
+
+def test_rotate_in_check_mode_writes_nothing():
+    core = FakeCore()
+    run(core)
+    before = stored_values(core)
+    result = run(core, params(rotate=["all"]), check=True)
+    assert result["changed"] is True and result["rotated"] == sorted(g.name for g in s.DEFAULT_GENERATED)
+    assert stored_values(core) == before and len(core.writes) == 1
+
+
+def test_rotating_an_unknown_or_external_key_is_refused():
+    with pytest.raises(ConfigurationError, match="SENDGRID_API_KEY"):
+        s.build_request(params(rotate=["SENDGRID_API_KEY"]))
+
+
+def test_age_policy_reports_due_keys_and_rotate_due_rotates_generated_ones():
+    core = FakeCore()
+    run(core)
+    late = NOW + datetime.timedelta(days=100)
+    checked = run(core, check=True, now=late)
+    assert sorted(checked["due_for_rotation"]) == sorted(
+        [g.name for g in s.DEFAULT_GENERATED] + [k.name for k in s.EXTERNAL_KEYS]
+    )
+    statuses = {e["id"]: e for e in checked["evidence"]}
+    assert statuses["7.3.3"]["status"] == "failed" and "100.0 days old" in statuses["7.3.3"]["detail"]
+    assert statuses["post.month1.3"]["status"] == "failed"
+    rotated = run(core, params(rotate_due=True), now=late)
+    assert rotated["rotated"] == sorted(g.name for g in s.DEFAULT_GENERATED)
+    month = {e["id"]: e for e in rotated["evidence"]}["post.month1.3"]
+    # external keys are rotated at their provider: still due
+    assert month["status"] == "failed" and "SENDGRID_API_KEY" in month["detail"]
+
+
+def test_changed_external_key_is_updated_and_its_time_recorded():
+    core = FakeCore()
+    p = params()
+    run(core, p)
+    p2 = dict(p, external={**p["external"], "sendgrid_api_key": "SG." + _alnum(22) + "." + _alnum(43)})
+    result = run(core, p2, now=NOW + datetime.timedelta(days=1))
+    assert result["updated"] == ["SENDGRID_API_KEY"]
+    assert result["rotated"] == [] and result["created"] == []
+    assert stored_values(core)["SENDGRID_API_KEY"] == p2["external"]["sendgrid_api_key"]
+
+
+def test_reused_value_fails_naming_the_key_and_writes_nothing():
+    core = FakeCore()
+    run(core)
+    values = stored_values(core)
+    staging = FakeCore()
+    staging.namespaces.add("sme-staging")
+    staging.secrets[("sme-staging", "sme-platform-secrets")] = core.secrets[
+        ("sme-platform", "sme-platform-secrets")
+    ].__class__(
+        metadata=core.secrets[("sme-platform", "sme-platform-secrets")].metadata.__class__(name="sme-platform-secrets"),
+        data={"DB": base64.b64encode(values["DATABASE_PASSWORD"].encode()).decode()},
+    )
+    p = params(compare_with=[{"label": "staging", "context": "staging", "namespace": "sme-staging"}])
+    with pytest.raises(s.SecretsCheckFailed) as caught:
+        run(core, p, kube_factory=factory(core, {(None, "staging"): staging}))
+    message = str(caught.value)
+    assert "DATABASE_PASSWORD is reused in staging:DB" in message
+    assert "rotate: [DATABASE_PASSWORD]" in message
+    assert values["DATABASE_PASSWORD"] not in message
+    assert len(core.writes) == 1
+    failed = {e["id"]: e["status"] for e in caught.value.evidence}
+    assert failed["3.2.2"] == "failed" and failed["3.2.1"] == "passed"
+    # rotating the reused key clears it
+    fixed = run(core, dict(p, rotate=["DATABASE_PASSWORD"]), kube_factory=factory(core, {(None, "staging"): staging}))
+    assert fixed["rotated"] == ["DATABASE_PASSWORD"] and fixed["reused"] == {}
+
+
+def test_missing_external_key_fails_before_the_cluster_is_contacted():
+    p = params()
+    p["external"] = {**p["external"], "razorpay_key_id": "rzp_test_" + _alnum(14), "twilio_auth_token": None}
+
+    def no_cluster(*_):
+        raise AssertionError("the cluster must not be contacted")
+
+    with pytest.raises(s.SecretsCheckFailed) as caught:
+        s.run(s.build_request(p), no_cluster, Masked(), now=NOW)
+    message = str(caught.value)
+    assert "RAZORPAY_KEY_ID is a Razorpay test-mode key (rzp_test_)" in message
+    assert "TWILIO_AUTH_TOKEN is missing" in message
+    assert p["external"]["razorpay_key_id"] not in message
+
+
+def test_unreachable_cluster_raises_and_writes_nothing():
+    core = FakeCore()
+    core.down = True
+    with pytest.raises(ConnectionFailure, match="cannot reach the Kubernetes API"):
+        run(core)
+    assert core.secrets == {}
+
+
+def test_concurrent_change_is_a_conflict_not_a_half_write(monkeypatch):
+    core = FakeCore()
+    run(core)
+    original = core.replace_namespaced_secret
+
+    def changed_meanwhile(name, namespace, body, **kw):
+        core.secrets[(namespace, name)].metadata.resource_version = "999"
+        return original(name, namespace, body, **kw)
+
+    monkeypatch.setattr(core, "replace_namespaced_secret", changed_meanwhile)
+    before = stored_values(core)
+    with pytest.raises(ApiError, match="changed or created by someone else"):
+        run(core, params(rotate=["JWT_SECRET"]))
+    assert stored_values(core) == before
+
+
+def test_missing_namespace_is_created_only_when_asked():
+    core = FakeCore()
+    core.namespaces.clear()
+    with pytest.raises(ApiError, match="creating Secret"):
+        run(core)
+    run(core, params(create_namespace=True))
+    assert core.writes == ["create namespace sme-platform", "create sme-platform/sme-platform-secrets"]
+
+
+def test_verify_mode_reads_only_and_reports_failures():
+    core = FakeCore()
+    result = run(core, params(mode="verify"))
+    assert result["changed"] is False and core.writes == []
+    statuses = {e["id"]: e["status"] for e in result["evidence"]}
+    assert statuses["3.1.1"] == "failed" and statuses["3.2.1"] == "failed"
+    assert statuses["3.3.1"] == "failed"  # configured but not in the Secret
+    run(core)
+    ok = run(core, params(mode="verify", external={}))
+    assert {e["id"]: e["status"] for e in ok["evidence"]}["3.2.4"] == "passed"
+    assert len(core.writes) == 1
+
+
+def test_short_existing_value_is_reported_not_replaced():
+    core = FakeCore()
+    run(core)
+    obj = core.secrets[("sme-platform", "sme-platform-secrets")]
+    obj.data["JWT_SECRET"] = base64.b64encode(base64.b64encode(b"x" * 16)).decode()
+    result = run(core)
+    entry = {e["id"]: e for e in result["evidence"]}["3.2.1"]
+    assert entry["status"] == "failed" and "16 bytes, policy 64" in entry["detail"]
+    assert "JWT_SECRET changed outside this module; its rotation time is reset" in result["reasons"]
+
+
+def test_fake_kube_matches_the_real_error_mapping():
+    kube = FakeKube(FakeCore())
+    assert kube.get_or_none("x", kube.core.read_namespaced_secret, "nope", "sme-platform") is None

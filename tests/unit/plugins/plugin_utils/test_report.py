@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue, CatalogueError
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.report import (
+    GO,
+    NO_GO,
+    NOT_RUN,
+    RunLog,
+    build,
+    check_entries,
+    render_json,
+    render_junit,
+    render_markdown,
+)
+
+SECRET = "s3cr3t-Value-Nobody-Sees"
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return Catalogue.load()
+
+
+def record(item_id, status, **kwargs):
+    return {
+        "kind": "evidence",
+        "host": "lab",
+        "task": "t",
+        "task_duration": 0.5,
+        "entry": {"id": item_id, "status": status, **kwargs},
+    }
+
+
+def test_every_item_has_a_status_and_unrecorded_ones_are_manual_or_not_run(catalogue):
+    log = RunLog(environment="lab")
+    log.add_record(record("2.1.2", "passed", measured="v1.34.1", threshold=">= 1.28"))
+    report = build(catalogue, log)
+    items = {i["id"]: i for i in report["items"]}
+    assert len(items) == len(catalogue)
+    assert items["2.1.2"]["status"] == "passed"
+    assert items["2.1.2"]["duration"] == 0.5
+    assert items["8.2.2"]["status"] == "manual"
+    assert items["2.1.1"]["status"] == NOT_RUN
+    assert report["summary"]["total"] == len(catalogue)
+    assert report["verdict"]["decision"] == GO
+
+
+def test_a_failed_item_is_no_go_and_named(catalogue):
+    log = RunLog()
+    log.add_record(record("4.1.2", "passed"))
+    log.add_record(record("4.1.2", "failed", detail="replica lag 90s"))
+    report = build(catalogue, log)
+    assert report["verdict"]["decision"] == NO_GO
+    assert "4.1.2" in report["verdict"]["reasons"][0]
+
+
+def test_a_failed_task_is_no_go(catalogue):
+    log = RunLog()
+    log.add_record({"kind": "task_failed", "host": "prod", "task": "Upgrade release", "msg": "timed out"})
+    report = build(catalogue, log)
+    assert report["verdict"]["decision"] == NO_GO
+    assert "Upgrade release" in report["verdict"]["reasons"][0]
+
+
+def test_unknown_id_in_journal_is_no_go_and_named(catalogue):
+    log = RunLog()
+    log.add_record(record("77.7.7", "passed"))
+    report = build(catalogue, log)
+    assert report["verdict"]["decision"] == NO_GO
+    assert any("'77.7.7'" in r for r in report["verdict"]["reasons"])
+
+
+def test_check_entries_names_unknown_id(catalogue):
+    with pytest.raises(CatalogueError, match=r"unknown checklist item id '5\.9\.9'"):
+        check_entries(catalogue, [{"id": "2.1.1", "status": "passed"}, {"id": "5.9.9", "status": "passed"}])
+
+
+def test_markdown_mirrors_checklist_layout(catalogue):
+    log = RunLog(environment="prod")
+    log.add_record(record("2.1.3", "passed", measured=3, threshold=">= 3"))
+    log.add_record(record("2.1.5", "failed", measured=1, threshold=">= 2", detail="one zone"))
+    md = render_markdown(build(catalogue, log))
+    assert "## 2. Infrastructure Setup" in md
+    assert "### Cloud Provider" in md
+    assert "- [x] **2.1.3** Node pools configured (min 3 nodes) — _passed_" in md
+    assert "- [ ] **2.1.5** Regional deployment for HA — _failed_" in md
+    assert "measured 1 (threshold >= 2); one zone" in md
+    assert "(sign-off: Engineering lead)" in md
+    assert "**Verdict**: **NO-GO**" in md
+
+
+def test_junit_counts_failures_and_skips(catalogue):
+    log = RunLog()
+    log.add_record(record("2.1.3", "passed"))
+    log.add_record(record("2.1.5", "failed", detail="one zone"))
+    root = ET.fromstring(render_junit(build(catalogue, log)))
+    assert root.get("tests") == str(len(catalogue))
+    assert root.get("failures") == "1"
+    suite = next(s for s in root if s.get("name").startswith("2 "))
+    failed = [c for c in suite if c.find("failure") is not None]
+    assert [c.get("name") for c in failed] == ["2.1.5 Regional deployment for HA"]
+    assert failed[0].find("failure").get("message") == "one zone"
+
+
+def test_secret_reaches_no_rendering(catalogue):
+    log = RunLog()
+    log.add_record(record("3.2.1", "failed", measured=SECRET, detail=f"value {SECRET}"))
+    log.add_record({"kind": "task_failed", "host": "h", "task": "t", "msg": f"boom {SECRET}"})
+    report = build(catalogue, log)
+    redactor = Redactor([SECRET])
+    for render in (render_markdown, render_json, render_junit):
+        assert SECRET not in render(report, redactor)
+    assert json.loads(render_json(report, redactor))["verdict"]["decision"] == NO_GO
