@@ -113,7 +113,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, age_seconds, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
 
 
 def main() -> None:

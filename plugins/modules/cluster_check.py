@@ -107,7 +107,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.cluster import checks as cluster
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import parse_quantity, version_tuple
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_quantity, version_tuple
 
 
 def main() -> None:

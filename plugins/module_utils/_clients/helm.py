@@ -378,3 +378,14 @@ def wait_rollout(kube: Any, manifest: str, namespace: str, timeout: float) -> li
         if all(w["complete"] for w in status) or time.monotonic() >= deadline:
             return status
         time.sleep(1.0)
+
+
+def release_installed(kube: Any, namespace: str, release: str) -> bool:
+    """A revision of the Helm release is deployed in the namespace (read from helm's own release Secrets)."""
+    found = kube.call(
+        f"list Helm releases in {namespace}",
+        kube.core.list_namespaced_secret,
+        namespace,
+        label_selector=f"owner=helm,name={release}",
+    )
+    return any((s.metadata.labels or {}).get("status") == "deployed" for s in found.items)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.tls import tls_context
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ConfigurationError,
     ConnectionFailure,
@@ -61,19 +62,6 @@ class Response:
     def text(self, limit: int = 200) -> str:
         """The start of the body, for messages."""
         return self.body[:limit].decode("utf-8", "replace").strip()
-
-
-def tls_context(ca_bundle: str | None = None, verify: bool = True) -> ssl.SSLContext:
-    """Client TLS context: the given CA bundle (PEM file) or the system trust store."""
-    if not verify:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    try:
-        return ssl.create_default_context(cafile=ca_bundle or None)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigurationError(f"cannot load the CA bundle {ca_bundle}: {exc}") from exc
 
 
 def basic_auth(username: str, password: str) -> str:
@@ -224,3 +212,12 @@ class HttpSession:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def json_field(r: Response, key: str) -> Any:
+    """The value of ``key`` in a JSON object body; None when the body is not one."""
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body.get(key) if isinstance(body, dict) else None

@@ -23,6 +23,8 @@ import xml.etree.ElementTree as ET  # noqa: S405 - parses the answer of the conf
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.tls import tls_context
+
 
 @dataclass
 class ProviderAnswer:
@@ -43,12 +45,7 @@ class HttpSettings:
     timeout: float = 10.0
 
     def context(self) -> ssl.SSLContext:
-        if not self.validate_certs:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            return ctx
-        return ssl.create_default_context(cafile=self.ca_bundle or None)
+        return tls_context(self.ca_bundle, self.validate_certs)
 
 
 def _basic(user: str, password: str) -> str:

@@ -11,8 +11,10 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import tls_context
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+)
 
 try:
     from cryptography import x509
@@ -46,6 +48,19 @@ class Certificate:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def tls_context(ca_bundle: str | None = None, verify: bool = True) -> ssl.SSLContext:
+    """Client TLS context: the given CA bundle (PEM file) or the system trust store."""
+    if not verify:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    try:
+        return ssl.create_default_context(cafile=ca_bundle or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"cannot load the CA bundle {ca_bundle}: {exc}") from exc
 
 
 def hostname_matches(name: str, dns_names: list[str], ip_addresses: list[str]) -> bool:

@@ -9,7 +9,7 @@ result key ``evidence``; the evidence_report callback collects them by id.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
@@ -109,3 +109,17 @@ def exit_checked(module: Any, what: str, run: Callable[[], Any]) -> None:
         **extra,
         **{RESULT_KEY: found},
     )
+
+
+def not_installed(ids: Iterable[str], release: str, namespace: str, where: str) -> list[dict[str, Any]]:
+    """Items about a release's own objects, before its first install: skipped, to be checked after the deploy."""
+    return [
+        entry(
+            item_id,
+            "skipped",
+            measured="no release",
+            detail=f"release {release} is not installed in {namespace} yet: checked after the deploy",
+            where=where,
+        )
+        for item_id in ids
+    ]

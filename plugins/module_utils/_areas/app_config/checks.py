@@ -6,7 +6,6 @@ sender domain's SPF and DKIM records (5.3.3)."""
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,8 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import lookup
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.smtp import PinnedSMTP
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.tls import tls_context
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
-    ConfigurationError,
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
@@ -158,30 +158,15 @@ class SmtpSettings:
     lookup: Callable[[str], str | None] | None = None
 
 
-class _SMTP(smtplib.SMTP):
-    """Connects to the address a chosen resolver gives, verifies TLS for the host name."""
-
-    def __init__(self, address_for: Callable[[str], str | None] | None, **kwargs: Any):
-        self._address_for = address_for
-        super().__init__(**kwargs)
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        address = self._address_for(host) if self._address_for else None
-        return socket.create_connection((address or host, port), timeout, self.source_address)
-
-
 def smtp_entry(smtp: SmtpSettings) -> dict[str, Any]:
     """5.3.1: STARTTLS with a verified certificate, then AUTH with the configured credentials; no mail is sent."""
     where = f"{smtp.host}:{smtp.port}"
     threshold = "STARTTLS with a trusted certificate, AUTH accepted"
     measured: dict[str, Any] = {}
-    try:
-        context = ssl.create_default_context(cafile=smtp.ca_bundle or None)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigurationError(f"cannot load the CA bundle {smtp.ca_bundle}: {exc}") from exc
+    context = tls_context(smtp.ca_bundle)
     try:
         # the constructor connects and keeps the host name for certificate verification
-        client = _SMTP(smtp.lookup, host=smtp.host, port=smtp.port, timeout=smtp.timeout)
+        client = PinnedSMTP(smtp.lookup, host=smtp.host, port=smtp.port, timeout=smtp.timeout)
         try:
             client.ehlo()
             if not client.has_extn("starttls"):

@@ -21,11 +21,8 @@ import yaml
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import SECRET_NAME_PATTERN
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
-    Entries,
-    age_seconds,
-    human_duration,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Entries
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
 
 RETENTION_ANNOTATION = "smeplatform.io/backup-retention-days"
 MANAGED_BY = "smeplatform.deploy"

@@ -7,17 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConnectionFailure
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
-    Check,
-    Entries,
-    not_installed,
-    parse_quantity,
-    release_installed,
-    run_checks,
-    version_tuple,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_quantity, version_tuple
 
 DEFAULT_CLASS_ANNOTATIONS = (
     "storageclass.kubernetes.io/is-default-class",

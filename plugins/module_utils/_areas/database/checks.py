@@ -12,13 +12,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
-    Check,
-    Entries,
-    age_seconds,
-    human_duration,
-    run_checks,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
 
 try:
     import psycopg

@@ -7,14 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
-    Check,
-    Entries,
-    not_installed,
-    release_installed,
-    run_checks,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 
 PSA_LEVELS = ("privileged", "baseline", "restricted")
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"

@@ -21,13 +21,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
-    Check,
-    Entries,
-    human_duration,
-    parse_duration,
-    run_checks,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration, parse_duration
 
 # Prometheus keeps 15 days when neither retention flag is set.
 DEFAULT_RETENTION = "15d"

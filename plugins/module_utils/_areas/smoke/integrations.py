@@ -1,0 +1,138 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The smoke gate's integration probes: the SMTP relay, Twilio and Razorpay with the live credentials."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    Response,
+    basic_auth,
+    join_url,
+    json_field,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.smtp import PinnedSMTP
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.tls import tls_context
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Outcome, failed, passed, skipped
+
+
+class IntegrationProbes:
+    """Probes of the smoke gate that use the platform's third-party services."""
+
+    def check_email(self) -> Outcome:
+        cfg = self.p.get("smtp") or {}
+        host = cfg.get("host")
+        if not host:
+            return skipped("no SMTP relay configured")
+        port = int(cfg.get("port") or 587)
+        server_name = cfg.get("server_name") or host
+        where = f"{server_name}:{port}"
+        threshold = "STARTTLS, AUTH accepted, message queued (250)"
+        if cfg.get("password"):
+            self.secrets.add(cfg["password"])
+        try:
+            with PinnedSMTP(lambda _name: self.lookup(host) or host, timeout=self.timeout) as smtp:
+                smtp.connect(server_name, port)
+                smtp.ehlo("smoke.smeplatform.invalid")
+                if cfg.get("starttls", True):
+                    smtp.starttls(context=tls_context(self.ca_bundle))
+                    smtp.ehlo("smoke.smeplatform.invalid")
+                if cfg.get("username"):
+                    smtp.login(cfg["username"], cfg.get("password") or "")
+                if self.check_mode:
+                    return skipped(
+                        "check mode: relay accepted the credentials, no message sent", "AUTH 235", threshold, where
+                    )
+                msg = EmailMessage()
+                msg["From"] = cfg.get("sender") or "smoke@smeplatform.invalid"
+                msg["To"] = cfg.get("recipient") or msg["From"]
+                msg["Subject"] = f"SME Platform smoke test {self.run_id}"
+                msg["Date"] = formatdate(localtime=False)
+                msg["Message-ID"] = make_msgid("smoke-" + self.run_id)
+                msg.set_content(f"Deployment smoke test {self.run_id}: the platform can send e-mail.\n")
+                code, _ = smtp.mail(msg["From"])
+                if code != 250:
+                    return failed(code, threshold, f"MAIL FROM refused: {code}", where)
+                code, _ = smtp.rcpt(msg["To"])
+                if code not in (250, 251):
+                    return failed(code, threshold, f"RCPT TO refused: {code}", where)
+                code, reply = smtp.data(msg.as_bytes())
+        except smtplib.SMTPAuthenticationError as exc:
+            return failed(
+                exc.smtp_code, threshold, f"{where} refused the credentials: {exc.smtp_code}", where, final=True
+            )
+        except smtplib.SMTPNotSupportedError as exc:
+            return failed("no STARTTLS", threshold, f"{where}: {exc}", where, final=True)
+        except ssl.SSLCertVerificationError as exc:
+            return failed(
+                "TLS", threshold, f"{where}: certificate not trusted: {exc.verify_message}", where, final=True
+            )
+        except (smtplib.SMTPException, OSError) as exc:
+            return failed(None, threshold, f"{where}: {exc}", where)
+        text = reply.decode("utf-8", "replace")
+        if code != 250:
+            return failed(f"{code} {text}", threshold, f"message refused: {code} {text}", where)
+        return passed(f"{code} {text}", threshold, f"message {msg['Message-ID']} accepted: {code} {text}", where)
+
+    def _api_probe(self, url: str, auth: str, ok: Callable[[Response], str | None]) -> tuple[Response, str | None]:
+        with self.session() as s:
+            # Third-party APIs: the platform's client marker headers are not theirs to see.
+            s.headers = {}
+            r = s.request("GET", url, headers={"Authorization": auth})
+        return r, ok(r)
+
+    def check_sms(self) -> Outcome:
+        cfg = self.p.get("twilio") or {}
+        sid, token = cfg.get("account_sid"), cfg.get("auth_token")
+        if not (sid and token):
+            return skipped("no Twilio credentials configured")
+        self.secrets.update({sid, token})
+        base = cfg.get("url") or "https://api.twilio.com"
+        url = join_url(base, f"/2010-04-01/Accounts/{sid}.json")
+        where = join_url(base, "/2010-04-01/Accounts/{sid}.json")
+
+        def status(r: Response) -> str | None:
+            try:
+                return r.json().get("status")
+            except (ValueError, AttributeError):
+                return None
+
+        r, state = self._api_probe(url, basic_auth(sid, token), status)
+        threshold = "200, account active"
+        if r.status in (401, 403):
+            return failed(
+                r.status, threshold, f"Twilio refused the credentials: {r.status} {_twilio_error(r)}", where, final=True
+            )
+        if r.status != 200 or state != "active":
+            return failed(
+                f"{r.status} {state}", threshold, f"Twilio account answered {r.status}, status {state}", where
+            )
+        return passed(f"{r.status} {state}", threshold, "Twilio accepted the live credentials; account active", where)
+
+    def check_payment(self) -> Outcome:
+        cfg = self.p.get("razorpay") or {}
+        key_id, secret = cfg.get("key_id"), cfg.get("key_secret")
+        if not (key_id and secret):
+            return skipped("no Razorpay credentials configured")
+        self.secrets.add(secret)
+        url = join_url(cfg.get("url") or "https://api.razorpay.com", "/v1/payments?count=1")
+        threshold = "200 (live key accepted)"
+        mode = "live" if key_id.startswith("rzp_live_") else "test" if key_id.startswith("rzp_test_") else "unknown"
+        r, entity = self._api_probe(url, basic_auth(key_id, secret), lambda r: json_field(r, "entity"))
+        if r.status in (400, 401, 403):
+            return failed(r.status, threshold, f"Razorpay refused the {mode} key: {r.status}", url, final=True)
+        if r.status != 200:
+            return failed(r.status, threshold, f"Razorpay answered {r.status}", url)
+        if cfg.get("require_live", True) and mode != "live":
+            return failed(f"200 {mode} key", threshold, f"the key is a {mode} key, not a live one", url, final=True)
+        return passed(f"200 {entity}", threshold, f"Razorpay accepted the {mode} key", url)
+
+
+def _twilio_error(r: Response) -> str:
+    code = json_field(r, "code")
+    return f"(code {code})" if code else ""

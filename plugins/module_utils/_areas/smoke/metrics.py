@@ -1,0 +1,186 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The smoke gate's metric probes (checklist post.hour.1, post.hour.2, success.3-5, deploy.7.2): PromQL held against
+thresholds, over the time the release has served."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import Prometheus, QueryResult
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Outcome, failed, passed, skipped
+
+ERROR_RATE_QUERY = 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'
+LATENCY_P95_QUERY = "histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))"
+CRITICAL_ALERTS_QUERY = 'ALERTS{alertstate="firing",severity="critical"}'
+TRAFFIC_QUERY = "sum(rate(http_requests_total[5m]))"
+ERRORS_10M_QUERY = 'sum(increase(http_requests_total{status=~"5.."}[10m]))'
+
+
+def promql_outcome(
+    result: QueryResult,
+    maximum: float,
+    no_data: str,
+    unit: str = "",
+    inclusive: bool = False,
+    scale: float = 1.0,
+) -> Outcome:
+    """One number held against a maximum (value < max, or <= with inclusive); "no data" decided by `no_data`."""
+    sign = "<=" if inclusive else "<"
+    threshold = f"{sign} {maximum * scale:g}{unit}"
+    value = result.value()
+    if value is None:
+        detail = f"no data for {result.query}"
+        if no_data == "pass":
+            return passed("no data", threshold, detail + " (accepted: no_data=pass)")
+        if no_data == "skip":
+            return skipped(detail + " (no_data=skip)", "no data", threshold)
+        return failed("no data", threshold, detail + " (no_data=fail)")
+    ok = value <= maximum if inclusive else value < maximum
+    shown = f"{value * scale:.4g}{unit}"
+    if ok:
+        return passed(shown, threshold, f"{shown} {sign} {maximum * scale:g}{unit}")
+    # A rate over minutes does not change within a settling window: retrying only delays the verdict.
+    return failed(shown, threshold, f"{shown} not {sign} {maximum * scale:g}{unit}", final=True)
+
+
+def error_rate_outcome(ratio: QueryResult, traffic: QueryResult | None, maximum: float, no_data: str) -> Outcome:
+    """The 5xx ratio below `maximum`. An empty ratio with traffic means no 5xx series: 0 %, not "no data"."""
+    if ratio.no_data and traffic is not None:
+        requests = traffic.value()
+        if requests:
+            threshold = f"< {maximum * 100:g} %"
+            return passed("0 %", threshold, f"no 5xx answer among {requests:.3g} requests/s over 5 minutes")
+    return promql_outcome(ratio, maximum, no_data, " %", scale=100)
+
+
+def alerts_outcome(result: QueryResult) -> Outcome:
+    """Firing critical alerts: none passes (an empty result is the good answer here)."""
+    firing = sorted({s.labels.get("alertname", "?") for s in result.samples if s.value == s.value and s.value != 0})
+    if firing:
+        return failed(len(firing), 0, f"firing: {', '.join(firing)}", final=True)
+    return passed(0, 0, "no critical alert firing")
+
+
+_RANGE = re.compile(r"\[(\d+(?:\.\d+)?)([smhd])\]")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def narrow_ranges(query: str, seconds: float) -> str:
+    """Shorten every range selector of ``query`` to at most ``seconds``.
+
+    After a rollout, the metrics that judge the release must cover only the time it has served: a 5-minute
+    window would still hold the errors of the release it replaced.
+    """
+
+    def shorten(match: re.Match[str]) -> str:
+        original = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        return match.group(0) if original <= seconds else f"[{math.ceil(seconds)}s]"
+
+    return _RANGE.sub(shorten, query)
+
+
+class MetricProbes:
+    """Probes of the smoke gate that ask Prometheus."""
+
+    def _prom(self) -> tuple[dict[str, Any], Prometheus | None]:
+        cfg = self.p.get("prometheus") or {}
+        if not cfg.get("url"):
+            return cfg, None
+        if cfg.get("bearer_token"):
+            self.secrets.add(cfg["bearer_token"])
+        session = self.session()
+        session.headers = {}
+        return cfg, Prometheus(cfg["url"], session, cfg.get("bearer_token") or None)
+
+    def _promql(
+        self,
+        query_key: str,
+        default_query: str,
+        judge: Callable[[QueryResult, dict[str, Any], Prometheus], Outcome],
+    ) -> Outcome:
+        cfg, prom = self._prom()
+        if prom is None:
+            return skipped("no Prometheus URL configured")
+        query = self._since_rollout(cfg.get(query_key) or default_query, cfg)
+        try:
+            outcome = judge(prom.query(query), cfg, prom)
+        finally:
+            prom.session.close()
+        outcome.where = f"{cfg['url']} {query}"
+        return outcome
+
+    def _since_rollout(self, query: str, cfg: dict[str, Any]) -> str:
+        """``query`` with its windows cut to the time since the newest rollout of the checked Deployments.
+
+        With ``min_window`` set, the first metric check waits until the release has served that long, so the
+        window always holds at least that much of the release now running (and a few scrapes).
+        """
+        min_window = float(cfg.get("min_window") or 0)
+        if min_window <= 0:
+            return query
+        with self._rollout_lock:
+            if self._served is None:
+                served = self._rollout_age()
+                if served is not None and served < min_window:
+                    time.sleep(min_window - served)
+                    served = min_window
+                self._served = served if served is not None else float("inf")
+        return narrow_ranges(query, self._served)
+
+    def _rollout_age(self) -> float | None:
+        """Seconds since the checked Deployments last progressed (a rollout), None when unknown."""
+        cfg = self.p.get("kubernetes") or {}
+        names = list(cfg.get("deployments") or [])
+        if self.kube_factory is None or not names:
+            return None
+        namespace = cfg.get("namespace") or "sme-platform"
+        kube = self.kube_factory()
+        moments = []
+        for name in names:
+            dep = kube.get_or_none(
+                f"Deployment {namespace}/{name}", kube.apps.read_namespaced_deployment, name, namespace
+            )
+            for condition in (dep.status.conditions or []) if dep is not None and dep.status else []:
+                if condition.type == "Progressing" and condition.last_update_time is not None:
+                    moments.append(condition.last_update_time.timestamp())
+        return time.time() - max(moments) if moments else None
+
+    def check_error_rate(self) -> Outcome:
+        def judge(ratio: QueryResult, cfg: dict[str, Any], prom: Prometheus) -> Outcome:
+            traffic = None
+            if ratio.no_data:
+                # An empty ratio is either "no traffic" or "no 5xx series yet"; the traffic query tells which.
+                traffic = prom.query(self._since_rollout(cfg.get("traffic_query") or TRAFFIC_QUERY, cfg))
+            return error_rate_outcome(
+                ratio, traffic, float(cfg.get("error_rate_max", 0.01)), cfg.get("no_data") or "fail"
+            )
+
+        return self._promql("error_rate_query", ERROR_RATE_QUERY, judge)
+
+    def check_latency(self) -> Outcome:
+        return self._promql(
+            "latency_query",
+            LATENCY_P95_QUERY,
+            lambda r, c, _p: promql_outcome(
+                r, float(c.get("latency_max", 0.2)), c.get("no_data") or "fail", " ms", scale=1000
+            ),
+        )
+
+    def check_alerts(self) -> Outcome:
+        return self._promql("alerts_query", CRITICAL_ALERTS_QUERY, lambda r, _c, _p: alerts_outcome(r))
+
+    def check_errors_10m(self) -> Outcome:
+        def judge(result: QueryResult, cfg: dict[str, Any], _prom: Prometheus) -> Outcome:
+            # No 5xx series at all means no 5xx answer was ever counted: zero errors, not "no data".
+            if result.no_data:
+                maximum = float(cfg.get("errors_max", 0))
+                return passed(0, f"<= {maximum:g}", "no 5xx answer counted in the last 10 minutes")
+            result.samples = [type(s)(s.labels, round(s.value)) for s in result.samples]
+            return promql_outcome(result, float(cfg.get("errors_max", 0)), "fail", " 5xx", inclusive=True)
+
+        return self._promql("errors_query", ERRORS_10M_QUERY, judge)

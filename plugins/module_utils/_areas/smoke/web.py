@@ -1,0 +1,220 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The smoke gate's web probes: TLS, DNS, security headers, CSP, CORS and rate limiting of the live endpoints."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening.http_rules import (
+    CSP_FORBIDDEN,
+    CSP_REQUIRED,
+    SAFE_REFERRER_POLICIES,
+    SECURITY_HEADERS,
+    cors_outcome,
+    csp_problems,
+    rate_limit_more,
+    rate_limit_outcome,
+    security_header_problems,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import dns as dnsutil
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import tls as tlsutil
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    Response,
+    split_url,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
+    Outcome,
+    Probe,
+    failed,
+    passed,
+    skipped,
+)
+
+
+class WebProbes:
+    """Probes of the smoke gate that look at the platform's public endpoints."""
+
+    def _tls_checks(self) -> list[Probe]:
+        cfg = self.p.get("tls") or {}
+        names = list(cfg.get("names") or [])
+        if not names:
+            names = sorted({split_url(u)[1] for u in (self.api_url, self.frontend_url) if u})
+        checks = []
+        for name in names:
+            host, port = _host_port(name, split_url(self.api_url)[2])
+            checks.append(Probe(f"tls:{host}:{port}", "tls", _bind(self.check_tls, host, port)))
+        return checks
+
+    def check_tls(self, host: str, port: int) -> Outcome:
+        min_days = int((self.p.get("tls") or {}).get("min_days", 14))
+        threshold = f"chain valid, name matches, >= {min_days} days to expiry"
+        where = f"{host}:{port}"
+        cert = tlsutil.inspect(
+            host, port, ca_bundle=self.ca_bundle, timeout=self.timeout, address=self.lookup(host) or host
+        )
+        measured = {
+            "days_left": cert.days_left,
+            "not_after": cert.not_after,
+            "chain": "valid" if cert.chain_valid else cert.verify_error,
+            "hostname": "matches" if cert.hostname_matches else "mismatch",
+        }
+        problems = []
+        if not cert.chain_valid:
+            problems.append(f"chain not valid: {cert.verify_error}")
+        if not cert.hostname_matches:
+            problems.append(f"{host} not among the certificate's names {', '.join(cert.names)}")
+        if cert.days_left < min_days:
+            problems.append(f"{cert.days_left:g} days to expiry (not after {cert.not_after}), below {min_days}")
+        if problems:
+            return failed(measured, threshold, f"{where}: " + "; ".join(problems), where, final=True)
+        return passed(measured, threshold, f"{where}: valid until {cert.not_after} ({cert.days_left:g} days)", where)
+
+    def _dns_checks(self) -> list[Probe]:
+        cfg = self.p.get("dns") or {}
+        names = list(cfg.get("names") or [])
+        if not names:
+            names = sorted({split_url(u)[1] for u in (self.api_url, self.frontend_url) if u})
+        return [Probe(f"dns:{n}", "dns", _bind(self.check_dns, n)) for n in names]
+
+    def check_dns(self, name: str) -> Outcome:
+        cfg = self.p.get("dns") or {}
+        expected = sorted(cfg.get("addresses") or [])
+        rdtype = cfg.get("record_type") or "A"
+        where = f"{name} {rdtype} @ {self.resolver or 'system resolver'}"
+        threshold = f"{rdtype} in {expected}" if expected else f"resolves ({rdtype})"
+        answer = dnsutil.lookup(name, rdtype, self.resolver, self.timeout)
+        if answer.error:
+            return failed(answer.error, threshold, f"{name}: {answer.error}", where)
+        measured = answer.addresses
+        stray = [a for a in answer.addresses if expected and a not in expected]
+        if stray:
+            return failed(
+                measured, threshold, f"{name} resolves to {', '.join(stray)}, not {', '.join(expected)}", where
+            )
+        return passed(measured, threshold, f"{name} -> {', '.join(answer.addresses)}", where)
+
+    def _header_targets(self) -> list[str]:
+        cfg = self.p.get("security_headers") or {}
+        urls = [self.api(u) for u in (cfg.get("urls") or [])]
+        if not urls:
+            urls = [self.api((self.p.get("health") or {}).get("path") or "/health")]
+            if self.frontend_url:
+                urls.append(self.frontend_url + "/")
+        return urls
+
+    def _fetch_headers(self) -> list[Response]:
+        with self.session() as s:
+            return [s.request("GET", url) for url in self._header_targets()]
+
+    def check_headers(self) -> Outcome:
+        cfg = self.p.get("security_headers") or {}
+        threshold = (
+            f"{', '.join(SECURITY_HEADERS)} present; HSTS max-age >= {cfg.get('hsts_min_max_age', 15552000)} "
+            "with includeSubDomains; nosniff; X-Frame-Options DENY/SAMEORIGIN; safe Referrer-Policy"
+        )
+        problems, measured = [], {}
+        for r in self._fetch_headers():
+            found = security_header_problems(
+                r.headers,
+                int(cfg.get("hsts_min_max_age", 15552000)),
+                tuple(cfg.get("referrer_policies") or SAFE_REFERRER_POLICIES),
+                tuple(cfg.get("frame_options") or ("DENY", "SAMEORIGIN")),
+            )
+            problems += [f"{r.url}: {p}" for p in found]
+            measured[r.url] = {h: r.header(h) for h in SECURITY_HEADERS if h != "Content-Security-Policy"}
+        where = ", ".join(measured)
+        if problems:
+            return failed(measured, threshold, "; ".join(problems), where)
+        return passed(measured, threshold, f"security headers in place on {len(measured)} URL(s)", where)
+
+    def check_csp(self) -> Outcome:
+        cfg = self.p.get("security_headers") or {}
+        required = tuple(cfg.get("csp_required") or CSP_REQUIRED)
+        forbidden = tuple(cfg.get("csp_forbidden") or CSP_FORBIDDEN)
+        threshold = f"directives {', '.join(required)}; script sources without {' '.join(forbidden)}"
+        problems, measured = [], {}
+        for r in self._fetch_headers():
+            value = r.header("content-security-policy")
+            measured[r.url] = value
+            problems += [f"{r.url}: {p}" for p in csp_problems(value, required, forbidden)]
+        where = ", ".join(measured)
+        if problems:
+            return failed(measured, threshold, "; ".join(problems), where)
+        return passed(measured, threshold, f"hardened CSP on {len(measured)} URL(s)", where)
+
+    def check_cors(self) -> Outcome:
+        cfg = self.p.get("cors") or {}
+        url = self.api(cfg.get("path") or "/api/auth/login")
+        allowed = (cfg.get("allowed_origin") or self.frontend_url).rstrip("/")
+        foreign = (cfg.get("foreign_origin") or "https://foreign-origin.invalid").rstrip("/")
+        if not allowed:
+            return skipped("no allowed origin given (cors.allowed_origin or frontend_url)")
+        answers = {}
+        with self.session() as s:
+            for origin in (allowed, foreign):
+                r = s.request(
+                    "OPTIONS",
+                    url,
+                    headers={
+                        "Origin": origin,
+                        "Access-Control-Request-Method": "POST",
+                        "Access-Control-Request-Headers": "content-type,authorization",
+                    },
+                )
+                answers[origin] = r.header("access-control-allow-origin")
+        outcome = cors_outcome(allowed, answers[allowed], foreign, answers[foreign])
+        outcome.where = f"OPTIONS {url}"
+        return outcome
+
+    def check_rate_limit(self) -> Outcome:
+        """Bounded probe of one dedicated route: at most min(limit, policy) + 1 requests, on a few connections."""
+        cfg = self.p.get("rate_limit") or {}
+        url = self.api(cfg.get("path") or "/api/auth/me")
+        policy = int(cfg.get("max_limit") or 100)
+        cap = int(cfg.get("max_requests") or policy + 1)
+        with self.session() as s:
+            first = s.request("GET", url)
+        more = rate_limit_more(first.status, first.headers, policy, cap)
+        later: list[int] = []
+        if more:
+            stop = threading.Event()
+            lock = threading.Lock()
+            connections = max(1, min(int(cfg.get("connections") or 4), more))
+            shares = [more // connections + (1 if i < more % connections else 0) for i in range(connections)]
+
+            def burst(count: int) -> None:
+                with self.session() as s:
+                    for _ in range(count):
+                        if stop.is_set():
+                            return
+                        status = s.request("GET", url).status
+                        with lock:
+                            later.append(status)
+                        if status == 429:
+                            stop.set()
+
+            with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smoke-rl") as pool:
+                for done in [pool.submit(burst, n) for n in shares]:
+                    done.result()
+        outcome = rate_limit_outcome(first.status, first.headers, later, policy)
+        outcome.where = f"GET {url}"
+        return outcome
+
+
+def _bind(fn: Callable[..., Outcome], *args: Any) -> Callable[[], Outcome]:
+    return lambda: fn(*args)
+
+
+def _host_port(name: str, default_port: int) -> tuple[str, int]:
+    if name.count(":") == 1:
+        host, _, port = name.partition(":")
+        try:
+            return host, int(port)
+        except ValueError as exc:
+            raise ConfigurationError(f"bad TLS target {name!r}: port is not a number") from exc
+    return name, default_port

@@ -1,0 +1,86 @@
+"""The smoke gate's metric rules: PromQL results against thresholds, windows since the rollout."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.metrics import (
+    alerts_outcome,
+    error_rate_outcome,
+    narrow_ranges,
+    promql_outcome,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import parse_response
+
+# --- PromQL results ----------------------------------------------------------------------------------
+
+
+def result(*values, query="q"):
+    return parse_response(
+        {
+            "status": "success",
+            "data": {"resultType": "vector", "result": [{"metric": {}, "value": [0, v]} for v in values]},
+        },
+        query,
+    )
+
+
+def test_error_rate_below_threshold():
+    outcome = promql_outcome(result("0.004"), 0.01, "fail", " %", scale=100)
+    assert (outcome.status, outcome.measured, outcome.threshold) == ("passed", "0.4 %", "< 1 %")
+
+
+def test_error_rate_at_threshold_fails_without_retry():
+    outcome = promql_outcome(result("0.01"), 0.01, "fail", " %", scale=100)
+    assert outcome.status == "failed" and outcome.final
+
+
+def test_latency_in_ms():
+    outcome = promql_outcome(result("0.25"), 0.2, "fail", " ms", scale=1000)
+    assert (outcome.status, outcome.measured) == ("failed", "250 ms")
+
+
+@pytest.mark.parametrize(("policy", "status"), [("fail", "failed"), ("pass", "passed"), ("skip", "skipped")])
+def test_no_data_is_decided_by_the_policy(policy, status):
+    for empty in (result(), result("NaN")):
+        outcome = promql_outcome(empty, 0.2, policy)
+        assert outcome.status == status
+        assert outcome.measured == "no data"
+        assert "no data" in outcome.detail
+
+
+def test_empty_error_ratio_with_traffic_is_zero():
+    outcome = error_rate_outcome(result(), result("3.2"), 0.01, "fail")
+    assert (outcome.status, outcome.measured) == ("passed", "0 %")
+
+
+@pytest.mark.parametrize("traffic", [result(), result("0"), None])
+def test_empty_error_ratio_without_traffic_is_no_data(traffic):
+    assert error_rate_outcome(result(), traffic, 0.01, "fail").measured == "no data"
+
+
+def test_alerts():
+    assert alerts_outcome(result()).status == "passed"
+    firing = parse_response(
+        {
+            "status": "success",
+            "data": {
+                "resultType": "vector",
+                "result": [{"metric": {"alertname": "HighErrorRate"}, "value": [0, "1"]}],
+            },
+        },
+        "ALERTS",
+    )
+    outcome = alerts_outcome(firing)
+    assert outcome.status == "failed"
+    assert "HighErrorRate" in outcome.detail
+
+
+def test_narrow_ranges_cuts_windows_to_the_time_the_release_served():
+    query = 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'
+    assert narrow_ranges(query, 42.2) == (
+        'sum(rate(http_requests_total{status=~"5.."}[43s])) / sum(rate(http_requests_total[43s]))'
+    )
+    assert narrow_ranges(query, 600) == query
+    assert narrow_ranges("increase(x[10m]) + increase(y[30s])", 45) == "increase(x[45s]) + increase(y[30s])"
+    assert narrow_ranges('ALERTS{alertstate="firing"}', 5) == 'ALERTS{alertstate="firing"}'
