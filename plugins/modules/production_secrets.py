@@ -324,116 +324,14 @@ evidence:
             "where": "Secret sme-platform/sme-platform-secrets", "duration": null}]
 """
 
-from typing import Any
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.engine import (
-    build_request,
-    run,
-    value_forms,
-)
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    Kube,
-    connection_args,
-)
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
-
-_SECRET_STR = {"type": "str", "no_log": True}
-
-
-def argument_spec() -> dict[str, Any]:
-    return {
-        "name": {"type": "str", "default": "sme-platform-secrets"},
-        "namespace": {"type": "str", "default": "sme-platform"},
-        "mode": {"type": "str", "choices": ["ensure", "verify"], "default": "ensure"},
-        "environment": {"type": "str", "default": ""},
-        "generated": {
-            "type": "list",
-            "elements": "dict",
-            "default": [
-                {"name": "JWT_SECRET", "size": 64, "encoding": "base64", "item": "3.2.1"},
-                {"name": "DATABASE_PASSWORD", "size": 32, "encoding": "base64url", "item": "3.2.2"},
-                {"name": "REDIS_PASSWORD", "size": 24, "encoding": "base64url", "item": "3.2.3"},
-                {"name": "ENCRYPTION_KEY", "size": 32, "encoding": "base64", "item": "3.2.4"},
-            ],
-            "options": {
-                "name": {"type": "str", "required": True},
-                "size": {"type": "int", "required": True},
-                "encoding": {"type": "str", "choices": ["base64", "base64url", "hex"], "default": "base64"},
-                "item": {"type": "str"},
-            },
-        },
-        "rotate": {"type": "list", "elements": "str", "default": []},
-        "rotate_due": {"type": "bool", "default": False},
-        "rotation_max_age_days": {"type": "int", "default": 90},
-        "external": {
-            "type": "dict",
-            "default": {},
-            "options": {
-                "sendgrid_api_key": dict(_SECRET_STR),
-                "twilio_account_sid": dict(_SECRET_STR),
-                "twilio_auth_token": dict(_SECRET_STR),
-                "razorpay_key_id": dict(_SECRET_STR),
-                "razorpay_key_secret": dict(_SECRET_STR),
-                "aws_access_key_id": dict(_SECRET_STR),
-                "aws_secret_access_key": dict(_SECRET_STR),
-            },
-        },
-        "manage_external": {"type": "bool", "default": True},
-        "external_required": {"type": "bool", "default": True},
-        "verify_providers": {"type": "bool", "default": True},
-        "sendgrid_url": {"type": "str", "default": "https://api.sendgrid.com"},
-        "twilio_url": {"type": "str", "default": "https://api.twilio.com"},
-        "razorpay_url": {"type": "str", "default": "https://api.razorpay.com"},
-        "aws_sts_url": {"type": "str", "default": ""},
-        "aws_region": {"type": "str", "default": "us-east-1"},
-        "ca_bundle": {"type": "path"},
-        "validate_certs": {"type": "bool", "default": True},
-        "provider_timeout": {"type": "float", "default": 10.0},
-        "compare_with": {
-            "type": "list",
-            "elements": "dict",
-            "default": [],
-            "options": {
-                "label": {"type": "str"},
-                "namespace": {"type": "str"},
-                "name": {"type": "str", "default": "sme-platform-secrets"},
-                "kubeconfig": {"type": "path"},
-                "context": {"type": "str"},
-                "fingerprint_file": {"type": "path"},
-            },
-        },
-        "export_fingerprints": {"type": "path"},
-        "create_namespace": {"type": "bool", "default": False},
-        **connection_args(),
-    }
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.engine import run_module
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.options import argument_spec
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
-
-    def mask(value: str) -> None:
-        module.no_log_values.update(value_forms(value))
-
-    params = module.params
-    timeout = params["request_timeout"]
-
-    def kube_factory(kubeconfig: str | None, context: str | None) -> Kube:
-        if kubeconfig is None and context is None:
-            return Kube(params["kubeconfig"], params["context"], timeout)
-        return Kube(kubeconfig or params["kubeconfig"], context, timeout)
-
-    try:
-        request = build_request(params)
-        result = run(request, kube_factory, mask, check_mode=module.check_mode, want_diff=module._diff)
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc), evidence=getattr(exc, "evidence", []))
-    module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True))
 
 
 if __name__ == "__main__":

@@ -234,4 +234,3 @@ def run_module(module: Any) -> None:
     except SmeplatformError as exc:
         module.fail_json(msg=f"smoke checks against {params['api_url']} could not run: {exc}")
     module.exit_json(changed=False, **result)
-

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.engine import EXTERNAL_KEYS
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets import engine
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.keyring import EXTERNAL_KEYS
 from ansible_collections.smeplatform.deploy.plugins.modules import production_secrets
 
 from ..module_utils.secrets_fakes import EXTERNAL, FakeCore, FakeKube
@@ -17,7 +18,7 @@ from .utils import run_main
 @pytest.fixture
 def core(monkeypatch):
     core = FakeCore()
-    monkeypatch.setattr(production_secrets, "Kube", lambda *a, **k: FakeKube(core))
+    monkeypatch.setattr(engine, "Kube", lambda *a, **k: FakeKube(core))
     return core
 
 

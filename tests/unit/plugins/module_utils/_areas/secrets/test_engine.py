@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets import engine as s
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets import engine, keyring, plan
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
@@ -28,7 +28,7 @@ def params(**over):
         "name": "sme-platform-secrets",
         "namespace": "sme-platform",
         "generated": [
-            {"name": g.name, "size": g.size, "encoding": g.encoding, "item": g.item} for g in s.DEFAULT_GENERATED
+            {"name": g.name, "size": g.size, "encoding": g.encoding, "item": g.item} for g in keyring.DEFAULT_GENERATED
         ],
         "external": dict(EXTERNAL),
         "verify_providers": False,
@@ -52,8 +52,8 @@ def stored_values(core: FakeCore, ns="sme-platform", name="sme-platform-secrets"
 
 
 def run(core, p=None, check=False, diff=False, now=NOW, mask=None, kube_factory=None):
-    return s.run(
-        s.build_request(p or params()),
+    return engine.run(
+        plan.build_request(p or params()),
         kube_factory or factory(core),
         mask or Masked(),
         check_mode=check,
@@ -75,33 +75,33 @@ def run(core, p=None, check=False, diff=False, now=NOW, mask=None, kube_factory=
 )
 @pytest.mark.parametrize("size", [24, 32, 64])
 def test_generated_values_have_the_size_and_alphabet(encoding, alphabet, size):
-    values = {s.generate(size, encoding) for _ in range(20)}
+    values = {keyring.generate(size, encoding) for _ in range(20)}
     assert len(values) == 20, "values must not repeat"
     for value in values:
         assert re.match(alphabet, value)
-        assert len(s.decode(value, encoding)) == size
+        assert len(keyring.decode(value, encoding)) == size
 
 
 def test_checklist_sizes_are_the_defaults():
-    sizes = {g.name: (g.size, g.encoding, g.item) for g in s.DEFAULT_GENERATED}
+    sizes = {g.name: (g.size, g.encoding, g.item) for g in keyring.DEFAULT_GENERATED}
     assert sizes == {
         "JWT_SECRET": (64, "base64", "3.2.1"),
         "DATABASE_PASSWORD": (32, "base64url", "3.2.2"),
         "REDIS_PASSWORD": (24, "base64url", "3.2.3"),
         "ENCRYPTION_KEY": (32, "base64", "3.2.4"),
     }
-    jwt = s.generate(64, "base64")
+    jwt = keyring.generate(64, "base64")
     assert len(jwt) == 88 and jwt.endswith("==")
-    assert len(s.generate(32, "base64url")) == 43
+    assert len(keyring.generate(32, "base64url")) == 43
 
 
 def test_decode_rejects_values_outside_the_alphabet():
-    assert s.decode("not base64!", "base64") is None
-    assert s.decode("abc", "base64") is None  # not padded
-    assert s.decode("a+b/", "base64url") is None
-    assert s.decode("ABCDEF", "hex") is None
-    assert s.decode("abc", "hex") is None
-    assert s.decode("", "hex") is None
+    assert keyring.decode("not base64!", "base64") is None
+    assert keyring.decode("abc", "base64") is None  # not padded
+    assert keyring.decode("a+b/", "base64url") is None
+    assert keyring.decode("ABCDEF", "hex") is None
+    assert keyring.decode("abc", "hex") is None
+    assert keyring.decode("", "hex") is None
 
 
 def test_generation_uses_the_os_csprng(monkeypatch):
@@ -111,8 +111,8 @@ def test_generation_uses_the_os_csprng(monkeypatch):
         calls.append(n)
         return b"\x01" * n
 
-    monkeypatch.setattr(s.secrets, "token_bytes", fake_token_bytes)
-    assert s.generate(32, "hex") == "01" * 32
+    monkeypatch.setattr(keyring.secrets, "token_bytes", fake_token_bytes)
+    assert keyring.generate(32, "hex") == "01" * 32
     assert calls == [32]
 
 
@@ -122,18 +122,18 @@ def test_generation_uses_the_os_csprng(monkeypatch):
 def test_fingerprint_is_hmac_sha256_with_the_salt():
     salt, value = b"0123456789abcdef", "hunter2-value"
     expected = hmac.new(salt, value.encode(), hashlib.sha256).hexdigest()
-    assert s.fingerprint(salt, value) == "hmac-sha256:" + expected
-    assert s.fingerprint(salt, value) == s.fingerprint(salt, value)
-    assert s.fingerprint(b"another-salt-16b", value) != s.fingerprint(salt, value)
-    assert value not in s.fingerprint(salt, value)
-    assert s.short(s.fingerprint(salt, value)) == "hmac-sha256:" + expected[:16]
+    assert keyring.fingerprint(salt, value) == "hmac-sha256:" + expected
+    assert keyring.fingerprint(salt, value) == keyring.fingerprint(salt, value)
+    assert keyring.fingerprint(b"another-salt-16b", value) != keyring.fingerprint(salt, value)
+    assert value not in keyring.fingerprint(salt, value)
+    assert keyring.short(keyring.fingerprint(salt, value)) == "hmac-sha256:" + expected[:16]
 
 
 # --- production rules -------------------------------------------------------------------------------------------
 
 
 def test_good_external_keys_pass():
-    assert s.external_problems(good_external(), required=True) == {}
+    assert keyring.external_problems(good_external(), required=True) == {}
 
 
 @pytest.mark.parametrize(
@@ -154,8 +154,8 @@ def test_good_external_keys_pass():
 def test_bad_external_key_is_named_with_its_rule_not_its_value(option, bad, rule):
     values = good_external()
     values[option] = bad
-    problems = s.external_problems(values, required=True)
-    key = s.EXTERNAL_BY_OPTION[option].name
+    problems = keyring.external_problems(values, required=True)
+    key = keyring.EXTERNAL_BY_OPTION[option].name
     assert list(problems) == [key]
     assert rule in problems[key]
     assert bad not in problems[key]
@@ -164,32 +164,32 @@ def test_bad_external_key_is_named_with_its_rule_not_its_value(option, bad, rule
 def test_asia_temporary_keys_are_well_formed():
     values = good_external()
     values["aws_access_key_id"] = "ASIA" + "Q" * 16
-    assert s.external_problems(values, required=True) == {}
+    assert keyring.external_problems(values, required=True) == {}
 
 
 def test_missing_external_key_is_named():
     values = good_external()
     del values["twilio_auth_token"]
     values["aws_access_key_id"] = ""
-    problems = s.external_problems(values, required=True)
+    problems = keyring.external_problems(values, required=True)
     assert sorted(problems) == ["AWS_ACCESS_KEY_ID", "TWILIO_AUTH_TOKEN"]
     assert "missing" in problems["TWILIO_AUTH_TOKEN"]
     assert "TWILIO_AUTH_TOKEN" in problems["TWILIO_AUTH_TOKEN"]  # names the environment variable to set
-    assert s.external_problems(values, required=False) == {}
+    assert keyring.external_problems(values, required=False) == {}
 
 
 # --- reuse across environments ----------------------------------------------------------------------------------
 
 
 def test_reuse_is_found_with_the_other_environments_salt_under_any_key():
-    staging = s.FingerprintSet.from_values("staging", {"DB_PASS": "shared-value-1", "JWT_SECRET": "staging-only"})
-    found = s.find_reuse({"DATABASE_PASSWORD": "shared-value-1", "JWT_SECRET": "prod-only"}, [staging])
+    staging = keyring.FingerprintSet.from_values("staging", {"DB_PASS": "shared-value-1", "JWT_SECRET": "staging-only"})
+    found = keyring.find_reuse({"DATABASE_PASSWORD": "shared-value-1", "JWT_SECRET": "prod-only"}, [staging])
     assert found == {"DATABASE_PASSWORD": ["staging:DB_PASS"]}
 
 
 def test_reuse_needs_the_other_salt():
-    other = s.FingerprintSet.from_values("dev", {"K": "v-123456"}, salt=b"a" * 16)
-    mine = s.fingerprint(b"b" * 16, "v-123456")
+    other = keyring.FingerprintSet.from_values("dev", {"K": "v-123456"}, salt=b"a" * 16)
+    mine = keyring.fingerprint(b"b" * 16, "v-123456")
     assert mine not in other.fingerprints.values()
     assert other.matches("v-123456") == ["K"]
 
@@ -203,9 +203,9 @@ def test_exported_fingerprint_file_round_trips(tmp_path):
     values = stored_values(core)
     text = (tmp_path / "fp.json").read_text()
     assert not any(v in text for v in values.values())
-    other = s.FingerprintSet.from_file("", str(tmp_path / "fp.json"))
+    other = keyring.FingerprintSet.from_file("", str(tmp_path / "fp.json"))
     assert other.label == "staging"
-    assert s.find_reuse({"X": values["JWT_SECRET"]}, [other]) == {"X": ["staging:JWT_SECRET"]}
+    assert keyring.find_reuse({"X": values["JWT_SECRET"]}, [other]) == {"X": ["staging:JWT_SECRET"]}
     assert (tmp_path / "fp.json").stat().st_mode & 0o777 == 0o600
     again = run(core, params(environment="staging", export_fingerprints=str(tmp_path / "fp.json")))
     assert again["exported"] is False and again["changed"] is False
@@ -224,11 +224,11 @@ def test_bad_fingerprint_files_are_named(tmp_path, document, error):
     path = tmp_path / "fp.json"
     path.write_text(json.dumps(document))
     with pytest.raises(ConfigurationError, match=error):
-        s.FingerprintSet.from_file("dev", str(path))
+        keyring.FingerprintSet.from_file("dev", str(path))
 
 
 def test_duplicates_within_a_secret():
-    assert s.find_duplicates({"A": "same-value", "B": "same-value", "C": "other"}) == {"A": ["B"], "B": ["A"]}
+    assert keyring.find_duplicates({"A": "same-value", "B": "same-value", "C": "other"}) == {"A": ["B"], "B": ["A"]}
 
 
 # --- the run ----------------------------------------------------------------------------------------------------
@@ -239,24 +239,26 @@ def test_four_steps_check_create_check_again_run_again():
     first_check = run(core, check=True, diff=True)
     assert core.secrets == {} and core.writes == []
     assert first_check["changed"] is True
-    assert first_check["created"] == sorted([g.name for g in s.DEFAULT_GENERATED] + [k.name for k in s.EXTERNAL_KEYS])
+    assert first_check["created"] == sorted(
+        [g.name for g in keyring.DEFAULT_GENERATED] + [k.name for k in keyring.EXTERNAL_KEYS]
+    )
     planned = first_check["diff"]["after"]["keys"]
-    assert {planned[g.name] for g in s.DEFAULT_GENERATED} == {"(new value)"}
-    assert all(planned[k.name].startswith("hmac-sha256:") for k in s.EXTERNAL_KEYS)
+    assert {planned[g.name] for g in keyring.DEFAULT_GENERATED} == {"(new value)"}
+    assert all(planned[k.name].startswith("hmac-sha256:") for k in keyring.EXTERNAL_KEYS)
     assert {e["id"]: e["status"] for e in first_check["evidence"]}["3.1.1"] == "skipped"
 
     created = run(core, diff=True)
     assert created["changed"] is True and core.writes == ["create sme-platform/sme-platform-secrets"]
     values = stored_values(core)
-    assert set(values) == {g.name for g in s.DEFAULT_GENERATED} | {k.name for k in s.EXTERNAL_KEYS}
-    for g in s.DEFAULT_GENERATED:
-        assert len(s.decode(values[g.name], g.encoding)) == g.size
+    assert set(values) == {g.name for g in keyring.DEFAULT_GENERATED} | {k.name for k in keyring.EXTERNAL_KEYS}
+    for g in keyring.DEFAULT_GENERATED:
+        assert len(keyring.decode(values[g.name], g.encoding)) == g.size
     annotations = core.secrets[("sme-platform", "sme-platform-secrets")].metadata.annotations
-    salt = base64.b64decode(annotations[s.SALT_ANNOTATION])
+    salt = base64.b64decode(annotations[keyring.SALT_ANNOTATION])
     for key, value in values.items():
-        assert annotations[s.fingerprint_annotation(key)] == s.fingerprint(salt, value)
-        assert annotations[s.rotated_annotation(key)] == "2026-01-10T12:00:00Z"
-    assert annotations[s.CREATED_ANNOTATION] == "2026-01-10T12:00:00Z"
+        assert annotations[keyring.fingerprint_annotation(key)] == keyring.fingerprint(salt, value)
+        assert annotations[keyring.rotated_annotation(key)] == "2026-01-10T12:00:00Z"
+    assert annotations[keyring.CREATED_ANNOTATION] == "2026-01-10T12:00:00Z"
 
     check_again = run(core, check=True, now=NOW + datetime.timedelta(hours=1))
     run_again = run(core, diff=True, now=NOW + datetime.timedelta(hours=2))
@@ -304,8 +306,8 @@ def test_rotation_changes_exactly_the_named_keys():
     assert result["rotated"] == ["JWT_SECRET", "REDIS_PASSWORD"]
     assert {k for k in before if before[k] != after[k]} == {"JWT_SECRET", "REDIS_PASSWORD"}
     annotations = core.secrets[("sme-platform", "sme-platform-secrets")].metadata.annotations
-    assert annotations[s.rotated_annotation("JWT_SECRET")] == "2026-01-13T12:00:00Z"
-    assert annotations[s.rotated_annotation("DATABASE_PASSWORD")] == "2026-01-10T12:00:00Z"
+    assert annotations[keyring.rotated_annotation("JWT_SECRET")] == "2026-01-13T12:00:00Z"
+    assert annotations[keyring.rotated_annotation("DATABASE_PASSWORD")] == "2026-01-10T12:00:00Z"
     assert len(core.writes) == 2
 
 
@@ -314,13 +316,13 @@ def test_rotate_in_check_mode_writes_nothing():
     run(core)
     before = stored_values(core)
     result = run(core, params(rotate=["all"]), check=True)
-    assert result["changed"] is True and result["rotated"] == sorted(g.name for g in s.DEFAULT_GENERATED)
+    assert result["changed"] is True and result["rotated"] == sorted(g.name for g in keyring.DEFAULT_GENERATED)
     assert stored_values(core) == before and len(core.writes) == 1
 
 
 def test_rotating_an_unknown_or_external_key_is_refused():
     with pytest.raises(ConfigurationError, match="SENDGRID_API_KEY"):
-        s.build_request(params(rotate=["SENDGRID_API_KEY"]))
+        plan.build_request(params(rotate=["SENDGRID_API_KEY"]))
 
 
 def test_age_policy_reports_due_keys_and_rotate_due_rotates_generated_ones():
@@ -329,13 +331,13 @@ def test_age_policy_reports_due_keys_and_rotate_due_rotates_generated_ones():
     late = NOW + datetime.timedelta(days=100)
     checked = run(core, check=True, now=late)
     assert sorted(checked["due_for_rotation"]) == sorted(
-        [g.name for g in s.DEFAULT_GENERATED] + [k.name for k in s.EXTERNAL_KEYS]
+        [g.name for g in keyring.DEFAULT_GENERATED] + [k.name for k in keyring.EXTERNAL_KEYS]
     )
     statuses = {e["id"]: e for e in checked["evidence"]}
     assert statuses["7.3.3"]["status"] == "failed" and "100.0 days old" in statuses["7.3.3"]["detail"]
     assert statuses["post.month1.3"]["status"] == "failed"
     rotated = run(core, params(rotate_due=True), now=late)
-    assert rotated["rotated"] == sorted(g.name for g in s.DEFAULT_GENERATED)
+    assert rotated["rotated"] == sorted(g.name for g in keyring.DEFAULT_GENERATED)
     month = {e["id"]: e for e in rotated["evidence"]}["post.month1.3"]
     # external keys are rotated at their provider: still due
     assert month["status"] == "failed" and "SENDGRID_API_KEY" in month["detail"]
@@ -365,7 +367,7 @@ def test_reused_value_fails_naming_the_key_and_writes_nothing():
         data={"DB": base64.b64encode(values["DATABASE_PASSWORD"].encode()).decode()},
     )
     p = params(compare_with=[{"label": "staging", "context": "staging", "namespace": "sme-staging"}])
-    with pytest.raises(s.SecretsCheckFailed) as caught:
+    with pytest.raises(engine.SecretsCheckFailed) as caught:
         run(core, p, kube_factory=factory(core, {(None, "staging"): staging}))
     message = str(caught.value)
     assert "DATABASE_PASSWORD is reused in staging:DB" in message
@@ -386,8 +388,8 @@ def test_missing_external_key_fails_before_the_cluster_is_contacted():
     def no_cluster(*_):
         raise AssertionError("the cluster must not be contacted")
 
-    with pytest.raises(s.SecretsCheckFailed) as caught:
-        s.run(s.build_request(p), no_cluster, Masked(), now=NOW)
+    with pytest.raises(engine.SecretsCheckFailed) as caught:
+        engine.run(plan.build_request(p), no_cluster, Masked(), now=NOW)
     message = str(caught.value)
     assert "RAZORPAY_KEY_ID is a Razorpay test-mode key (rzp_test_)" in message
     assert "TWILIO_AUTH_TOKEN is missing" in message

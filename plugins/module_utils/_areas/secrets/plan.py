@@ -1,0 +1,294 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a secrets run asks for (the request), what the cluster holds (current) and what to write (the plan)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.keyring import (
+    CREATED_ANNOTATION,
+    DEFAULT_GENERATED,
+    ENCODINGS,
+    EXTERNAL_KEYS,
+    KEY_NAME_RE,
+    MANAGER_LABEL,
+    MIN_GENERATED_BYTES,
+    SALT_ANNOTATION,
+    GeneratedKey,
+    fingerprint,
+    fingerprint_annotation,
+    format_time,
+    generate,
+    new_salt,
+    parse_time,
+    rotated_annotation,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import providers as saas
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ConfigurationError,
+)
+
+# --- the run -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Compare:
+    label: str
+    fingerprint_file: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class Request:
+    """What the caller wants, validated."""
+
+    name: str
+    namespace: str
+    mode: str = "ensure"
+    environment: str = ""
+    generated: tuple[GeneratedKey, ...] = DEFAULT_GENERATED
+    external: dict[str, str | None] = field(default_factory=dict)
+    manage_external: bool = True
+    external_required: bool = True
+    verify_providers: bool = True
+    rotate: tuple[str, ...] = ()
+    rotate_due: bool = False
+    rotation_max_age_days: int = 90
+    compare_with: tuple[Compare, ...] = ()
+    export_fingerprints: str | None = None
+    create_namespace: bool = False
+    provider_urls: dict[str, str] = field(default_factory=dict)
+    aws_region: str = "us-east-1"
+    http: saas.HttpSettings = field(default_factory=saas.HttpSettings)
+
+    @property
+    def managed(self) -> list[str]:
+        names = [k.name for k in self.generated]
+        if self.manage_external:
+            names += [k.name for k in EXTERNAL_KEYS]
+        return names
+
+
+def build_request(params: dict[str, Any]) -> Request:
+    """Validate module parameters into a Request; raise ConfigurationError naming what is wrong."""
+    generated = []
+    for raw in params.get("generated") or []:
+        key = GeneratedKey(str(raw["name"]), int(raw["size"]), str(raw.get("encoding") or "base64"), raw.get("item"))
+        if not KEY_NAME_RE.match(key.name):
+            raise ConfigurationError(f"generated key name {key.name!r} is not an environment variable name (A-Z0-9_)")
+        if key.size < MIN_GENERATED_BYTES:
+            raise ConfigurationError(f"generated key {key.name}: size {key.size} is below {MIN_GENERATED_BYTES} bytes")
+        if key.encoding not in ENCODINGS:
+            raise ConfigurationError(f"generated key {key.name}: encoding {key.encoding!r} is not one of {ENCODINGS}")
+        generated.append(key)
+    names = [k.name for k in generated]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigurationError(f"generated keys listed twice: {', '.join(dupes)}")
+    clash = sorted(set(names) & {k.name for k in EXTERNAL_KEYS})
+    if clash:
+        raise ConfigurationError(f"generated keys {', '.join(clash)} are external keys; they cannot be generated")
+    external = {k.option: ((params.get("external") or {}).get(k.option) or None) for k in EXTERNAL_KEYS}
+    rotate = tuple(params.get("rotate") or ())
+    if "all" in rotate:
+        rotate = tuple(names)
+    unknown = sorted(set(rotate) - set(names))
+    if unknown:
+        raise ConfigurationError(
+            f"rotate names {', '.join(unknown)}, which are not generated keys ({', '.join(names)}); external keys are "
+            "rotated at their provider and then set from Ansible Vault"
+        )
+    compare = []
+    for raw in params.get("compare_with") or []:
+        one = Compare(
+            label=str(raw.get("label") or raw.get("namespace") or raw.get("fingerprint_file") or "other"),
+            fingerprint_file=raw.get("fingerprint_file"),
+            kubeconfig=raw.get("kubeconfig"),
+            context=raw.get("context"),
+            namespace=raw.get("namespace"),
+            name=raw.get("name"),
+        )
+        if bool(one.fingerprint_file) == bool(one.namespace):
+            raise ConfigurationError(
+                f"compare_with {one.label!r}: give either fingerprint_file or namespace (with name) of a Secret"
+            )
+        compare.append(one)
+    age = int(params.get("rotation_max_age_days") or 0)
+    if age < 0:
+        raise ConfigurationError("rotation_max_age_days must be 0 (no policy) or more")
+    return Request(
+        name=params["name"],
+        namespace=params["namespace"],
+        mode=params.get("mode") or "ensure",
+        environment=params.get("environment") or "",
+        generated=tuple(generated),
+        external=external,
+        manage_external=params.get("manage_external", True),
+        external_required=params.get("external_required", True),
+        verify_providers=params.get("verify_providers", True),
+        rotate=rotate,
+        rotate_due=bool(params.get("rotate_due")),
+        rotation_max_age_days=age,
+        compare_with=tuple(compare),
+        export_fingerprints=params.get("export_fingerprints") or None,
+        create_namespace=bool(params.get("create_namespace")),
+        provider_urls={
+            "sendgrid": params.get("sendgrid_url") or "https://api.sendgrid.com",
+            "twilio": params.get("twilio_url") or "https://api.twilio.com",
+            "razorpay": params.get("razorpay_url") or "https://api.razorpay.com",
+            "aws": params.get("aws_sts_url") or "",
+        },
+        aws_region=params.get("aws_region") or "us-east-1",
+        http=saas.HttpSettings(
+            ca_bundle=params.get("ca_bundle") or None,
+            validate_certs=params.get("validate_certs", True),
+            timeout=float(params.get("provider_timeout") or 10.0),
+        ),
+    )
+
+
+@dataclass
+class Current:
+    """The Secret as read from the cluster."""
+
+    exists: bool
+    data: dict[str, str]
+    annotations: dict[str, str]
+    labels: dict[str, str]
+    resource_version: str | None
+    type: str = "Opaque"
+
+    @property
+    def salt(self) -> bytes | None:
+        raw = self.annotations.get(SALT_ANNOTATION)
+        if not raw:
+            return None
+        try:
+            salt = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        return salt if len(salt) >= 8 else None
+
+
+@dataclass
+class Plan:
+    """Per key what happens, and the Secret that results (values None where check mode would generate)."""
+
+    actions: dict[str, str]  # created / rotated / updated / kept / missing
+    data: dict[str, str | None]
+    annotations: dict[str, str]
+    salt: bytes
+    due: dict[str, float]  # key -> age in days, of keys past the rotation policy before this run
+    changed: bool
+    reasons: list[str]
+
+
+def plan(request: Request, current: Current, now: datetime.datetime, check_mode: bool) -> Plan:
+    """Decide per key: keep, create, rotate or update; compute the annotations of the result."""
+    salt = current.salt or new_salt()
+    annotations = dict(current.annotations)
+    reasons: list[str] = []
+    if current.salt is None:
+        annotations[SALT_ANNOTATION] = base64.b64encode(salt).decode("ascii")
+        reasons.append("fingerprint salt set")
+    if CREATED_ANNOTATION not in annotations:
+        annotations[CREATED_ANNOTATION] = format_time(now)
+        reasons.append("creation time recorded")
+    data: dict[str, str | None] = dict(current.data)
+    actions: dict[str, str] = {}
+    due = due_for_rotation(request, current, now)
+    # Verify mode only reads: it reports what is due and never plans a rotation.
+    rotate = set(request.rotate) if request.mode == "ensure" else set()
+    if request.rotate_due and request.mode == "ensure":
+        rotate |= {k for k in due if k in {g.name for g in request.generated}}
+    stamp = format_time(now)
+
+    for key in request.generated:
+        existing = current.data.get(key.name)
+        if not existing:
+            actions[key.name] = "created"
+        elif key.name in rotate:
+            actions[key.name] = "rotated"
+        else:
+            actions[key.name] = "kept"
+        if actions[key.name] != "kept":
+            data[key.name] = None if check_mode else generate(key.size, key.encoding)
+    if request.manage_external:
+        for ext in EXTERNAL_KEYS:
+            wanted = request.external.get(ext.option)
+            existing = current.data.get(ext.name)
+            if not wanted:
+                actions[ext.name] = "kept" if existing else "missing"
+            elif not existing:
+                actions[ext.name] = "created"
+                data[ext.name] = wanted
+            elif not hmac.compare_digest(existing.encode(), wanted.encode()):
+                actions[ext.name] = "updated"
+                data[ext.name] = wanted
+            else:
+                actions[ext.name] = "kept"
+
+    for key, action in actions.items():
+        if action == "missing":
+            continue
+        value = data.get(key)
+        fp_name, time_name = fingerprint_annotation(key), rotated_annotation(key)
+        if action in ("created", "rotated", "updated"):
+            annotations[time_name] = stamp
+            annotations[fp_name] = fingerprint(salt, value) if value is not None else "(new value)"
+            reasons.append(f"{key} {action}")
+            continue
+        fp = fingerprint(salt, value or "")
+        if annotations.get(fp_name) != fp:
+            # The value was set outside this module (or before the annotation existed): record it as set now.
+            if fp_name in annotations:
+                annotations[time_name] = stamp
+                reasons.append(f"{key} changed outside this module; its rotation time is reset")
+            else:
+                annotations.setdefault(time_name, stamp)
+                reasons.append(f"{key} fingerprint recorded")
+            annotations[fp_name] = fp
+        elif time_name not in annotations:
+            annotations[time_name] = stamp
+            reasons.append(f"{key} rotation time recorded")
+    if current.labels.get(MANAGER_LABEL[0]) != MANAGER_LABEL[1]:
+        reasons.append("managed-by label set")
+    changed = bool(reasons) or not current.exists
+    return Plan(actions, data, annotations, salt, due, changed, reasons)
+
+
+def due_for_rotation(request: Request, current: Current, now: datetime.datetime) -> dict[str, float]:
+    """Managed keys whose value was set longer ago than the policy allows, with their age in days."""
+    if not request.rotation_max_age_days or not current.exists:
+        return {}
+    due = {}
+    for key in request.managed:
+        if key not in current.data:
+            continue
+        set_at = parse_time(current.annotations.get(rotated_annotation(key)))
+        if set_at is None:
+            set_at = parse_time(current.annotations.get(CREATED_ANNOTATION))
+        if set_at is None:
+            continue
+        age = (now - set_at).total_seconds() / 86400
+        if age > request.rotation_max_age_days:
+            due[key] = round(age, 1)
+    return due
+
+
+def ages(request: Request, annotations: dict[str, str], now: datetime.datetime) -> dict[str, float]:
+    out = {}
+    for key in request.managed:
+        set_at = parse_time(annotations.get(rotated_annotation(key)))
+        if set_at is not None:
+            out[key] = round((now - set_at).total_seconds() / 86400, 1)
+    return out

@@ -1,0 +1,177 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Secret in the cluster and the fingerprint export on disk: read, write once, diff by fingerprints."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.keyring import (
+    EXPORT_SCHEMA,
+    FINGERPRINT_PREFIX,
+    MANAGER_LABEL,
+    FingerprintSet,
+    Mask,
+    fingerprint,
+    fingerprint_annotation,
+    short,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.plan import (
+    Compare,
+    Current,
+    Plan,
+    Request,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ApiError,
+    ConfigurationError,
+)
+
+# --- cluster -----------------------------------------------------------------------------------------------------
+
+
+def _decode_data(raw: dict[str, str] | None, mask: Mask, what: str) -> dict[str, str]:
+    data = {}
+    for key, encoded in (raw or {}).items():
+        try:
+            value = base64.b64decode(encoded).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ApiError(f"{what}: key {key} does not hold UTF-8 text") from exc
+        mask(value)
+        data[key] = value
+    return data
+
+
+def read_secret(kube: Any, namespace: str, name: str, mask: Mask) -> Current:
+    what = f"Secret {namespace}/{name}"
+    obj = kube.get_or_none(f"reading {what}", kube.core.read_namespaced_secret, name, namespace)
+    if obj is None:
+        return Current(False, {}, {}, {}, None)
+    return Current(
+        True,
+        _decode_data(obj.data, mask, what),
+        dict(obj.metadata.annotations or {}),
+        dict(obj.metadata.labels or {}),
+        obj.metadata.resource_version,
+        obj.type or "Opaque",
+    )
+
+
+def namespace_exists(kube: Any, namespace: str) -> bool:
+    return kube.get_or_none(f"reading namespace {namespace}", kube.core.read_namespace, namespace) is not None
+
+
+def write_secret(kube: Any, request: Request, current: Current, result: Plan) -> str:
+    """One create, or one replace guarded by the resourceVersion that was read. Returns the new resourceVersion."""
+    from kubernetes import client as k8s_client  # imported here so the planning code runs without the client
+
+    data = {k: base64.b64encode(v.encode("utf-8")).decode("ascii") for k, v in result.data.items() if v is not None}
+    labels = dict(current.labels)
+    labels[MANAGER_LABEL[0]] = MANAGER_LABEL[1]
+    body = k8s_client.V1Secret(
+        api_version="v1",
+        kind="Secret",
+        type=current.type,
+        metadata=k8s_client.V1ObjectMeta(
+            name=request.name,
+            namespace=request.namespace,
+            labels=labels,
+            annotations=result.annotations,
+            resource_version=current.resource_version,
+        ),
+        data=data,
+    )
+    what = f"Secret {request.namespace}/{request.name}"
+    try:
+        if current.exists:
+            obj = kube.call(
+                f"replacing {what}", kube.core.replace_namespaced_secret, request.name, request.namespace, body
+            )
+        else:
+            obj = kube.call(f"creating {what}", kube.core.create_namespaced_secret, request.namespace, body)
+    except ApiError as exc:
+        status = getattr(exc.__cause__, "status", None)
+        if status == 409:
+            raise ApiError(
+                f"{what} was changed or created by someone else since it was read; nothing was written, run again"
+            ) from exc
+        raise
+    return obj.metadata.resource_version
+
+
+def other_fingerprints(
+    compare: Compare, default_kube: Any, kube_factory: Callable[..., Any], mask: Mask
+) -> FingerprintSet:
+    """The fingerprints of another environment: from its exported file, or computed from its Secret's data."""
+    if compare.fingerprint_file:
+        return FingerprintSet.from_file(compare.label, compare.fingerprint_file)
+    kube = default_kube
+    if compare.kubeconfig or compare.context:
+        kube = kube_factory(compare.kubeconfig, compare.context)
+    name = compare.name or "sme-platform-secrets"
+    other = read_secret(kube, compare.namespace or "", name, mask)
+    if not other.exists:
+        raise ConfigurationError(
+            f"compare_with {compare.label!r}: Secret {compare.namespace}/{name} does not exist at {kube.server}; "
+            "fix compare_with or use an exported fingerprint file"
+        )
+    return FingerprintSet.from_values(compare.label, other.data, other.salt)
+
+
+def export_document(request: Request, result: Plan, fingerprints: dict[str, str]) -> dict[str, Any]:
+    return {
+        "schema": EXPORT_SCHEMA,
+        "environment": request.environment,
+        "secret": f"{request.namespace}/{request.name}",
+        "salt": base64.b64encode(result.salt).decode("ascii"),
+        "fingerprints": dict(sorted(fingerprints.items())),
+    }
+
+
+def write_export(path: str, document: dict[str, Any]) -> bool:
+    """Write the fingerprint file when its content differs; True when written."""
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == text:
+                return False
+    except OSError:
+        pass
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return True
+
+
+def diff(request: Request, current: Current, result: Plan, changed: bool) -> dict[str, Any]:
+    """Key names and short fingerprints before and after; '(new value)' where check mode would generate one."""
+    title = f"Secret {request.namespace}/{request.name}"
+    before = {k: short(fingerprint(result.salt, current.data[k])) for k in request.managed if k in current.data}
+    after = {}
+    for k in request.managed:
+        if result.actions.get(k) == "missing" and k not in current.data:
+            continue
+        fp = result.annotations.get(fingerprint_annotation(k), "")
+        after[k] = short(fp) if fp.startswith(FINGERPRINT_PREFIX) else "(new value)"
+    return {
+        "before": {"keys": before} if current.exists else {},
+        "after": {"keys": after} if changed else ({"keys": before} if current.exists else {}),
+        "before_header": f"{title} (fingerprints)",
+        "after_header": f"{title} (fingerprints)",
+    }
+
+
+def would_export(path: str, document: dict[str, Any]) -> bool:
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read() != text
+    except OSError:
+        return True
