@@ -139,94 +139,11 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.app_config import checks as app_config
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
-    ApiError,
-    ConnectionFailure,
-)
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
-
-
-def read_settings(module: AnsibleModule) -> tuple[dict[str, str] | None, str]:
-    p = module.params
-    live_name = f"configmap {p['namespace']}/{p['configmap']}"
-    planned = {k: str(v) for k, v in p["planned"].items()} if p["planned"] is not None else None
-    if p["source"] == "planned":
-        return planned, "planned values"
-    try:
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        live = kube.get_or_none(live_name, kube.core.read_namespaced_config_map, p["configmap"], p["namespace"])
-    except (ConnectionFailure, ApiError) as exc:
-        if p["source"] == "auto" and planned is not None:
-            return planned, f"planned values ({live_name} unreadable: {exc})"
-        return None, f"{live_name} unreadable: {exc}"
-    if live is not None:
-        return dict(live.data or {}), live_name
-    if p["source"] == "auto" and planned is not None:
-        return planned, f"planned values ({live_name} not deployed yet)"
-    return None, f"{live_name} not found"
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.app_config import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "namespace": {"type": "str", "required": True},
-            "configmap": {"type": "str", "default": "sme-platform-config"},
-            "source": {"type": "str", "default": "auto", "choices": ["auto", "live", "planned"]},
-            "planned": {"type": "dict"},
-            "frontend_url": {"type": "str", "required": True},
-            "domain": {"type": "str", "required": True},
-            "node_env": {"type": "str", "default": "production"},
-            "log_level": {"type": "str", "default": "info"},
-            "rate_limit_max": {"type": "int", "default": 100},
-            "rate_limit_window_ms": {"type": "int", "default": 900000},
-            "feature_flags": {"type": "dict", "default": {}},
-            "smtp_host": {"type": "str", "default": ""},
-            "smtp_port": {"type": "int"},
-            "smtp_username": {"type": "str"},
-            "smtp_password": {"type": "str", "no_log": True},
-            "mail_domain": {"type": "str", "required": True},
-            "dkim_selectors": {"type": "list", "elements": "str", "default": ["s1"]},
-            "dns_resolver": {"type": "str", "default": ""},
-            "ca_bundle": {"type": "path"},
-            "timeout": {"type": "float", "default": 10.0},
-            **connection_args(),
-        },
-        required_if=[("source", "planned", ("planned",))],
-        supports_check_mode=True,
-    )
-    p = module.params
-
-    def run() -> tuple:
-        resolver = AddressResolver(p["dns_resolver"])
-        config, source = read_settings(module)
-        settings = config or {}
-        host = p["smtp_host"] or settings.get("SMTP_HOST") or ""
-        port = p["smtp_port"] or int(settings.get("SMTP_PORT") or 587)
-        smtp = (
-            app_config.SmtpSettings(
-                host, port, p["smtp_username"], p["smtp_password"], p["ca_bundle"], p["timeout"], resolver
-            )
-            if host
-            else None
-        )
-        policy = app_config.ConfigPolicy(
-            node_env=p["node_env"],
-            frontend_url=p["frontend_url"],
-            domain=p["domain"],
-            rate_limit_max=p["rate_limit_max"],
-            rate_limit_window_ms=p["rate_limit_window_ms"],
-            log_level=p["log_level"],
-            feature_flags={k: module.boolean(v) for k, v in p["feature_flags"].items()},
-        )
-        found = app_config.check_app_config(
-            config, source, policy, smtp, p["mail_domain"], p["dkim_selectors"], p["dns_resolver"]
-        )
-        return found, {"source": source}
-
-    exit_checked(module, "configuration", run)
+    entry.run_app_config_check(AnsibleModule(**options.app_config_check()))
 
 
 if __name__ == "__main__":

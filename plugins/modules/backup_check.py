@@ -108,89 +108,11 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks as backup
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, run_checks
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "namespace": {"type": "str", "required": True},
-            "cronjob": {"type": "str", "default": "sme-platform-db-backup"},
-            "schedule": {"type": "str", "default": "0 2 * * *"},
-            "retention_days": {"type": "int", "default": 30},
-            "max_success_age": {"type": "int", "default": 93600},
-            "rpo_hours": {"type": "float", "default": 24.0},
-            "release": {"type": "str", "required": True},
-            "config_dest": {"type": "path", "required": True},
-            "db_host": {"type": "str", "default": ""},
-            "db_port": {"type": "int", "default": 5432},
-            "db_name": {"type": "str", "default": "postgres"},
-            "db_user": {"type": "str"},
-            "db_password": {"type": "str", "no_log": True},
-            "db_sslmode": {"type": "str", "default": "prefer"},
-            **connection_args(),
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    policy = backup.BackupPolicy(
-        schedule=p["schedule"],
-        retention_days=p["retention_days"],
-        max_success_age=float(p["max_success_age"]),
-        rpo_seconds=p["rpo_hours"] * 3600,
-    )
-    where = f"{p['namespace']}/{p['cronjob']}"
-
-    def run() -> list:
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        state: dict = {}
-
-        def schedule_checks() -> list:
-            cronjob = backup.live_cronjob(kube, p["cronjob"], p["namespace"])
-            jobs = kube.call(f"Jobs in {p['namespace']}", kube.batch.list_namespaced_job, p["namespace"]).items
-            state["cronjob"] = cronjob
-            return backup.cronjob_entries(cronjob, jobs, policy, where)
-
-        def config_checks() -> list:
-            release = backup.read_release(kube, p["release"], p["namespace"])
-            return [backup.config_backup_entry(p["config_dest"], release, p["config_dest"])]
-
-        def wal_age() -> list:
-            if not p["db_host"]:
-                return []
-            endpoint = postgres.Endpoint(
-                p["db_host"], p["db_port"], p["db_name"], p["db_user"] or "postgres", p["db_password"], p["db_sslmode"]
-            )
-            try:
-                with endpoint.connect() as conn, conn.cursor() as cur:
-                    cur.execute("SELECT last_archived_time FROM pg_stat_archiver")
-                    state["wal_age"] = age_seconds(cur.fetchone()[0])
-                    state["wal_where"] = f"WAL archive status from {endpoint.label}"
-            except ConnectionFailure as exc:
-                state["wal_where"] = f"WAL archive age unknown: {exc}"
-            return []
-
-        found = run_checks(
-            [
-                Check(("4.1.3", "9.1.1", "4.1.5", "post.week1.4", "success.10"), schedule_checks, where),
-                Check(("9.1.3",), config_checks, p["config_dest"]),
-                Check((), wal_age),
-            ]
-        )
-        cronjob = state.get("cronjob")
-        last_success = cronjob.status.last_successful_time if cronjob is not None and cronjob.status else None
-        found.append(
-            backup.rpo_entry(age_seconds(last_success), state.get("wal_age"), state.get("wal_where", ""), policy, where)
-        )
-        return found
-
-    exit_checked(module, "backup", run)
+    entry.run_backup_check(AnsibleModule(**options.backup_check()))
 
 
 if __name__ == "__main__":

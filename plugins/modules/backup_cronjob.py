@@ -163,87 +163,11 @@ job:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks as backup
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "default": "sme-platform-db-backup"},
-            "namespace": {"type": "str", "required": True},
-            "schedule": {"type": "str", "default": "0 2 * * *"},
-            "time_zone": {"type": "str", "default": ""},
-            "image": {"type": "str", "required": True},
-            "command": {"type": "list", "elements": "str", "required": True},
-            "env": {"type": "dict", "default": {}},
-            "secret_env": {
-                "type": "list",
-                "elements": "dict",
-                "default": [],
-                "options": {
-                    "name": {"type": "str", "required": True},
-                    "secret_name": {"type": "str", "required": True},
-                    "key": {"type": "str", "required": True, "no_log": False},
-                },
-            },
-            "retention_days": {"type": "int", "default": 30},
-            "volume_claim": {"type": "str", "default": ""},
-            "node_selector": {"type": "dict", "default": {}},
-            "tolerations": {"type": "list", "elements": "dict", "default": []},
-            "labels": {"type": "dict", "default": {}},
-            "history_limit": {"type": "int", "default": 7},
-            "run_now": {"type": "bool", "default": False},
-            "run_when_stale": {"type": "bool", "default": False},
-            "stale_after": {"type": "float", "default": 93600.0},
-            "wait_timeout": {"type": "float", "default": 900.0},
-            **connection_args(),
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    spec = backup.CronJobSpec(
-        name=p["name"],
-        namespace=p["namespace"],
-        schedule=p["schedule"],
-        image=p["image"],
-        command=p["command"],
-        retention_days=p["retention_days"],
-        time_zone=p["time_zone"],
-        env={k: str(v) for k, v in p["env"].items()},
-        secret_env=p["secret_env"],
-        volume_claim=p["volume_claim"],
-        node_selector={k: str(v) for k, v in p["node_selector"].items()},
-        tolerations=p["tolerations"],
-        labels={k: str(v) for k, v in p["labels"].items()},
-        history_limit=p["history_limit"],
-    )
-    try:
-        spec.validate()
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        outcome = backup.ensure_cronjob(kube, spec, module.check_mode)
-        result = {"changed": outcome["changed"], "action": outcome["action"], "changed_fields": outcome["paths"]}
-        stale = p["run_when_stale"] and backup.backup_is_stale(kube, spec.name, spec.namespace, p["stale_after"])
-        if p["run_now"] or stale:
-            result["job"] = backup.run_now(kube, spec.name, spec.namespace, module.check_mode)
-            result["changed"] = True
-            if stale and not module.check_mode:
-                backup.wait_for_backup(kube, spec.name, result["job"], spec.namespace, p["wait_timeout"])
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    if module._diff:
-        result["diff"] = {
-            "before": outcome["before"],
-            "after": outcome["after"],
-            "before_header": f"CronJob {spec.namespace}/{spec.name} (live)",
-            "after_header": f"CronJob {spec.namespace}/{spec.name} (desired)",
-        }
-    verb = {"create": "created", "update": "updated", "none": "unchanged"}[outcome["action"]]
-    result["msg"] = f"CronJob {spec.namespace}/{spec.name} {verb}" + (
-        f"; Job {result['job']} started" if "job" in result else ""
-    )
-    module.exit_json(**result)
+    entry.run_backup_cronjob(AnsibleModule(**options.backup_cronjob()))
 
 
 if __name__ == "__main__":

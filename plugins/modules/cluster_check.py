@@ -104,54 +104,11 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.cluster import checks as cluster
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_quantity, version_tuple
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.cluster import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "namespace": {"type": "str", "required": True},
-            "release": {"type": "str", "default": ""},
-            "backend_deployment": {"type": "str", "required": True},
-            "min_version": {"type": "str", "default": "1.28"},
-            "min_nodes": {"type": "int", "default": 3},
-            "min_zones": {"type": "int", "default": 2},
-            "zone_label": {"type": "str", "default": "topology.kubernetes.io/zone"},
-            "ingress_class": {"type": "str", "default": "nginx"},
-            "require_lb_address": {"type": "bool", "default": True},
-            "volume_size": {"type": "str", "default": "30Gi"},
-            "volume_claims": {"type": "list", "elements": "str", "default": []},
-            "storage_class": {"type": "str", "default": ""},
-            **connection_args(),
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-
-    def run() -> list:
-        version_tuple(p["min_version"])
-        parse_quantity(p["volume_size"])
-        policy = cluster.ClusterPolicy(
-            namespace=p["namespace"],
-            backend_deployment=p["backend_deployment"],
-            min_version=p["min_version"],
-            min_nodes=p["min_nodes"],
-            min_zones=p["min_zones"],
-            zone_label=p["zone_label"],
-            ingress_class=p["ingress_class"],
-            require_lb_address=p["require_lb_address"],
-            volume_size=p["volume_size"],
-            volume_claims=tuple(p["volume_claims"]),
-            storage_class=p["storage_class"],
-            release=p["release"],
-        )
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        return cluster.check_cluster(kube, policy)
-
-    exit_checked(module, "cluster", run)
+    entry.run_cluster_check(AnsibleModule(**options.cluster_check()))
 
 
 if __name__ == "__main__":

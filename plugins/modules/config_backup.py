@@ -78,54 +78,11 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks as backup
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY, entry
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "release": {"type": "str", "required": True},
-            "namespace": {"type": "str", "required": True},
-            "dest": {"type": "path", "required": True},
-            **connection_args(),
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    try:
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        release = backup.read_release(kube, p["release"], p["namespace"])
-        files = backup.export_files(
-            release, backup.read_configmaps(kube, p["namespace"]), backup.read_secret_keys(kube, p["namespace"])
-        )
-        latest, latest_files = backup.latest_export(p["dest"])
-        revision = release.get("version") if release else None
-        threshold = "an export of the deployed configuration"
-        measured = {"files": len(files), "revision": revision}
-        if latest is not None and latest_files == files:
-            changed, path, detail, status = False, latest, f"unchanged since {latest}", "passed"
-        elif module.check_mode:
-            changed, path, status = True, None, "skipped"
-            detail = f"check mode: would write {len(files)} file(s) under {p['dest']}"
-        else:
-            path = backup.write_export(p["dest"], backup.export_stamp(revision), files)
-            changed, detail, status = True, f"written to {path}", "passed"
-        evidence = [
-            entry(
-                "9.1.3",
-                status,
-                measured={**measured, "path": path},
-                threshold=threshold,
-                detail=detail,
-                where=f"{p['namespace']}/{p['release']}",
-            )
-        ]
-    except (SmeplatformError, OSError) as exc:
-        module.fail_json(msg=f"configuration export of {p['namespace']}/{p['release']} failed: {exc}")
-    module.exit_json(changed=changed, path=path, files=sorted(files), msg=detail, **{RESULT_KEY: evidence})
+    entry.run_config_backup(AnsibleModule(**options.config_backup()))
 
 
 if __name__ == "__main__":

@@ -121,54 +121,13 @@ taken_over_from:
   sample: {"holder": "deployer@ci pid=17 run=0a0b0c0d", "expires": "2026-01-01T09:00:00.000000Z"}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import (  # noqa: E402
-    DeployLock,
-    default_identity,
-)
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "namespace": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
-            "holder": {"type": "str"},
-            "duration": {"type": "int", "default": 1800},
-            "ensure_namespace": {"type": "bool", "default": True},
-            "namespace_labels": {"type": "dict", "default": {}},
-            **connection_args(),
-        },
-        required_if=[("state", "released", ["holder"])],
-        supports_check_mode=True,
-    )
-    p = module.params
-    try:
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        lock = DeployLock(kube, p["namespace"], p["name"], p["holder"] or default_identity(), p["duration"])
-        if p["state"] == "acquired":
-            created_namespace = False
-            if p["ensure_namespace"] and not module.check_mode:
-                created_namespace = lock.ensure_namespace()
-            result = lock.acquire(module.check_mode)
-            result["created_namespace"] = created_namespace
-            labels = {str(k): str(v) for k, v in p["namespace_labels"].items()}
-            namespace = lock.label_namespace(labels, module.check_mode)
-            diff = namespace.pop("diff", None)
-            result["namespace"] = namespace
-            if diff and module._diff:
-                result["diff"] = diff
-        else:
-            result = lock.release(module.check_mode)
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_json(**result)
+    entry.run_deploy_lock(AnsibleModule(**options.deploy_lock()))
 
 
 if __name__ == "__main__":

@@ -97,50 +97,11 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening import checks as hardening
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "namespace": {"type": "str", "required": True},
-            "release": {"type": "str", "default": ""},
-            "service_account": {"type": "str", "required": True},
-            "allowed_ports": {"type": "list", "elements": "int", "default": [80, 443]},
-            "psa_level": {"type": "str", "default": "restricted", "choices": ["baseline", "restricted"]},
-            "denied": {
-                "type": "list",
-                "elements": "dict",
-                "default": [],
-                "options": {
-                    "verb": {"type": "str", "required": True},
-                    "resource": {"type": "str", "required": True},
-                    "group": {"type": "str", "default": ""},
-                    "namespace": {"type": "str", "default": ""},
-                },
-            },
-            **connection_args(),
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    denied = tuple(hardening.Access(**d) for d in p["denied"]) or hardening.default_denied(p["namespace"])
-    policy = hardening.HardeningPolicy(
-        namespace=p["namespace"],
-        service_account=p["service_account"],
-        allowed_ports=tuple(p["allowed_ports"]),
-        psa_level=p["psa_level"],
-        denied=denied,
-        release=p["release"],
-    )
-
-    def run() -> list:
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        return hardening.check_hardening(kube, policy)
-
-    exit_checked(module, "hardening", run)
+    entry.run_hardening_check(AnsibleModule(**options.hardening_check()))
 
 
 if __name__ == "__main__":

@@ -229,89 +229,13 @@ evidence:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.engine import (  # noqa: E402
-    ReleaseEngine,
-    RolloutFailed,
-)
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import Helm, ReleaseSpec  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "namespace": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["present", "rolled_back"], "default": "present"},
-            "chart": {"type": "str"},
-            "chart_version": {"type": "str"},
-            "repo": {"type": "str"},
-            "values_files": {"type": "list", "elements": "path", "default": []},
-            "values": {"type": "dict", "default": {}},
-            "set_values": {"type": "dict", "default": {}},
-            "wait": {"type": "bool", "default": True},
-            "atomic": {"type": "bool", "default": True},
-            "timeout": {"type": "int", "default": 600},
-            "history_max": {"type": "int", "default": 10},
-            "required_secrets": {"type": "list", "elements": "str", "default": [], "no_log": False},
-            "pending_action": {"type": "str", "choices": ["rollback", "fail"], "default": "fail"},
-            "revision": {"type": "int", "default": 0},
-            "evidence_id": {"type": "str"},
-            "diagnostics_dir": {"type": "path"},
-            "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
-            "helm_binary": {"type": "path"},
-            **connection_args(),
-        },
-        required_if=[("state", "present", ["chart"])],
-        supports_check_mode=True,
-    )
-    p = module.params
-
-    def kube() -> Kube:
-        return Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-
-    try:
-        engine = ReleaseEngine(
-            Helm(p["helm_binary"], p["kubeconfig"], p["context"]),
-            kube,
-            check_mode=module.check_mode,
-            want_diff=module._diff,
-            evidence_id=p["evidence_id"],
-            diagnostics_dir=p["diagnostics_dir"],
-            secrets=p["redact"],
-        )
-        if p["state"] == "present":
-            spec = ReleaseSpec(
-                name=p["name"],
-                namespace=p["namespace"],
-                chart=p["chart"],
-                chart_version=p["chart_version"],
-                repo=p["repo"],
-                values_files=p["values_files"],
-                values=p["values"],
-                set_values={str(k): str(v) for k, v in p["set_values"].items()},
-                wait=p["wait"],
-                atomic=p["atomic"],
-                timeout=p["timeout"],
-                history_max=p["history_max"],
-            )
-            result = engine.present(spec, p["pending_action"], p["required_secrets"])
-        else:
-            result = engine.rolled_back(
-                p["name"], p["namespace"], p["revision"], p["timeout"], p["history_max"], p["wait"]
-            )
-    except RolloutFailed as exc:
-        for warning in engine.warnings:
-            module.warn(warning)
-        module.fail_json(msg=str(exc), **exc.result)
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in engine.warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    entry.run_helm_release(AnsibleModule(**options.helm_release()))
 
 
 if __name__ == "__main__":

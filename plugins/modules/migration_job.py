@@ -209,132 +209,13 @@ evidence:
   elements: dict
 """
 
-import dataclasses  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.migration import (  # noqa: E402
-    MigrationFailed,
-    MigrationRunner,
-    MigrationSpec,
-    image_of,
-)
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry  # noqa: E402
-
-
-def _evidence(evidence_id: str | None, status: str, result: dict, detail: str) -> list[dict]:
-    if not evidence_id:
-        return []
-    pods = ", ".join(f"{p['name']} {p['phase']}" for p in result.get("pods") or [])
-    note = f"; {result['logs_note']}" if result.get("logs_note") else ""
-    return [
-        entry(
-            evidence_id,
-            status,
-            measured=result.get("outcome"),
-            threshold="succeeded",
-            detail=f"{detail}; pods: {pods or 'none'}{note}",
-            where=f"Job {result.get('namespace', '')}/{result.get('job')}",
-            duration=result.get("duration"),
-        )
-    ]
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "release": {"type": "str", "required": True},
-            "namespace": {"type": "str", "required": True},
-            "action": {"type": "str", "required": True},
-            "command": {"type": "list", "elements": "str", "required": True},
-            "image": {"type": "str"},
-            "image_from": {
-                "type": "dict",
-                "options": {
-                    "kind": {"type": "str", "choices": ["Deployment", "StatefulSet"], "default": "Deployment"},
-                    "name": {"type": "str", "required": True},
-                    "container": {"type": "str"},
-                },
-            },
-            "show_command": {"type": "list", "elements": "str", "default": []},
-            "show_action": {"type": "str", "default": "show"},
-            "run_key": {"type": "str", "default": ""},
-            "env": {"type": "dict", "default": {}},
-            "env_from": {"type": "list", "elements": "dict", "default": []},
-            "service_account": {"type": "str"},
-            "image_pull_secrets": {"type": "list", "elements": "str", "default": []},
-            "node_selector": {"type": "dict", "default": {}},
-            "tolerations": {"type": "list", "elements": "dict", "default": []},
-            "run_as_user": {"type": "int", "default": 1000},
-            "resources": {"type": "dict", "default": {}},
-            "timeout": {"type": "int", "default": 600},
-            "rerun_failed": {"type": "bool", "default": True},
-            "evidence_id": {"type": "str"},
-            **connection_args(),
-        },
-        required_one_of=[("image", "image_from")],
-        mutually_exclusive=[("image", "image_from")],
-        supports_check_mode=True,
-    )
-    p = module.params
-    try:
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        image = p["image"]
-        if p["image_from"]:
-            source = p["image_from"]
-            image = image_of(kube, p["namespace"], source["kind"], source["name"], source["container"])
-        spec = MigrationSpec(
-            release=p["release"],
-            namespace=p["namespace"],
-            action=p["action"],
-            image=image,
-            command=p["command"],
-            run_key=p["run_key"],
-            env={str(k): str(v) for k, v in p["env"].items()},
-            env_from=p["env_from"],
-            service_account=p["service_account"],
-            image_pull_secrets=p["image_pull_secrets"],
-            node_selector={str(k): str(v) for k, v in p["node_selector"].items()},
-            tolerations=p["tolerations"],
-            run_as_user=p["run_as_user"],
-            resources=p["resources"],
-        )
-        steps = [(spec, p["command"])]
-        if p["show_command"]:
-            steps.append(
-                (dataclasses.replace(spec, action=p["show_action"], command=p["show_command"]), p["show_command"])
-            )
-        results = []
-        for step, step_command in steps:
-            text = " ".join(step_command)
-            try:
-                done = MigrationRunner(kube, step).run(p["timeout"], module.check_mode, p["rerun_failed"])
-            except MigrationFailed as exc:
-                failed = exc.result
-                failed["evidence"] = [e for r in results for e in r["evidence"]]
-                failed["evidence"] += _evidence(p["evidence_id"], "failed", failed, f"{text}: {exc}")
-                if results:
-                    failed["previous_steps"] = results
-                module.fail_json(msg=str(exc), **failed)
-            results.append(done)
-            if module.check_mode and done.get("outcome", "").startswith("would"):
-                detail = f"check mode: {text} {done['outcome']} as Job {done['job']} with {done['image']}"
-                done["evidence"] = _evidence(p["evidence_id"], "skipped", done, detail)
-            else:
-                verb = "ran" if done["changed"] else "had already run"
-                done["evidence"] = _evidence(
-                    p["evidence_id"], "passed", done, f"{text} {verb} with {done['image']}: {done['outcome']}"
-                )
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    result = dict(results[0])
-    if len(results) > 1:
-        result["show"] = results[1]
-        result["changed"] = any(r["changed"] for r in results)
-        result["evidence"] = [e for r in results for e in r.pop("evidence")]
-    module.exit_json(**result)
+    entry.run_migration_job(AnsibleModule(**options.migration_job()))
 
 
 if __name__ == "__main__":

@@ -99,60 +99,11 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import checks as monitoring
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "prometheus_url": {"type": "str", "required": True},
-            "alertmanager_url": {"type": "str", "default": ""},
-            "grafana_url": {"type": "str", "default": ""},
-            "bearer_token": {"type": "str", "no_log": True},
-            "ca_bundle": {"type": "path"},
-            "dns_resolver": {"type": "str", "default": ""},
-            "timeout": {"type": "float", "default": 10.0},
-            "backend_job": {"type": "str", "default": "sme-platform-backend"},
-            "health_path": {"type": "str", "default": "/health"},
-            "metric": {"type": "str", "default": "http_requests_total"},
-            "max_sample_age": {"type": "float", "default": 120.0},
-            "min_retention": {"type": "str", "default": "30d"},
-            "rules_file": {"type": "path", "required": True},
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    promtool_bin = module.get_bin_path("promtool")
-
-    def promtool(path: str) -> tuple[int, str, str]:
-        # read-only: validates the file, writes nothing
-        return module.run_command([promtool_bin, "check", "rules", path])
-
-    def run() -> list:
-        resolver = AddressResolver(p["dns_resolver"])
-        headers = {"Authorization": f"Bearer {p['bearer_token']}"} if p["bearer_token"] else {}
-        settings = monitoring.MonitoringSettings(
-            prometheus_url=p["prometheus_url"],
-            alertmanager_url=p["alertmanager_url"],
-            grafana_url=p["grafana_url"],
-            backend_job=p["backend_job"],
-            health_path=p["health_path"],
-            metric=p["metric"],
-            max_sample_age=p["max_sample_age"],
-            min_retention=p["min_retention"],
-            rules_file=p["rules_file"],
-            promtool=promtool if promtool_bin else None,
-            headers=headers,
-        )
-        monitoring.parse_duration(p["min_retention"])
-        return monitoring.check_monitoring(
-            settings, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver)
-        )
-
-    exit_checked(module, "monitoring", run)
+    entry.run_monitoring_check(AnsibleModule(**options.monitoring_check()))
 
 
 if __name__ == "__main__":

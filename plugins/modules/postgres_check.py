@@ -133,85 +133,13 @@ evidence:
             "duration": 0.05}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "host": {"type": "str", "required": True},
-            "port": {"type": "int", "default": 5432},
-            "dbname": {"type": "str", "required": True},
-            "sslmode": {
-                "type": "str",
-                "default": "prefer",
-                "choices": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
-            },
-            "sslrootcert": {"type": "path"},
-            "connect_timeout": {"type": "int", "default": 10},
-            "admin_user": {"type": "str"},
-            "admin_password": {"type": "str", "no_log": True},
-            "app_user": {"type": "str", "required": True},
-            "app_password": {"type": "str", "no_log": True},
-            "app_host": {"type": "str"},
-            "app_port": {"type": "int"},
-            "pgbouncer_host": {"type": "str"},
-            "pgbouncer_port": {"type": "int", "default": 6432},
-            "pgbouncer_admin_user": {"type": "str"},
-            "pgbouncer_admin_password": {"type": "str", "no_log": True},
-            "min_version": {"type": "int", "default": 15},
-            "min_replicas": {"type": "int", "default": 1},
-            "max_lag_bytes": {"type": "int", "default": 16777216},
-            "max_lag_seconds": {"type": "float", "default": 60.0},
-            "max_archive_age": {"type": "int", "default": 86400},
-        },
-        supports_check_mode=True,
-    )
-    if not postgres.HAS_PSYCOPG:
-        module.fail_json(msg=missing_required_lib("psycopg"), exception=str(postgres.PSYCOPG_IMPORT_ERROR))
-    p = module.params
-    common = {
-        "sslmode": p["sslmode"],
-        "sslrootcert": p["sslrootcert"],
-        "connect_timeout": p["connect_timeout"],
-        "dbname": p["dbname"],
-    }
-    admin = (
-        postgres.Endpoint(p["host"], p["port"], user=p["admin_user"], password=p["admin_password"], **common)
-        if p["admin_user"]
-        else None
-    )
-    app = postgres.Endpoint(
-        p["app_host"] or p["host"], p["app_port"] or p["port"], user=p["app_user"], password=p["app_password"], **common
-    )
-    pooler = pooler_admin = None
-    if p["pgbouncer_host"]:
-        pooler = postgres.Endpoint(
-            p["pgbouncer_host"], p["pgbouncer_port"], user=p["app_user"], password=p["app_password"], **common
-        )
-        if p["pgbouncer_admin_user"]:
-            pooler_admin = postgres.Endpoint(
-                p["pgbouncer_host"],
-                p["pgbouncer_port"],
-                user=p["pgbouncer_admin_user"],
-                password=p["pgbouncer_admin_password"],
-                **{**common, "dbname": "pgbouncer"},
-            )
-    policy = postgres.PostgresPolicy(
-        min_version=p["min_version"],
-        min_replicas=p["min_replicas"],
-        max_lag_bytes=p["max_lag_bytes"],
-        max_lag_seconds=p["max_lag_seconds"],
-        max_archive_age_seconds=float(p["max_archive_age"]),
-    )
-
-    def run() -> list:
-        return postgres.check_database(admin, app, pooler, pooler_admin, policy)
-
-    exit_checked(module, "database", run)
+    entry.run_postgres_check(AnsibleModule(**options.postgres_check()))
 
 
 if __name__ == "__main__":

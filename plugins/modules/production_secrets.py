@@ -326,12 +326,11 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.engine import run_module
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.options import argument_spec
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets import entry, options
 
 
 def main() -> None:
-    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True))
+    entry.run_production_secrets(AnsibleModule(**options.production_secrets()))
 
 
 if __name__ == "__main__":

@@ -79,44 +79,11 @@ evidence:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.preflight import registry
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.preflight import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "registry_url": {"type": "str", "required": True},
-            "username": {"type": "str"},
-            "password": {"type": "str", "no_log": True},
-            "images": {
-                "type": "list",
-                "elements": "dict",
-                "required": True,
-                "options": {
-                    "repository": {"type": "str", "required": True},
-                    "tag": {"type": "str", "required": True},
-                },
-            },
-            "ca_bundle": {"type": "path"},
-            "timeout": {"type": "float", "default": 10.0},
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-
-    def run() -> list:
-        images = registry.parse_images(p["images"])
-        client = registry.Registry(
-            p["registry_url"],
-            p["username"],
-            p["password"],
-            lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"]),
-        )
-        return registry.check_registry(client, images)
-
-    exit_checked(module, "registry", run)
+    entry.run_registry_check(AnsibleModule(**options.registry_check()))
 
 
 if __name__ == "__main__":

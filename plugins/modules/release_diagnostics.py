@@ -101,65 +101,13 @@ evidence:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import Helm  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube, connection_args  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry  # noqa: E402
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor  # noqa: E402
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import entry, options
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "namespace": {"type": "str", "required": True},
-            "release": {"type": "str"},
-            "selector": {"type": "str"},
-            "max_events": {"type": "int", "default": 100},
-            "dest_dir": {"type": "path"},
-            "cause": {"type": "str"},
-            "evidence_id": {"type": "str"},
-            "evidence_status": {
-                "type": "str",
-                "choices": ["passed", "failed", "skipped", "manual"],
-                "default": "failed",
-            },
-            "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
-            "helm_binary": {"type": "path"},
-            **connection_args(),
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    redactor = Redactor(p["redact"])
-    try:
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        helm = Helm(p["helm_binary"], p["kubeconfig"], p["context"]) if p["release"] else None
-        diag = diagnostics.collect(kube, p["namespace"], helm, p["release"], p["selector"], max_events=p["max_events"])
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc))
-    diag = redactor.data(diag)
-    summary = diagnostics.summary(diag)
-    cause = redactor.text(p["cause"] or "")
-    if cause:
-        summary = f"{cause.strip().splitlines()[0][:400]} -- {summary}"
-        diag["cause"] = cause
-    result = {"changed": False, "diagnostics": diag, "summary": summary}
-    directory = p["dest_dir"] or diagnostics.default_dir()
-    if directory:
-        result["file"] = diagnostics.write(diag, directory, f"{p['namespace']}-{p['release'] or 'namespace'}")
-    if p["evidence_id"]:
-        result["evidence"] = [
-            entry(
-                p["evidence_id"],
-                p["evidence_status"],
-                detail=summary + (f" (details: {result['file']})" if result.get("file") else ""),
-                where=f"namespace {p['namespace']}",
-            )
-        ]
-    module.exit_json(**result)
+    entry.run_release_diagnostics(AnsibleModule(**options.release_diagnostics()))
 
 
 if __name__ == "__main__":

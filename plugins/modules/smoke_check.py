@@ -508,12 +508,11 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.gate import run_module
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.options import argument_spec
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke import entry, options
 
 
 def main() -> None:
-    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True))
+    entry.run_smoke_check(AnsibleModule(**options.smoke_check()))
 
 
 if __name__ == "__main__":

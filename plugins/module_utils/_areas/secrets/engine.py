@@ -21,8 +21,6 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.keyring import (
     EXTERNAL_KEYS,
     FINGERPRINT_PREFIX,
@@ -33,11 +31,9 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.
     fingerprint_annotation,
     short,
     utcnow,
-    value_forms,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.plan import (
     Request,
-    build_request,
     plan,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.proof import (
@@ -54,14 +50,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.
     write_export,
     write_secret,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    Kube,
-)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     CheckFailed,
-    SmeplatformError,
 )
 
 
@@ -202,27 +192,3 @@ def run(
     if want_diff:
         out["diff"] = diff(request, current, result, changed)
     return out
-
-
-def run_module(module: Any) -> None:
-    """The whole of production_secrets: build the request, run it with the module's masking, exit."""
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
-
-    def mask(value: str) -> None:
-        module.no_log_values.update(value_forms(value))
-
-    params = module.params
-    timeout = params["request_timeout"]
-
-    def kube_factory(kubeconfig: str | None, context: str | None) -> Kube:
-        if kubeconfig is None and context is None:
-            return Kube(params["kubeconfig"], params["context"], timeout)
-        return Kube(kubeconfig or params["kubeconfig"], context, timeout)
-
-    try:
-        request = build_request(params)
-        result = run(request, kube_factory, mask, check_mode=module.check_mode, want_diff=module._diff)
-    except SmeplatformError as exc:
-        module.fail_json(msg=str(exc), evidence=getattr(exc, "evidence", []))
-    module.exit_json(**result)

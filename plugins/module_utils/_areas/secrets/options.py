@@ -11,7 +11,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubern
 _SECRET_STR = {"type": "str", "no_log": True}
 
 
-def argument_spec() -> dict[str, Any]:
+def _production_secrets_spec() -> dict[str, Any]:
     return {
         "name": {"type": "str", "default": "sme-platform-secrets"},
         "namespace": {"type": "str", "default": "sme-platform"},
@@ -77,3 +77,8 @@ def argument_spec() -> dict[str, Any]:
         "create_namespace": {"type": "bool", "default": False},
         **connection_args(),
     }
+
+
+def production_secrets() -> dict[str, Any]:
+    """The AnsibleModule arguments of production_secrets."""
+    return {"argument_spec": _production_secrets_spec(), "supports_check_mode": True}

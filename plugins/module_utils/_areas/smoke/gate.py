@@ -17,27 +17,19 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.integrations import IntegrationProbes
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.metrics import MetricProbes
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.platform import PlatformProbes
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.web import WebProbes
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import dns as dnsutil
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import (
-    DNSPYTHON_IMPORT_ERROR,
-    HAS_DNSPYTHON,
-)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
     HttpSession,
     join_url,
     split_url,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.tls import tls_context
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ConfigurationError,
-    SmeplatformError,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
@@ -209,28 +201,3 @@ class Smoke(PlatformProbes, WebProbes, IntegrationProbes, MetricProbes):
             "run_id": self.run_id,
             "duration": duration,
         }
-
-
-def run_module(module: Any) -> None:
-    """The whole of smoke_check: build the gate from the module's parameters, run it, exit with its result."""
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"), exception=str(DNSPYTHON_IMPORT_ERROR))
-    params = module.params
-    try:
-        kube_factory = None
-        if (params["kubernetes"] or {}).get("deployments"):
-            kube_holder: list[Kube] = []
-
-            def kube_factory() -> Kube:
-                if not kube_holder:
-                    kube_holder.append(Kube(params["kubeconfig"], params["context"], params["request_timeout"]))
-                return kube_holder[0]
-
-        smoke = Smoke(params, check_mode=module.check_mode, kube_factory=kube_factory)
-        if "pods" in smoke.selected and kube_factory is not None:
-            kube_factory()  # bad credentials fail here, before any check runs
-        result = smoke.run()
-        module.no_log_values.update(v for v in smoke.secrets if v)
-    except SmeplatformError as exc:
-        module.fail_json(msg=f"smoke checks against {params['api_url']} could not run: {exc}")
-    module.exit_json(changed=False, **result)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening.http_rules import (
     CSP_FORBIDDEN,
     CSP_REQUIRED,
@@ -24,7 +26,7 @@ def _dict(options: dict) -> dict:
     return {"type": "dict", "default": {}, "options": options}
 
 
-def argument_spec() -> dict:
+def _smoke_check_spec() -> dict[str, Any]:
     strs = {"type": "list", "elements": "str"}
     return {
         "purpose": {"type": "str", "choices": ["deploy", "rollback"], "default": "deploy"},
@@ -142,3 +144,8 @@ def argument_spec() -> dict:
             }
         ),
     }
+
+
+def smoke_check() -> dict[str, Any]:
+    """The AnsibleModule arguments of smoke_check."""
+    return {"argument_spec": _smoke_check_spec(), "supports_check_mode": True}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import entry as backup_entry
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.cluster import entry as cluster_entry
 from ansible_collections.smeplatform.deploy.plugins.modules import (
     backup_cronjob,
     cluster_check,
@@ -22,8 +24,8 @@ def _must_not_connect(*_args, **_kwargs):
 
 @pytest.fixture(autouse=True)
 def no_kube(monkeypatch):
-    for module in (backup_cronjob, cluster_check):
-        monkeypatch.setattr(module, "Kube", _must_not_connect)
+    for entry in (backup_entry, cluster_entry):
+        monkeypatch.setattr(entry, "Kube", _must_not_connect)
 
 
 def test_backup_cronjob_rejects_a_bad_schedule(monkeypatch):

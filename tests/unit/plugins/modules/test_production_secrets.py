@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets import engine
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets import entry, options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.keyring import EXTERNAL_KEYS
 from ansible_collections.smeplatform.deploy.plugins.modules import production_secrets
 
@@ -18,7 +18,7 @@ from .utils import run_main
 @pytest.fixture
 def core(monkeypatch):
     core = FakeCore()
-    monkeypatch.setattr(engine, "Kube", lambda *a, **k: FakeKube(core))
+    monkeypatch.setattr(entry, "Kube", lambda *a, **k: FakeKube(core))
     return core
 
 
@@ -34,7 +34,7 @@ def _values(core):
 
 
 def test_every_credential_option_is_no_log():
-    spec = production_secrets.argument_spec()
+    spec = options.production_secrets()["argument_spec"]
     assert all(option["no_log"] for option in spec["external"]["options"].values())
     assert set(spec["external"]["options"]) == {k.option for k in EXTERNAL_KEYS}
 

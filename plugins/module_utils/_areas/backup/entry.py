@@ -1,0 +1,154 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The backup area's modules, each one call: what the module does with its validated parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks as backup
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure, SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY, entry, exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
+
+
+def run_backup_check(module: Any) -> None:
+    """backup_check: run with the module's validated parameters and exit."""
+    p = module.params
+    policy = backup.BackupPolicy(
+        schedule=p["schedule"],
+        retention_days=p["retention_days"],
+        max_success_age=float(p["max_success_age"]),
+        rpo_seconds=p["rpo_hours"] * 3600,
+    )
+    where = f"{p['namespace']}/{p['cronjob']}"
+
+    def run() -> list:
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        state: dict = {}
+
+        def schedule_checks() -> list:
+            cronjob = backup.live_cronjob(kube, p["cronjob"], p["namespace"])
+            jobs = kube.call(f"Jobs in {p['namespace']}", kube.batch.list_namespaced_job, p["namespace"]).items
+            state["cronjob"] = cronjob
+            return backup.cronjob_entries(cronjob, jobs, policy, where)
+
+        def config_checks() -> list:
+            release = backup.read_release(kube, p["release"], p["namespace"])
+            return [backup.config_backup_entry(p["config_dest"], release, p["config_dest"])]
+
+        def wal_age() -> list:
+            if not p["db_host"]:
+                return []
+            endpoint = postgres.Endpoint(
+                p["db_host"], p["db_port"], p["db_name"], p["db_user"] or "postgres", p["db_password"], p["db_sslmode"]
+            )
+            try:
+                with endpoint.connect() as conn, conn.cursor() as cur:
+                    cur.execute("SELECT last_archived_time FROM pg_stat_archiver")
+                    state["wal_age"] = age_seconds(cur.fetchone()[0])
+                    state["wal_where"] = f"WAL archive status from {endpoint.label}"
+            except ConnectionFailure as exc:
+                state["wal_where"] = f"WAL archive age unknown: {exc}"
+            return []
+
+        found = run_checks(
+            [
+                Check(("4.1.3", "9.1.1", "4.1.5", "post.week1.4", "success.10"), schedule_checks, where),
+                Check(("9.1.3",), config_checks, p["config_dest"]),
+                Check((), wal_age),
+            ]
+        )
+        cronjob = state.get("cronjob")
+        last_success = cronjob.status.last_successful_time if cronjob is not None and cronjob.status else None
+        found.append(
+            backup.rpo_entry(age_seconds(last_success), state.get("wal_age"), state.get("wal_where", ""), policy, where)
+        )
+        return found
+
+    exit_checked(module, "backup", run)
+
+
+def run_backup_cronjob(module: Any) -> None:
+    """backup_cronjob: run with the module's validated parameters and exit."""
+    p = module.params
+    spec = backup.CronJobSpec(
+        name=p["name"],
+        namespace=p["namespace"],
+        schedule=p["schedule"],
+        image=p["image"],
+        command=p["command"],
+        retention_days=p["retention_days"],
+        time_zone=p["time_zone"],
+        env={k: str(v) for k, v in p["env"].items()},
+        secret_env=p["secret_env"],
+        volume_claim=p["volume_claim"],
+        node_selector={k: str(v) for k, v in p["node_selector"].items()},
+        tolerations=p["tolerations"],
+        labels={k: str(v) for k, v in p["labels"].items()},
+        history_limit=p["history_limit"],
+    )
+    try:
+        spec.validate()
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        outcome = backup.ensure_cronjob(kube, spec, module.check_mode)
+        result = {"changed": outcome["changed"], "action": outcome["action"], "changed_fields": outcome["paths"]}
+        stale = p["run_when_stale"] and backup.backup_is_stale(kube, spec.name, spec.namespace, p["stale_after"])
+        if p["run_now"] or stale:
+            result["job"] = backup.run_now(kube, spec.name, spec.namespace, module.check_mode)
+            result["changed"] = True
+            if stale and not module.check_mode:
+                backup.wait_for_backup(kube, spec.name, result["job"], spec.namespace, p["wait_timeout"])
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    if module._diff:
+        result["diff"] = {
+            "before": outcome["before"],
+            "after": outcome["after"],
+            "before_header": f"CronJob {spec.namespace}/{spec.name} (live)",
+            "after_header": f"CronJob {spec.namespace}/{spec.name} (desired)",
+        }
+    verb = {"create": "created", "update": "updated", "none": "unchanged"}[outcome["action"]]
+    result["msg"] = f"CronJob {spec.namespace}/{spec.name} {verb}" + (
+        f"; Job {result['job']} started" if "job" in result else ""
+    )
+    module.exit_json(**result)
+
+
+def run_config_backup(module: Any) -> None:
+    """config_backup: run with the module's validated parameters and exit."""
+    p = module.params
+    try:
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        release = backup.read_release(kube, p["release"], p["namespace"])
+        files = backup.export_files(
+            release, backup.read_configmaps(kube, p["namespace"]), backup.read_secret_keys(kube, p["namespace"])
+        )
+        latest, latest_files = backup.latest_export(p["dest"])
+        revision = release.get("version") if release else None
+        threshold = "an export of the deployed configuration"
+        measured = {"files": len(files), "revision": revision}
+        if latest is not None and latest_files == files:
+            changed, path, detail, status = False, latest, f"unchanged since {latest}", "passed"
+        elif module.check_mode:
+            changed, path, status = True, None, "skipped"
+            detail = f"check mode: would write {len(files)} file(s) under {p['dest']}"
+        else:
+            path = backup.write_export(p["dest"], backup.export_stamp(revision), files)
+            changed, detail, status = True, f"written to {path}", "passed"
+        evidence = [
+            entry(
+                "9.1.3",
+                status,
+                measured={**measured, "path": path},
+                threshold=threshold,
+                detail=detail,
+                where=f"{p['namespace']}/{p['release']}",
+            )
+        ]
+    except (SmeplatformError, OSError) as exc:
+        module.fail_json(msg=f"configuration export of {p['namespace']}/{p['release']} failed: {exc}")
+    module.exit_json(changed=changed, path=path, files=sorted(files), msg=detail, **{RESULT_KEY: evidence})

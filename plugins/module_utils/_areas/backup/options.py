@@ -1,0 +1,84 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The options of the backup area's modules: one function a module, returning its AnsibleModule arguments
+(argument spec and all); every default of the area's modules is written here once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
+
+
+def backup_check() -> dict[str, Any]:
+    """The AnsibleModule arguments of backup_check."""
+    return dict(
+        argument_spec={
+            "namespace": {"type": "str", "required": True},
+            "cronjob": {"type": "str", "default": "sme-platform-db-backup"},
+            "schedule": {"type": "str", "default": "0 2 * * *"},
+            "retention_days": {"type": "int", "default": 30},
+            "max_success_age": {"type": "int", "default": 93600},
+            "rpo_hours": {"type": "float", "default": 24.0},
+            "release": {"type": "str", "required": True},
+            "config_dest": {"type": "path", "required": True},
+            "db_host": {"type": "str", "default": ""},
+            "db_port": {"type": "int", "default": 5432},
+            "db_name": {"type": "str", "default": "postgres"},
+            "db_user": {"type": "str"},
+            "db_password": {"type": "str", "no_log": True},
+            "db_sslmode": {"type": "str", "default": "prefer"},
+            **connection_args(),
+        },
+        supports_check_mode=True,
+    )
+
+
+def backup_cronjob() -> dict[str, Any]:
+    """The AnsibleModule arguments of backup_cronjob."""
+    return dict(
+        argument_spec={
+            "name": {"type": "str", "default": "sme-platform-db-backup"},
+            "namespace": {"type": "str", "required": True},
+            "schedule": {"type": "str", "default": "0 2 * * *"},
+            "time_zone": {"type": "str", "default": ""},
+            "image": {"type": "str", "required": True},
+            "command": {"type": "list", "elements": "str", "required": True},
+            "env": {"type": "dict", "default": {}},
+            "secret_env": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "secret_name": {"type": "str", "required": True},
+                    "key": {"type": "str", "required": True, "no_log": False},
+                },
+            },
+            "retention_days": {"type": "int", "default": 30},
+            "volume_claim": {"type": "str", "default": ""},
+            "node_selector": {"type": "dict", "default": {}},
+            "tolerations": {"type": "list", "elements": "dict", "default": []},
+            "labels": {"type": "dict", "default": {}},
+            "history_limit": {"type": "int", "default": 7},
+            "run_now": {"type": "bool", "default": False},
+            "run_when_stale": {"type": "bool", "default": False},
+            "stale_after": {"type": "float", "default": 93600.0},
+            "wait_timeout": {"type": "float", "default": 900.0},
+            **connection_args(),
+        },
+        supports_check_mode=True,
+    )
+
+
+def config_backup() -> dict[str, Any]:
+    """The AnsibleModule arguments of config_backup."""
+    return dict(
+        argument_spec={
+            "release": {"type": "str", "required": True},
+            "namespace": {"type": "str", "required": True},
+            "dest": {"type": "path", "required": True},
+            **connection_args(),
+        },
+        supports_check_mode=True,
+    )

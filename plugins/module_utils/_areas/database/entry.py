@@ -1,0 +1,58 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The database area's modules, each one call: what the module does with its validated parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
+
+
+def run_postgres_check(module: Any) -> None:
+    """postgres_check: run with the module's validated parameters and exit."""
+    if not postgres.HAS_PSYCOPG:
+        module.fail_json(msg=missing_required_lib("psycopg"), exception=str(postgres.PSYCOPG_IMPORT_ERROR))
+    p = module.params
+    common = {
+        "sslmode": p["sslmode"],
+        "sslrootcert": p["sslrootcert"],
+        "connect_timeout": p["connect_timeout"],
+        "dbname": p["dbname"],
+    }
+    admin = (
+        postgres.Endpoint(p["host"], p["port"], user=p["admin_user"], password=p["admin_password"], **common)
+        if p["admin_user"]
+        else None
+    )
+    app = postgres.Endpoint(
+        p["app_host"] or p["host"], p["app_port"] or p["port"], user=p["app_user"], password=p["app_password"], **common
+    )
+    pooler = pooler_admin = None
+    if p["pgbouncer_host"]:
+        pooler = postgres.Endpoint(
+            p["pgbouncer_host"], p["pgbouncer_port"], user=p["app_user"], password=p["app_password"], **common
+        )
+        if p["pgbouncer_admin_user"]:
+            pooler_admin = postgres.Endpoint(
+                p["pgbouncer_host"],
+                p["pgbouncer_port"],
+                user=p["pgbouncer_admin_user"],
+                password=p["pgbouncer_admin_password"],
+                **{**common, "dbname": "pgbouncer"},
+            )
+    policy = postgres.PostgresPolicy(
+        min_version=p["min_version"],
+        min_replicas=p["min_replicas"],
+        max_lag_bytes=p["max_lag_bytes"],
+        max_lag_seconds=p["max_lag_seconds"],
+        max_archive_age_seconds=float(p["max_archive_age"]),
+    )
+
+    def run() -> list:
+        return postgres.check_database(admin, app, pooler, pooler_admin, policy)
+
+    exit_checked(module, "database", run)

@@ -1,0 +1,215 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The release area's modules, each one call: what the module does with its validated parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.engine import (
+    ReleaseEngine,
+    RolloutFailed,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import (
+    DeployLock,
+    default_identity,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.migration import (
+    MigrationFailed,
+    MigrationRunner,
+    MigrationSpec,
+    image_of,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import Helm, ReleaseSpec
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor
+
+
+def run_deploy_lock(module: Any) -> None:
+    """deploy_lock: run with the module's validated parameters and exit."""
+    p = module.params
+    try:
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        lock = DeployLock(kube, p["namespace"], p["name"], p["holder"] or default_identity(), p["duration"])
+        if p["state"] == "acquired":
+            created_namespace = False
+            if p["ensure_namespace"] and not module.check_mode:
+                created_namespace = lock.ensure_namespace()
+            result = lock.acquire(module.check_mode)
+            result["created_namespace"] = created_namespace
+            labels = {str(k): str(v) for k, v in p["namespace_labels"].items()}
+            namespace = lock.label_namespace(labels, module.check_mode)
+            diff = namespace.pop("diff", None)
+            result["namespace"] = namespace
+            if diff and module._diff:
+                result["diff"] = diff
+        else:
+            result = lock.release(module.check_mode)
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+def run_helm_release(module: Any) -> None:
+    """helm_release: run with the module's validated parameters and exit."""
+    p = module.params
+
+    def kube() -> Kube:
+        return Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+
+    try:
+        engine = ReleaseEngine(
+            Helm(p["helm_binary"], p["kubeconfig"], p["context"]),
+            kube,
+            check_mode=module.check_mode,
+            want_diff=module._diff,
+            evidence_id=p["evidence_id"],
+            diagnostics_dir=p["diagnostics_dir"],
+            secrets=p["redact"],
+        )
+        if p["state"] == "present":
+            spec = ReleaseSpec(
+                name=p["name"],
+                namespace=p["namespace"],
+                chart=p["chart"],
+                chart_version=p["chart_version"],
+                repo=p["repo"],
+                values_files=p["values_files"],
+                values=p["values"],
+                set_values={str(k): str(v) for k, v in p["set_values"].items()},
+                wait=p["wait"],
+                atomic=p["atomic"],
+                timeout=p["timeout"],
+                history_max=p["history_max"],
+            )
+            result = engine.present(spec, p["pending_action"], p["required_secrets"])
+        else:
+            result = engine.rolled_back(
+                p["name"], p["namespace"], p["revision"], p["timeout"], p["history_max"], p["wait"]
+            )
+    except RolloutFailed as exc:
+        for warning in engine.warnings:
+            module.warn(warning)
+        module.fail_json(msg=str(exc), **exc.result)
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in engine.warnings:
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+def _evidence(evidence_id: str | None, status: str, result: dict, detail: str) -> list[dict]:
+    if not evidence_id:
+        return []
+    pods = ", ".join(f"{p['name']} {p['phase']}" for p in result.get("pods") or [])
+    note = f"; {result['logs_note']}" if result.get("logs_note") else ""
+    return [
+        entry(
+            evidence_id,
+            status,
+            measured=result.get("outcome"),
+            threshold="succeeded",
+            detail=f"{detail}; pods: {pods or 'none'}{note}",
+            where=f"Job {result.get('namespace', '')}/{result.get('job')}",
+            duration=result.get("duration"),
+        )
+    ]
+
+
+def run_migration_job(module: Any) -> None:
+    """migration_job: run with the module's validated parameters and exit."""
+    p = module.params
+    try:
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        image = p["image"]
+        if p["image_from"]:
+            source = p["image_from"]
+            image = image_of(kube, p["namespace"], source["kind"], source["name"], source["container"])
+        spec = MigrationSpec(
+            release=p["release"],
+            namespace=p["namespace"],
+            action=p["action"],
+            image=image,
+            command=p["command"],
+            run_key=p["run_key"],
+            env={str(k): str(v) for k, v in p["env"].items()},
+            env_from=p["env_from"],
+            service_account=p["service_account"],
+            image_pull_secrets=p["image_pull_secrets"],
+            node_selector={str(k): str(v) for k, v in p["node_selector"].items()},
+            tolerations=p["tolerations"],
+            run_as_user=p["run_as_user"],
+            resources=p["resources"],
+        )
+        steps = [(spec, p["command"])]
+        if p["show_command"]:
+            steps.append(
+                (dataclasses.replace(spec, action=p["show_action"], command=p["show_command"]), p["show_command"])
+            )
+        results = []
+        for step, step_command in steps:
+            text = " ".join(step_command)
+            try:
+                done = MigrationRunner(kube, step).run(p["timeout"], module.check_mode, p["rerun_failed"])
+            except MigrationFailed as exc:
+                failed = exc.result
+                failed["evidence"] = [e for r in results for e in r["evidence"]]
+                failed["evidence"] += _evidence(p["evidence_id"], "failed", failed, f"{text}: {exc}")
+                if results:
+                    failed["previous_steps"] = results
+                module.fail_json(msg=str(exc), **failed)
+            results.append(done)
+            if module.check_mode and done.get("outcome", "").startswith("would"):
+                detail = f"check mode: {text} {done['outcome']} as Job {done['job']} with {done['image']}"
+                done["evidence"] = _evidence(p["evidence_id"], "skipped", done, detail)
+            else:
+                verb = "ran" if done["changed"] else "had already run"
+                done["evidence"] = _evidence(
+                    p["evidence_id"], "passed", done, f"{text} {verb} with {done['image']}: {done['outcome']}"
+                )
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    result = dict(results[0])
+    if len(results) > 1:
+        result["show"] = results[1]
+        result["changed"] = any(r["changed"] for r in results)
+        result["evidence"] = [e for r in results for e in r.pop("evidence")]
+    module.exit_json(**result)
+
+
+def run_release_diagnostics(module: Any) -> None:
+    """release_diagnostics: run with the module's validated parameters and exit."""
+    p = module.params
+    redactor = Redactor(p["redact"])
+    try:
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        helm = Helm(p["helm_binary"], p["kubeconfig"], p["context"]) if p["release"] else None
+        diag = diagnostics.collect(kube, p["namespace"], helm, p["release"], p["selector"], max_events=p["max_events"])
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+    diag = redactor.data(diag)
+    summary = diagnostics.summary(diag)
+    cause = redactor.text(p["cause"] or "")
+    if cause:
+        summary = f"{cause.strip().splitlines()[0][:400]} -- {summary}"
+        diag["cause"] = cause
+    result = {"changed": False, "diagnostics": diag, "summary": summary}
+    directory = p["dest_dir"] or diagnostics.default_dir()
+    if directory:
+        result["file"] = diagnostics.write(diag, directory, f"{p['namespace']}-{p['release'] or 'namespace'}")
+    if p["evidence_id"]:
+        result["evidence"] = [
+            entry(
+                p["evidence_id"],
+                p["evidence_status"],
+                detail=summary + (f" (details: {result['file']})" if result.get("file") else ""),
+                where=f"namespace {p['namespace']}",
+            )
+        ]
+    module.exit_json(**result)
