@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks as backup
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob, export
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure, SmeplatformError
@@ -18,7 +18,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units imp
 def run_backup_check(module: Any) -> None:
     """backup_check: run with the module's validated parameters and exit."""
     p = module.params
-    policy = backup.BackupPolicy(
+    policy = checks.BackupPolicy(
         schedule=p["schedule"],
         retention_days=p["retention_days"],
         max_success_age=float(p["max_success_age"]),
@@ -31,14 +31,14 @@ def run_backup_check(module: Any) -> None:
         state: dict = {}
 
         def schedule_checks() -> list:
-            cronjob = backup.live_cronjob(kube, p["cronjob"], p["namespace"])
+            live = cronjob.live_cronjob(kube, p["cronjob"], p["namespace"])
             jobs = kube.call(f"Jobs in {p['namespace']}", kube.batch.list_namespaced_job, p["namespace"]).items
-            state["cronjob"] = cronjob
-            return backup.cronjob_entries(cronjob, jobs, policy, where)
+            state["cronjob"] = live
+            return checks.cronjob_entries(live, jobs, policy, where)
 
         def config_checks() -> list:
-            release = backup.read_release(kube, p["release"], p["namespace"])
-            return [backup.config_backup_entry(p["config_dest"], release, p["config_dest"])]
+            release = export.read_release(kube, p["release"], p["namespace"])
+            return [export.config_backup_entry(p["config_dest"], release, p["config_dest"])]
 
         def wal_age() -> list:
             if not p["db_host"]:
@@ -62,10 +62,10 @@ def run_backup_check(module: Any) -> None:
                 Check((), wal_age),
             ]
         )
-        cronjob = state.get("cronjob")
-        last_success = cronjob.status.last_successful_time if cronjob is not None and cronjob.status else None
+        live = state.get("cronjob")
+        last_success = live.status.last_successful_time if live is not None and live.status else None
         found.append(
-            backup.rpo_entry(age_seconds(last_success), state.get("wal_age"), state.get("wal_where", ""), policy, where)
+            checks.rpo_entry(age_seconds(last_success), state.get("wal_age"), state.get("wal_where", ""), policy, where)
         )
         return found
 
@@ -75,7 +75,7 @@ def run_backup_check(module: Any) -> None:
 def run_backup_cronjob(module: Any) -> None:
     """backup_cronjob: run with the module's validated parameters and exit."""
     p = module.params
-    spec = backup.CronJobSpec(
+    spec = cronjob.CronJobSpec(
         name=p["name"],
         namespace=p["namespace"],
         schedule=p["schedule"],
@@ -94,14 +94,14 @@ def run_backup_cronjob(module: Any) -> None:
     try:
         spec.validate()
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        outcome = backup.ensure_cronjob(kube, spec, module.check_mode)
+        outcome = cronjob.ensure_cronjob(kube, spec, module.check_mode)
         result = {"changed": outcome["changed"], "action": outcome["action"], "changed_fields": outcome["paths"]}
-        stale = p["run_when_stale"] and backup.backup_is_stale(kube, spec.name, spec.namespace, p["stale_after"])
+        stale = p["run_when_stale"] and cronjob.backup_is_stale(kube, spec.name, spec.namespace, p["stale_after"])
         if p["run_now"] or stale:
-            result["job"] = backup.run_now(kube, spec.name, spec.namespace, module.check_mode)
+            result["job"] = cronjob.run_now(kube, spec.name, spec.namespace, module.check_mode)
             result["changed"] = True
             if stale and not module.check_mode:
-                backup.wait_for_backup(kube, spec.name, result["job"], spec.namespace, p["wait_timeout"])
+                cronjob.wait_for_backup(kube, spec.name, result["job"], spec.namespace, p["wait_timeout"])
     except SmeplatformError as exc:
         module.fail_json(msg=str(exc))
     if module._diff:
@@ -123,11 +123,11 @@ def run_config_backup(module: Any) -> None:
     p = module.params
     try:
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        release = backup.read_release(kube, p["release"], p["namespace"])
-        files = backup.export_files(
-            release, backup.read_configmaps(kube, p["namespace"]), backup.read_secret_keys(kube, p["namespace"])
+        release = export.read_release(kube, p["release"], p["namespace"])
+        files = export.export_files(
+            release, export.read_configmaps(kube, p["namespace"]), export.read_secret_keys(kube, p["namespace"])
         )
-        latest, latest_files = backup.latest_export(p["dest"])
+        latest, latest_files = export.latest_export(p["dest"])
         revision = release.get("version") if release else None
         threshold = "an export of the deployed configuration"
         measured = {"files": len(files), "revision": revision}
@@ -137,7 +137,7 @@ def run_config_backup(module: Any) -> None:
             changed, path, status = True, None, "skipped"
             detail = f"check mode: would write {len(files)} file(s) under {p['dest']}"
         else:
-            path = backup.write_export(p["dest"], backup.export_stamp(revision), files)
+            path = export.write_export(p["dest"], export.export_stamp(revision), files)
             changed, detail, status = True, f"written to {path}", "passed"
         evidence = [
             entry(

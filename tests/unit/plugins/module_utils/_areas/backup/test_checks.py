@@ -9,10 +9,10 @@ from types import SimpleNamespace as NS
 import pytest
 import yaml
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks as backup
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob, export
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
-SPEC = backup.CronJobSpec(
+SPEC = cronjob.CronJobSpec(
     name="db-backup",
     namespace="sme",
     schedule="0 2 * * *",
@@ -26,8 +26,8 @@ SPEC = backup.CronJobSpec(
 
 
 def test_desired_cronjob_is_restricted_and_carries_the_retention():
-    body = backup.desired_cronjob(SPEC)
-    assert body["metadata"]["annotations"][backup.RETENTION_ANNOTATION] == "30"
+    body = cronjob.desired_cronjob(SPEC)
+    assert body["metadata"]["annotations"][cronjob.RETENTION_ANNOTATION] == "30"
     pod = body["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert {"name": "BACKUP_RETENTION_DAYS", "value": "30"} in container["env"]
@@ -43,27 +43,27 @@ def test_desired_cronjob_is_restricted_and_carries_the_retention():
 
 
 def test_differences_ignore_server_defaults_and_find_changes():
-    desired = backup.desired_cronjob(SPEC)
+    desired = cronjob.desired_cronjob(SPEC)
     live = json.loads(json.dumps(desired))
     live["metadata"]["uid"] = "x"
     live["spec"]["jobTemplate"]["spec"]["template"]["spec"]["dnsPolicy"] = "ClusterFirst"
     live["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
-    assert backup.differences(desired, live) == []
+    assert cronjob.differences(desired, live) == []
     live["spec"]["schedule"] = "0 3 * * *"
     live["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"].pop()
-    assert backup.differences(desired, live) == [
+    assert cronjob.differences(desired, live) == [
         "spec.schedule",
         "spec.jobTemplate.spec.template.spec.containers[0].env",
     ]
 
 
 def test_replace_body_keeps_foreign_labels_and_the_version():
-    desired = backup.desired_cronjob(SPEC)
+    desired = cronjob.desired_cronjob(SPEC)
     live = {"metadata": {"resourceVersion": "42", "labels": {"team": "ops"}, "annotations": {"note": "x"}}}
-    body = backup.merged_for_replace(desired, live)
+    body = cronjob.merged_for_replace(desired, live)
     assert body["metadata"]["resourceVersion"] == "42"
     assert body["metadata"]["labels"]["team"] == "ops"
-    assert body["metadata"]["annotations"] == {"note": "x", backup.RETENTION_ANNOTATION: "30"}
+    assert body["metadata"]["annotations"] == {"note": "x", cronjob.RETENTION_ANNOTATION: "30"}
     assert "resourceVersion" not in desired["metadata"]
 
 
@@ -73,13 +73,13 @@ def test_replace_body_keeps_foreign_labels_and_the_version():
 )
 def test_bad_spec_is_refused(change):
     with pytest.raises(ConfigurationError):
-        backup.CronJobSpec(**{**SPEC.__dict__, **change}).validate()
+        cronjob.CronJobSpec(**{**SPEC.__dict__, **change}).validate()
 
 
 def _cronjob(schedule="0 2 * * *", suspend=False, retention="30", env_retention="30", last_success=None):
     env = [NS(name="BACKUP_RETENTION_DAYS", value=env_retention)]
     return NS(
-        metadata=NS(name="db-backup", annotations={backup.RETENTION_ANNOTATION: retention} if retention else {}),
+        metadata=NS(name="db-backup", annotations={cronjob.RETENTION_ANNOTATION: retention} if retention else {}),
         spec=NS(
             schedule=schedule,
             suspend=suspend,
@@ -102,7 +102,7 @@ def _job(name, minutes_ago, succeeded):
 
 
 def statuses(cronjob, jobs=()):
-    return {e["id"]: e["status"] for e in backup.cronjob_entries(cronjob, list(jobs), backup.BackupPolicy(), "t")}
+    return {e["id"]: e["status"] for e in checks.cronjob_entries(cronjob, list(jobs), checks.BackupPolicy(), "t")}
 
 
 def test_a_healthy_backup_passes():
@@ -126,10 +126,10 @@ def test_schedule_retention_and_runs_are_held_to_the_checklist():
 
 
 def test_rpo_takes_the_newest_recovery_point():
-    policy = backup.BackupPolicy()
-    assert backup.rpo_entry(30 * 3600, 600, "", policy, "t")["status"] == "passed"
-    assert backup.rpo_entry(None, 30 * 3600, "", policy, "t")["status"] == "failed"
-    assert backup.rpo_entry(None, None, "", policy, "t")["status"] == "failed"
+    policy = checks.BackupPolicy()
+    assert checks.rpo_entry(30 * 3600, 600, "", policy, "t")["status"] == "passed"
+    assert checks.rpo_entry(None, 30 * 3600, "", policy, "t")["status"] == "failed"
+    assert checks.rpo_entry(None, None, "", policy, "t")["status"] == "failed"
 
 
 def _release_secret(release):
@@ -144,7 +144,7 @@ def test_export_holds_key_names_never_secret_values(tmp_path):
             {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"NODE_ENV": "production"}},
         ]
     )
-    release = backup.decode_release(
+    release = export.decode_release(
         _release_secret(
             {
                 "name": "rel",
@@ -157,7 +157,7 @@ def test_export_holds_key_names_never_secret_values(tmp_path):
             }
         )
     )
-    files = backup.export_files(
+    files = export.export_files(
         release,
         [{"name": "c", "data": {"NODE_ENV": "production"}}],
         [{"name": "s", "type": "Opaque", "keys": ["JWT_SECRET"]}],
@@ -166,15 +166,15 @@ def test_export_holds_key_names_never_secret_values(tmp_path):
     for value in ("hunter2-value", "tok-value", "c2VjcmV0LXZhbHVl"):
         assert value not in text
     assert "JWT_SECRET" in text and "v1" in text
-    assert backup.export_revision(files) == 3
+    assert export.export_revision(files) == 3
 
     base = str(tmp_path / "exports")
-    assert backup.latest_export(base) == (None, {})
-    path = backup.write_export(base, backup.export_stamp(3), files)
+    assert export.latest_export(base) == (None, {})
+    path = export.write_export(base, export.export_stamp(3), files)
     assert path.endswith("-r3")
-    latest, found = backup.latest_export(base)
+    latest, found = export.latest_export(base)
     assert latest == path and found == files
     assert (tmp_path / "exports").stat().st_mode & 0o777 == 0o700
-    assert backup.config_backup_entry(base, {"version": 3}, "t")["status"] == "passed"
-    assert backup.config_backup_entry(base, {"version": 4}, "t")["status"] == "failed"
-    assert backup.config_backup_entry(base, None, "t")["status"] == "skipped"
+    assert export.config_backup_entry(base, {"version": 3}, "t")["status"] == "passed"
+    assert export.config_backup_entry(base, {"version": 4}, "t")["status"] == "failed"
+    assert export.config_backup_entry(base, None, "t")["status"] == "skipped"

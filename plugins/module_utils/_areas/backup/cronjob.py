@@ -1,0 +1,270 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The backup CronJob: its desired shape, the comparison with the live one, and running it now."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
+
+RETENTION_ANNOTATION = "smeplatform.io/backup-retention-days"
+MANAGED_BY = "smeplatform.deploy"
+
+
+_CRON_FIELD_RE = re.compile(r"^\d+$")
+REDACTED = "<redacted>"
+
+
+# ---------------------------------------------------------------- the CronJob
+@dataclass(frozen=True)
+class CronJobSpec:
+    name: str
+    namespace: str
+    schedule: str
+    image: str
+    command: list[str]
+    retention_days: int
+    time_zone: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    secret_env: list[dict[str, str]] = field(default_factory=list)
+    volume_claim: str = ""
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    history_limit: int = 7
+    active_deadline_seconds: int = 3600
+
+    def validate(self) -> None:
+        if len(self.schedule.split()) != 5:
+            raise ConfigurationError(f"backup schedule {self.schedule!r} must have five cron fields, e.g. '0 2 * * *'")
+        if not self.image:
+            raise ConfigurationError("the backup image is empty: set backup_cronjob_image")
+        if self.retention_days < 1:
+            raise ConfigurationError("backup retention must be at least one day")
+        for item in self.secret_env:
+            if not {"name", "secret_name", "key"} <= set(item):
+                raise ConfigurationError(f"secret_env entry {item!r} needs name, secret_name and key")
+
+
+def desired_cronjob(spec: CronJobSpec) -> dict[str, Any]:
+    """The CronJob as a plain dict, with only the fields this collection manages."""
+    labels = {"app.kubernetes.io/name": spec.name, "app.kubernetes.io/managed-by": MANAGED_BY, **spec.labels}
+    env = [{"name": k, "value": str(v)} for k, v in sorted(spec.env.items())]
+    env.append({"name": "BACKUP_RETENTION_DAYS", "value": str(spec.retention_days)})
+    env += [
+        {"name": s["name"], "valueFrom": {"secretKeyRef": {"name": s["secret_name"], "key": s["key"]}}}
+        for s in spec.secret_env
+    ]
+    container: dict[str, Any] = {
+        "name": "backup",
+        "image": spec.image,
+        "command": list(spec.command),
+        "env": env,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    pod: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65534,
+            "fsGroup": 65534,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+    }
+    volumes = [{"name": "tmp", "emptyDir": {}}]
+    mounts = [{"name": "tmp", "mountPath": "/tmp"}]  # noqa: S108 - the container's own scratch directory
+    if spec.volume_claim:
+        volumes.append({"name": "backups", "persistentVolumeClaim": {"claimName": spec.volume_claim}})
+        mounts.append({"name": "backups", "mountPath": "/backups"})
+    pod["volumes"] = volumes
+    container["volumeMounts"] = mounts
+    if spec.node_selector:
+        pod["nodeSelector"] = dict(spec.node_selector)
+    if spec.tolerations:
+        pod["tolerations"] = [dict(t) for t in spec.tolerations]
+    body: dict[str, Any] = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": spec.name,
+            "namespace": spec.namespace,
+            "labels": labels,
+            "annotations": {RETENTION_ANNOTATION: str(spec.retention_days)},
+        },
+        "spec": {
+            "schedule": spec.schedule,
+            "concurrencyPolicy": "Forbid",
+            "suspend": False,
+            "startingDeadlineSeconds": 3600,
+            "successfulJobsHistoryLimit": spec.history_limit,
+            "failedJobsHistoryLimit": spec.history_limit,
+            "jobTemplate": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "backoffLimit": 1,
+                    "activeDeadlineSeconds": spec.active_deadline_seconds,
+                    "template": {"metadata": {"labels": labels}, "spec": pod},
+                },
+            },
+        },
+    }
+    if spec.time_zone:
+        body["spec"]["timeZone"] = spec.time_zone
+    return body
+
+
+def differences(desired: Any, live: Any, path: str = "") -> list[str]:
+    """Paths where ``live`` does not hold what ``desired`` says (server defaults in ``live`` are ignored)."""
+    if isinstance(desired, dict):
+        if not isinstance(live, dict):
+            return [path or "/"]
+        out = []
+        for key, value in desired.items():
+            out += differences(value, live.get(key), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(desired, list):
+        if not isinstance(live, list) or len(live) != len(desired):
+            return [path]
+        out = []
+        for index, (want, have) in enumerate(zip(desired, live, strict=True)):
+            out += differences(want, have, f"{path}[{index}]")
+        return out
+    return [] if desired == live else [path]
+
+
+def project(desired: Any, live: Any) -> Any:
+    """The part of ``live`` that ``desired`` manages: the 'before' side of a diff."""
+    if isinstance(desired, dict) and isinstance(live, dict):
+        return {k: project(v, live.get(k)) for k, v in desired.items() if k in live}
+    if isinstance(desired, list) and isinstance(live, list):
+        return [project(d, v) for d, v in zip(desired, live, strict=False)] + live[len(desired) :]
+    return live
+
+
+def merged_for_replace(desired: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """Desired state carrying the live object's version and the labels/annotations others put on it."""
+    body = json.loads(json.dumps(desired))
+    meta, live_meta = body["metadata"], live.get("metadata") or {}
+    meta["resourceVersion"] = live_meta.get("resourceVersion")
+    meta["labels"] = {**(live_meta.get("labels") or {}), **meta["labels"]}
+    meta["annotations"] = {**(live_meta.get("annotations") or {}), **meta["annotations"]}
+    return body
+
+
+def live_cronjob(kube: Any, name: str, namespace: str) -> Any:
+    return kube.get_or_none(f"CronJob {namespace}/{name}", kube.batch.read_namespaced_cron_job, name, namespace)
+
+
+def ensure_cronjob(kube: Any, spec: CronJobSpec, check_mode: bool) -> dict[str, Any]:
+    """Create or update the CronJob; in check mode the API server validates the change (dry run) and stores nothing."""
+    desired = desired_cronjob(spec)
+    what = f"CronJob {spec.namespace}/{spec.name}"
+    live_obj = live_cronjob(kube, spec.name, spec.namespace)
+    dry_run = "All" if check_mode else None
+    if live_obj is None:
+        kube.call(f"create {what}", kube.batch.create_namespaced_cron_job, spec.namespace, desired, dry_run=dry_run)
+        return {"changed": True, "action": "create", "before": {}, "after": desired, "paths": ["(new)"]}
+    live = kube.api.sanitize_for_serialization(live_obj)
+    paths = differences(desired, live)
+    if not paths:
+        return {"changed": False, "action": "none", "before": project(desired, live), "after": desired, "paths": []}
+    kube.call(
+        f"update {what}",
+        kube.batch.replace_namespaced_cron_job,
+        spec.name,
+        spec.namespace,
+        merged_for_replace(desired, live),
+        dry_run=dry_run,
+    )
+    return {"changed": True, "action": "update", "before": project(desired, live), "after": desired, "paths": paths}
+
+
+def backup_is_stale(kube: Any, name: str, namespace: str, stale_after: float) -> bool:
+    """No successful run recorded by the CronJob within ``stale_after`` seconds, and none running now."""
+    cronjob = live_cronjob(kube, name, namespace)
+    if cronjob is None:
+        return True
+    status = cronjob.status
+    if status is not None and status.active:
+        return False
+    age = age_seconds(status.last_successful_time if status else None)
+    return age is None or age > stale_after
+
+
+def wait_for_backup(kube: Any, name: str, job_name: str, namespace: str, timeout: float) -> None:
+    """Wait until the Job succeeded and the CronJob recorded it; raise when it failed or took too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = kube.call(f"read Job {namespace}/{job_name}", kube.batch.read_namespaced_job, job_name, namespace)
+        if (job.status.failed or 0) > 0 and not job.status.active:
+            raise ApiError(
+                f"backup Job {namespace}/{job_name} failed: see kubectl describe job -n {namespace} {job_name}"
+            )
+        if (job.status.succeeded or 0) > 0:
+            cronjob = live_cronjob(kube, name, namespace)
+            done = job.status.completion_time
+            recorded = cronjob.status.last_successful_time if cronjob and cronjob.status else None
+            if done is None or (recorded is not None and recorded >= done):
+                return
+        if time.monotonic() > deadline:
+            raise ApiError(
+                f"backup Job {namespace}/{job_name} did not finish and get recorded by CronJob {name} "
+                f"within {timeout:.0f}s"
+            )
+        time.sleep(1)
+
+
+def run_now(kube: Any, name: str, namespace: str, check_mode: bool) -> str:
+    """Start a Job from the CronJob's template now (like ``kubectl create job --from=cronjob/NAME``)."""
+    cronjob = live_cronjob(kube, name, namespace)
+    if cronjob is None:
+        if check_mode:
+            return f"{name}-manual-(would be created)"
+        raise ConfigurationError(f"CronJob {namespace}/{name} does not exist: it cannot be run")
+    template = kube.api.sanitize_for_serialization(cronjob.spec.job_template)
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    job_name = f"{name[:36]}-manual-{stamp}"
+    meta = template.get("metadata") or {}
+    body = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": job_name,
+            "namespace": namespace,
+            "labels": meta.get("labels") or {},
+            "annotations": {**(meta.get("annotations") or {}), "cronjob.kubernetes.io/instantiate": "manual"},
+            "ownerReferences": [
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "CronJob",
+                    "name": name,
+                    "uid": cronjob.metadata.uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": template["spec"],
+    }
+    kube.call(
+        f"create Job {namespace}/{job_name}",
+        kube.batch.create_namespaced_job,
+        namespace,
+        body,
+        dry_run="All" if check_mode else None,
+    )
+    return job_name
