@@ -89,18 +89,10 @@ options:
     type: list
     elements: str
     default: [s1]
-  dns_resolver:
-    description: DNS server (C(address[:port])) to ask; the system resolver when empty.
-    type: str
-    default: ""
-  ca_bundle:
-    description: CA bundle (PEM) to verify the relay's certificate; the system trust store when not set.
-    type: path
-  timeout:
-    description: Seconds to wait for the relay.
-    type: float
-    default: 10
 extends_documentation_fragment:
+  - smeplatform.deploy.resolver
+  - smeplatform.deploy.timeout
+  - smeplatform.deploy.ca_bundle
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.read_only_check
 requirements:

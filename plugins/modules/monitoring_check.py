@@ -35,17 +35,6 @@ options:
   bearer_token:
     description: Bearer token sent to Prometheus, Alertmanager and Grafana when they sit behind authentication.
     type: str
-  ca_bundle:
-    description: CA bundle (PEM) to verify HTTPS; the system trust store when not set.
-    type: path
-  dns_resolver:
-    description: DNS server (C(address[:port])) to resolve the URLs' host names with; the system resolver when empty.
-    type: str
-    default: ""
-  timeout:
-    description: Seconds to wait for each request.
-    type: float
-    default: 10
   backend_job:
     description: Prometheus job name of the backend's scrape targets.
     type: str
@@ -71,6 +60,9 @@ options:
     type: path
     required: true
 extends_documentation_fragment:
+  - smeplatform.deploy.resolver
+  - smeplatform.deploy.timeout
+  - smeplatform.deploy.ca_bundle
   - smeplatform.deploy.read_only_check
 notes:
   - Runs where the task runs; the collection's hosts use C(ansible_connection=local), so O(rules_file) is read on

@@ -146,9 +146,6 @@ options:
     description: Region the STS request is signed for.
     type: str
     default: us-east-1
-  ca_bundle:
-    description: CA bundle to verify the providers' TLS certificates; the system trust store when empty.
-    type: path
   validate_certs:
     description: Verify the providers' TLS certificates.
     type: bool
@@ -201,6 +198,7 @@ notes:
 requirements:
   - kubernetes (Python client)
 extends_documentation_fragment:
+  - smeplatform.deploy.ca_bundle
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:

@@ -40,14 +40,9 @@ options:
         description: Tag to deploy.
         type: str
         required: true
-  ca_bundle:
-    description: CA bundle (PEM) to verify HTTPS; the system trust store when not set.
-    type: path
-  timeout:
-    description: Seconds to wait for each request.
-    type: float
-    default: 10
 extends_documentation_fragment:
+  - smeplatform.deploy.timeout
+  - smeplatform.deploy.ca_bundle
   - smeplatform.deploy.read_only_check
 author:
   - SME Platform operations

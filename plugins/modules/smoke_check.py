@@ -44,11 +44,15 @@ options:
     description: Checks to run; all of O(purpose) when empty.
     type: list
     elements: str
+    choices: [health, frontend, login, jwt_lifetime, invoice, tls, dns, csp, security_headers, cors, rate_limit, pods,
+              email, sms, payment, error_rate, latency_p95, critical_alerts, errors_10m]
     default: []
   skip_checks:
     description: Checks not to run.
     type: list
     elements: str
+    choices: [health, frontend, login, jwt_lifetime, invoice, tls, dns, csp, security_headers, cors, rate_limit, pods,
+              email, sms, payment, error_rate, latency_p95, critical_alerts, errors_10m]
     default: []
   api_url:
     description: Base URL of the platform's API, for example C(https://api.smeplatform.com).
@@ -57,9 +61,6 @@ options:
   frontend_url:
     description: URL of the frontend; also the default allowed CORS origin.
     type: str
-  ca_bundle:
-    description: PEM file of the CA certificates to trust (HTTP, TLS and SMTP checks); the system store when empty.
-    type: path
   resolver:
     description:
       - DNS server (C(host:port)) used to resolve every host name the checks connect to and to run the V(dns)
@@ -276,38 +277,6 @@ options:
         description: Most restarts any container of their pods may have.
         type: int
         default: 3
-  smtp:
-    description: The V(email) check; skipped when O(smtp.host) is empty.
-    type: dict
-    default: {}
-    suboptions:
-      host:
-        description: Relay host name (resolved through O(resolver)).
-        type: str
-      port:
-        description: Relay port.
-        type: int
-        default: 587
-      server_name:
-        description: Name the relay's certificate must carry; O(smtp.host) when empty.
-        type: str
-      starttls:
-        description: Upgrade with STARTTLS before authenticating.
-        type: bool
-        default: true
-      username:
-        description: SMTP user (C(apikey) for SendGrid).
-        type: str
-      password:
-        description: SMTP password (the SendGrid API key).
-        type: str
-      sender:
-        description: Envelope and header sender.
-        type: str
-        default: smoke@smeplatform.invalid
-      recipient:
-        description: Recipient of the test message; the sender when empty.
-        type: str
   twilio:
     description: The V(sms) check (fetches the Twilio account); skipped without credentials.
     type: dict
@@ -342,65 +311,10 @@ options:
         description: Fail when the key is not a live key (C(rzp_live_)).
         type: bool
         default: true
-  prometheus:
-    description: The PromQL checks; skipped when O(prometheus.url) is empty.
-    type: dict
-    default: {}
-    suboptions:
-      url:
-        description: Prometheus base URL.
-        type: str
-      bearer_token:
-        description: Bearer token for Prometheus, when it needs one.
-        type: str
-      no_data:
-        description:
-          - What an empty answer (or NaN) to the error-rate or latency query means. An empty error ratio while
-            O(prometheus.traffic_query) shows traffic is read as 0 % (no 5xx series exists yet).
-        type: str
-        choices: [fail, pass, skip]
-        default: fail
-      error_rate_query:
-        description: 5xx share of all requests over 5 minutes.
-        type: str
-        default: sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))
-      traffic_query:
-        description: Requests per second, asked when the error ratio is empty.
-        type: str
-        default: sum(rate(http_requests_total[5m]))
-      error_rate_max:
-        description: The error ratio must be below this (0.01 is 1 %).
-        type: float
-        default: 0.01
-      latency_query:
-        description: p95 latency in seconds over 5 minutes.
-        type: str
-        default: histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))
-      latency_max:
-        description: The p95 latency must be below this, in seconds.
-        type: float
-        default: 0.2
-      alerts_query:
-        description: Firing critical alerts; an empty answer passes.
-        type: str
-        default: ALERTS{alertstate="firing",severity="critical"}
-      min_window:
-        description:
-          - Seconds of the running release the metric checks judge at least. When set, the windows of every
-            query are cut to the time since the checked Deployments last rolled out, and the first metric check
-            waits until the release has served this long, so that errors of the release it replaced do not count.
-          - V(0) keeps the queries' own windows.
-        type: float
-        default: 0
-      errors_query:
-        description: Number of 5xx answers in the last 10 minutes; an empty answer counts as 0.
-        type: str
-        default: sum(increase(http_requests_total{status=~"5.."}[10m]))
-      errors_max:
-        description: Most 5xx answers allowed in the last 10 minutes.
-        type: float
-        default: 0
 extends_documentation_fragment:
+  - smeplatform.deploy.ca_bundle
+  - smeplatform.deploy.smtp
+  - smeplatform.deploy.prometheus
   - smeplatform.deploy.kubernetes
 requirements:
   - dnspython
