@@ -17,8 +17,16 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.ids import (
+    CHECKS,
+    EVIDENCE_IDS,
+    PURPOSES,
+    ROLLBACK_CHECKS,
+    ROLLBACK_IDS,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.integrations import IntegrationProbes
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.metrics import MetricProbes
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.options import smoke_check_spec
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.platform import PlatformProbes
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.web import WebProbes
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import dns as dnsutil
@@ -32,6 +40,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConfigurationError,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import (
     FAILED,
     PASSED,
@@ -43,37 +52,6 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner im
     run_probes,
 )
 
-# Which checklist items each check proves when it runs after a deployment.
-EVIDENCE_IDS: dict[str, tuple[str, ...]] = {
-    "health": ("deploy.5", "deploy.7.3", "success.2"),
-    "frontend": ("deploy.5", "deploy.7.3"),
-    "login": ("deploy.5", "deploy.7.8", "success.7"),
-    "jwt_lifetime": ("7.2.5",),
-    "invoice": ("deploy.7.9", "success.8"),
-    "tls": ("deploy.7.5", "2.2.5"),
-    "dns": ("deploy.7.6", "2.2.4"),
-    "csp": ("7.2.3",),
-    "security_headers": ("7.2.4",),
-    "cors": ("7.2.2",),
-    "rate_limit": ("7.2.1",),
-    "pods": ("deploy.5", "deploy.7.1", "success.1"),
-    "email": ("deploy.7.7", "post.hour.5", "success.6"),
-    "sms": ("post.hour.5", "success.6"),
-    "payment": ("post.hour.5", "success.6"),
-    "error_rate": ("post.hour.1", "success.3"),
-    "latency_p95": ("post.hour.2", "success.4"),
-    "critical_alerts": ("success.5",),
-    "errors_10m": ("deploy.7.2",),
-}
-CHECKS = tuple(EVIDENCE_IDS)
-# After a rollback the question is narrower: is the previous release serving again?
-ROLLBACK_CHECKS = ("pods", "health", "frontend", "login")
-ROLLBACK_IDS = ("rollback.4",)
-PURPOSES = ("deploy", "rollback")
-
-NO_DATA_CHOICES = ("fail", "pass", "skip")
-
-
 # --- the checks against the platform ------------------------------------------------------------------
 
 
@@ -81,22 +59,23 @@ class Smoke(PlatformProbes, WebProbes, IntegrationProbes, MetricProbes):
     """Builds the checks from the module's parameters and runs them."""
 
     def __init__(self, params: dict[str, Any], check_mode: bool = False, kube_factory: Callable[[], Any] | None = None):
+        params = settings(smoke_check_spec(), params)
         self.p = params
         self.check_mode = check_mode
-        self.purpose = params.get("purpose") or "deploy"
+        self.purpose = params["purpose"]
         if self.purpose not in PURPOSES:
             raise ConfigurationError(f"purpose must be one of {', '.join(PURPOSES)}, got {self.purpose!r}")
         self.api_url = params["api_url"].rstrip("/")
         split_url(self.api_url)
-        self.frontend_url = (params.get("frontend_url") or "").rstrip("/")
+        self.frontend_url = (params["frontend_url"] or "").rstrip("/")
         if self.frontend_url:
             split_url(self.frontend_url)
-        self.ca_bundle = params.get("ca_bundle") or None
+        self.ca_bundle = params["ca_bundle"] or None
         tls_context(self.ca_bundle)  # an unreadable bundle fails now, not in every check
-        self.timeout = float(params.get("timeout") or 5.0)
+        self.timeout = float(params["timeout"])
         self.headers = dict(params.get("headers") or {})
-        self.resolver = params.get("resolver") or ""
-        self.lookup = dnsutil.AddressResolver(self.resolver, params.get("resolve") or {}, timeout=self.timeout)
+        self.resolver = params["resolver"]
+        self.lookup = dnsutil.AddressResolver(self.resolver, params["resolve"], timeout=self.timeout)
         self.kube_factory = kube_factory
         self._rollout_lock = threading.Lock()
         self._served: float | None = None
@@ -107,15 +86,15 @@ class Smoke(PlatformProbes, WebProbes, IntegrationProbes, MetricProbes):
 
     # selection -----------------------------------------------------------------------------------
     def _select(self) -> list[str]:
-        wanted = list(self.p.get("checks") or (ROLLBACK_CHECKS if self.purpose == "rollback" else CHECKS))
-        unknown = sorted((set(wanted) | set(self.p.get("skip_checks") or [])) - set(CHECKS))
+        wanted = list(self.p["checks"] or (ROLLBACK_CHECKS if self.purpose == "rollback" else CHECKS))
+        unknown = sorted((set(wanted) | set(self.p["skip_checks"])) - set(CHECKS))
         if unknown:
             raise ConfigurationError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}")
-        skip = set(self.p.get("skip_checks") or [])
+        skip = set(self.p["skip_checks"])
         chosen = [c for c in CHECKS if c in wanted and c not in skip]
-        login = self.p.get("login") or {}
+        login = self.p["login"]
         needs_login = {"login", "jwt_lifetime", "invoice"} & set(chosen)
-        if needs_login and not (login.get("email") and login.get("password")):
+        if needs_login and not (login["email"] and login["password"]):
             raise ConfigurationError(
                 f"check(s) {', '.join(sorted(needs_login))} need login.email and login.password (the admin account)"
             )
@@ -164,14 +143,12 @@ class Smoke(PlatformProbes, WebProbes, IntegrationProbes, MetricProbes):
         self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
     ) -> dict[str, Any]:
         policy = RetryPolicy(
-            settle=float(self.p.get("settle", 20.0)),
-            backoff=float(self.p.get("backoff", 0.5)),
-            backoff_max=float(self.p.get("backoff_max", 4.0)),
+            settle=float(self.p["settle"]),
+            backoff=float(self.p["backoff"]),
+            backoff_max=float(self.p["backoff_max"]),
         )
         started = clock()
-        results = run_probes(
-            self.checks(), policy, float(self.p.get("budget", 60.0)), int(self.p.get("workers") or 16), clock, sleep
-        )
+        results = run_probes(self.checks(), policy, float(self.p["budget"]), int(self.p["workers"]), clock, sleep)
         return self.summarise(results, round(clock() - started, 3))
 
     def summarise(self, results: list[ProbeResult], duration: float) -> dict[str, Any]:

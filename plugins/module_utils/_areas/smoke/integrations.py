@@ -25,32 +25,32 @@ class IntegrationProbes:
     """Probes of the smoke gate that use the platform's third-party services."""
 
     def check_email(self) -> Outcome:
-        cfg = self.p.get("smtp") or {}
-        host = cfg.get("host")
+        cfg = self.p["smtp"]
+        host = cfg["host"]
         if not host:
             return skipped("no SMTP relay configured")
-        port = int(cfg.get("port") or 587)
-        server_name = cfg.get("server_name") or host
+        port = int(cfg["port"])
+        server_name = cfg["server_name"] or host
         where = f"{server_name}:{port}"
         threshold = "STARTTLS, AUTH accepted, message queued (250)"
-        if cfg.get("password"):
+        if cfg["password"]:
             self.secrets.add(cfg["password"])
         try:
             with PinnedSMTP(lambda _name: self.lookup(host) or host, timeout=self.timeout) as smtp:
                 smtp.connect(server_name, port)
                 smtp.ehlo("smoke.smeplatform.invalid")
-                if cfg.get("starttls", True):
+                if cfg["starttls"]:
                     smtp.starttls(context=tls_context(self.ca_bundle))
                     smtp.ehlo("smoke.smeplatform.invalid")
-                if cfg.get("username"):
-                    smtp.login(cfg["username"], cfg.get("password") or "")
+                if cfg["username"]:
+                    smtp.login(cfg["username"], cfg["password"] or "")
                 if self.check_mode:
                     return skipped(
                         "check mode: relay accepted the credentials, no message sent", "AUTH 235", threshold, where
                     )
                 msg = EmailMessage()
-                msg["From"] = cfg.get("sender") or "smoke@smeplatform.invalid"
-                msg["To"] = cfg.get("recipient") or msg["From"]
+                msg["From"] = cfg["sender"]
+                msg["To"] = cfg["recipient"] or msg["From"]
                 msg["Subject"] = f"SME Platform smoke test {self.run_id}"
                 msg["Date"] = formatdate(localtime=False)
                 msg["Message-ID"] = make_msgid("smoke-" + self.run_id)
@@ -87,12 +87,12 @@ class IntegrationProbes:
         return r, ok(r)
 
     def check_sms(self) -> Outcome:
-        cfg = self.p.get("twilio") or {}
-        sid, token = cfg.get("account_sid"), cfg.get("auth_token")
+        cfg = self.p["twilio"]
+        sid, token = cfg["account_sid"], cfg["auth_token"]
         if not (sid and token):
             return skipped("no Twilio credentials configured")
         self.secrets.update({sid, token})
-        base = cfg.get("url") or "https://api.twilio.com"
+        base = cfg["url"]
         url = join_url(base, f"/2010-04-01/Accounts/{sid}.json")
         where = join_url(base, "/2010-04-01/Accounts/{sid}.json")
 
@@ -115,12 +115,12 @@ class IntegrationProbes:
         return passed(f"{r.status} {state}", threshold, "Twilio accepted the live credentials; account active", where)
 
     def check_payment(self) -> Outcome:
-        cfg = self.p.get("razorpay") or {}
-        key_id, secret = cfg.get("key_id"), cfg.get("key_secret")
+        cfg = self.p["razorpay"]
+        key_id, secret = cfg["key_id"], cfg["key_secret"]
         if not (key_id and secret):
             return skipped("no Razorpay credentials configured")
         self.secrets.add(secret)
-        url = join_url(cfg.get("url") or "https://api.razorpay.com", "/v1/payments?count=1")
+        url = join_url(cfg["url"], "/v1/payments?count=1")
         threshold = "200 (live key accepted)"
         mode = "live" if key_id.startswith("rzp_live_") else "test" if key_id.startswith("rzp_test_") else "unknown"
         r, entity = self._api_probe(url, basic_auth(key_id, secret), lambda r: json_field(r, "entity"))
@@ -128,7 +128,7 @@ class IntegrationProbes:
             return failed(r.status, threshold, f"Razorpay refused the {mode} key: {r.status}", url, final=True)
         if r.status != 200:
             return failed(r.status, threshold, f"Razorpay answered {r.status}", url)
-        if cfg.get("require_live", True) and mode != "live":
+        if cfg["require_live"] and mode != "live":
             return failed(f"200 {mode} key", threshold, f"the key is a {mode} key, not a live one", url, final=True)
         return passed(f"200 {entity}", threshold, f"Razorpay accepted the {mode} key", url)
 

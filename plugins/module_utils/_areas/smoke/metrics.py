@@ -14,12 +14,6 @@ from typing import Any
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import Prometheus, QueryResult
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Outcome, failed, passed, skipped
 
-ERROR_RATE_QUERY = 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'
-LATENCY_P95_QUERY = "histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))"
-CRITICAL_ALERTS_QUERY = 'ALERTS{alertstate="firing",severity="critical"}'
-TRAFFIC_QUERY = "sum(rate(http_requests_total[5m]))"
-ERRORS_10M_QUERY = 'sum(increase(http_requests_total{status=~"5.."}[10m]))'
-
 
 def promql_outcome(
     result: QueryResult,
@@ -88,25 +82,24 @@ class MetricProbes:
     """Probes of the smoke gate that ask Prometheus."""
 
     def _prom(self) -> tuple[dict[str, Any], Prometheus | None]:
-        cfg = self.p.get("prometheus") or {}
-        if not cfg.get("url"):
+        cfg = self.p["prometheus"]
+        if not cfg["url"]:
             return cfg, None
-        if cfg.get("bearer_token"):
+        if cfg["bearer_token"]:
             self.secrets.add(cfg["bearer_token"])
         session = self.session()
         session.headers = {}
-        return cfg, Prometheus(cfg["url"], session, cfg.get("bearer_token") or None)
+        return cfg, Prometheus(cfg["url"], session, cfg["bearer_token"] or None)
 
     def _promql(
         self,
         query_key: str,
-        default_query: str,
         judge: Callable[[QueryResult, dict[str, Any], Prometheus], Outcome],
     ) -> Outcome:
         cfg, prom = self._prom()
         if prom is None:
             return skipped("no Prometheus URL configured")
-        query = self._since_rollout(cfg.get(query_key) or default_query, cfg)
+        query = self._since_rollout(cfg[query_key], cfg)
         try:
             outcome = judge(prom.query(query), cfg, prom)
         finally:
@@ -120,7 +113,7 @@ class MetricProbes:
         With ``min_window`` set, the first metric check waits until the release has served that long, so the
         window always holds at least that much of the release now running (and a few scrapes).
         """
-        min_window = float(cfg.get("min_window") or 0)
+        min_window = float(cfg["min_window"])
         if min_window <= 0:
             return query
         with self._rollout_lock:
@@ -134,11 +127,11 @@ class MetricProbes:
 
     def _rollout_age(self) -> float | None:
         """Seconds since the checked Deployments last progressed (a rollout), None when unknown."""
-        cfg = self.p.get("kubernetes") or {}
-        names = list(cfg.get("deployments") or [])
+        cfg = self.p["kubernetes"]
+        names = list(cfg["deployments"])
         if self.kube_factory is None or not names:
             return None
-        namespace = cfg.get("namespace") or "sme-platform"
+        namespace = cfg["namespace"]
         kube = self.kube_factory()
         moments = []
         for name in names:
@@ -155,32 +148,27 @@ class MetricProbes:
             traffic = None
             if ratio.no_data:
                 # An empty ratio is either "no traffic" or "no 5xx series yet"; the traffic query tells which.
-                traffic = prom.query(self._since_rollout(cfg.get("traffic_query") or TRAFFIC_QUERY, cfg))
-            return error_rate_outcome(
-                ratio, traffic, float(cfg.get("error_rate_max", 0.01)), cfg.get("no_data") or "fail"
-            )
+                traffic = prom.query(self._since_rollout(cfg["traffic_query"], cfg))
+            return error_rate_outcome(ratio, traffic, float(cfg["error_rate_max"]), cfg["no_data"])
 
-        return self._promql("error_rate_query", ERROR_RATE_QUERY, judge)
+        return self._promql("error_rate_query", judge)
 
     def check_latency(self) -> Outcome:
         return self._promql(
             "latency_query",
-            LATENCY_P95_QUERY,
-            lambda r, c, _p: promql_outcome(
-                r, float(c.get("latency_max", 0.2)), c.get("no_data") or "fail", " ms", scale=1000
-            ),
+            lambda r, c, _p: promql_outcome(r, float(c["latency_max"]), c["no_data"], " ms", scale=1000),
         )
 
     def check_alerts(self) -> Outcome:
-        return self._promql("alerts_query", CRITICAL_ALERTS_QUERY, lambda r, _c, _p: alerts_outcome(r))
+        return self._promql("alerts_query", lambda r, _c, _p: alerts_outcome(r))
 
     def check_errors_10m(self) -> Outcome:
         def judge(result: QueryResult, cfg: dict[str, Any], _prom: Prometheus) -> Outcome:
             # No 5xx series at all means no 5xx answer was ever counted: zero errors, not "no data".
             if result.no_data:
-                maximum = float(cfg.get("errors_max", 0))
+                maximum = float(cfg["errors_max"])
                 return passed(0, f"<= {maximum:g}", "no 5xx answer counted in the last 10 minutes")
             result.samples = [type(s)(s.labels, round(s.value)) for s in result.samples]
-            return promql_outcome(result, float(cfg.get("errors_max", 0)), "fail", " 5xx", inclusive=True)
+            return promql_outcome(result, float(cfg["errors_max"]), "fail", " 5xx", inclusive=True)
 
-        return self._promql("errors_query", ERRORS_10M_QUERY, judge)
+        return self._promql("errors_query", judge)

@@ -11,14 +11,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardenin
     CSP_REQUIRED,
     SAFE_REFERRER_POLICIES,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.gate import CHECKS
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.metrics import (
-    CRITICAL_ALERTS_QUERY,
-    ERROR_RATE_QUERY,
-    ERRORS_10M_QUERY,
-    LATENCY_P95_QUERY,
-    TRAFFIC_QUERY,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.ids import CHECKS
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
 
 
@@ -26,7 +19,7 @@ def _dict(options: dict) -> dict:
     return {"type": "dict", "default": {}, "options": options}
 
 
-def _smoke_check_spec() -> dict[str, Any]:
+def smoke_check_spec() -> dict[str, Any]:
     strs = {"type": "list", "elements": "str"}
     return {
         "purpose": {"type": "str", "choices": ["deploy", "rollback"], "default": "deploy"},
@@ -132,13 +125,19 @@ def _smoke_check_spec() -> dict[str, Any]:
                 "url": {"type": "str"},
                 "bearer_token": {"type": "str", "no_log": True},
                 "no_data": {"type": "str", "choices": ["fail", "pass", "skip"], "default": "fail"},
-                "error_rate_query": {"type": "str", "default": ERROR_RATE_QUERY},
-                "traffic_query": {"type": "str", "default": TRAFFIC_QUERY},
+                "error_rate_query": {
+                    "type": "str",
+                    "default": 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))',
+                },
+                "traffic_query": {"type": "str", "default": "sum(rate(http_requests_total[5m]))"},
                 "error_rate_max": {"type": "float", "default": 0.01},
-                "latency_query": {"type": "str", "default": LATENCY_P95_QUERY},
+                "latency_query": {
+                    "type": "str",
+                    "default": "histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))",
+                },
                 "latency_max": {"type": "float", "default": 0.2},
-                "alerts_query": {"type": "str", "default": CRITICAL_ALERTS_QUERY},
-                "errors_query": {"type": "str", "default": ERRORS_10M_QUERY},
+                "alerts_query": {"type": "str", "default": 'ALERTS{alertstate="firing",severity="critical"}'},
+                "errors_query": {"type": "str", "default": 'sum(increase(http_requests_total{status=~"5.."}[10m]))'},
                 "errors_max": {"type": "float", "default": 0},
                 "min_window": {"type": "float", "default": 0},
             }
@@ -148,4 +147,4 @@ def _smoke_check_spec() -> dict[str, Any]:
 
 def smoke_check() -> dict[str, Any]:
     """The AnsibleModule arguments of smoke_check."""
-    return {"argument_spec": _smoke_check_spec(), "supports_check_mode": True}
+    return {"argument_spec": smoke_check_spec(), "supports_check_mode": True}

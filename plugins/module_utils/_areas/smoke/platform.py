@@ -18,9 +18,9 @@ class PlatformProbes:
     """Probes of the smoke gate that use the platform itself."""
 
     def check_health(self) -> Outcome:
-        cfg = self.p.get("health") or {}
-        url = self.api(cfg.get("path") or "/health")
-        expected = cfg.get("expected_version") or ""
+        cfg = self.p["health"]
+        url = self.api(cfg["path"])
+        expected = cfg["expected_version"]
         threshold = "200" + (f", version {expected}" if expected else "")
         with self.session() as s:
             r = s.request("GET", url)
@@ -52,8 +52,8 @@ class PlatformProbes:
         return passed(measured, "200 text/html", f"GET {url} served {len(r.body)} bytes of HTML", url)
 
     def check_login(self) -> Outcome:
-        cfg = self.p.get("login") or {}
-        url = self.api(cfg.get("path") or "/api/auth/login")
+        cfg = self.p["login"]
+        url = self.api(cfg["path"])
         self.secrets.add(cfg["password"])
         with self.session() as s:
             r = s.request("POST", url, json_body={"email": cfg["email"], "password": cfg["password"]})
@@ -72,7 +72,7 @@ class PlatformProbes:
             body = None
         token = None
         if isinstance(body, dict):
-            token = body.get(cfg.get("token_field") or "access_token") or body.get("token")
+            token = body.get(cfg["token_field"]) or body.get("token")
         if not isinstance(token, str) or not token:
             return failed(r.status, threshold, "login answered without an access token", url)
         self.secrets.add(token)
@@ -80,21 +80,21 @@ class PlatformProbes:
         return passed(r.status, threshold, f"{cfg['email']} logged in ({r.elapsed * 1000:.0f} ms)", url)
 
     def _wait_token(self) -> str | None:
-        return self.token.get(timeout=float(self.p.get("budget") or 60.0))
+        return self.token.get(timeout=float(self.p["budget"]))
 
     def check_jwt(self) -> Outcome:
-        cfg = self.p.get("login") or {}
-        max_lifetime = int(cfg.get("jwt_max_lifetime") or 86400)
+        cfg = self.p["login"]
+        max_lifetime = int(cfg["jwt_max_lifetime"])
         token = self._wait_token()
         if token is None:
             return failed(detail=f"no token to inspect: login failed ({self.token.why})", final=True)
         outcome = jwt_lifetime_outcome(token, max_lifetime)
-        outcome.where = self.api((self.p.get("login") or {}).get("path") or "/api/auth/login")
+        outcome.where = self.api(self.p["login"]["path"])
         return outcome
 
     def check_invoice(self) -> Outcome:
-        cfg = self.p.get("invoice") or {}
-        base = self.api(cfg.get("path") or "/api/invoices")
+        cfg = self.p["invoice"]
+        base = self.api(cfg["path"])
         threshold = "created (201), read back (200), removed (200/204)"
         if self.check_mode:
             return skipped("check mode: no sample invoice written", threshold=threshold, where=base)
@@ -102,7 +102,7 @@ class PlatformProbes:
         if token is None:
             return failed(threshold=threshold, detail=f"no token: login failed ({self.token.why})", final=True)
         reference = f"SMOKE-{self.run_id}"
-        payload = dict(cfg.get("payload") or {})
+        payload = dict(cfg["payload"])
         payload.setdefault("invoiceNumber", reference)
         payload.setdefault("customerName", "Smoke test (removed automatically)")
         payload.setdefault("amount", 1)
@@ -134,10 +134,10 @@ class PlatformProbes:
         return passed(measured, threshold, f"sample invoice {reference} created, read back and removed", base)
 
     def check_pods(self) -> Outcome:
-        cfg = self.p.get("kubernetes") or {}
-        namespace = cfg.get("namespace") or "sme-platform"
-        names = list(cfg.get("deployments") or [])
-        max_restarts = int(cfg.get("max_restarts", 3))
+        cfg = self.p["kubernetes"]
+        namespace = cfg["namespace"]
+        names = list(cfg["deployments"])
+        max_restarts = int(cfg["max_restarts"])
         threshold = f"every Deployment fully available; container restarts <= {max_restarts}"
         if self.kube_factory is None or not names:
             return skipped("no Kubernetes deployments to check")

@@ -10,9 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening.http_rules import (
-    CSP_FORBIDDEN,
-    CSP_REQUIRED,
-    SAFE_REFERRER_POLICIES,
     SECURITY_HEADERS,
     cors_outcome,
     csp_problems,
@@ -40,8 +37,8 @@ class WebProbes:
     """Probes of the smoke gate that look at the platform's public endpoints."""
 
     def _tls_checks(self) -> list[Probe]:
-        cfg = self.p.get("tls") or {}
-        names = list(cfg.get("names") or [])
+        cfg = self.p["tls"]
+        names = list(cfg["names"])
         if not names:
             names = sorted({split_url(u)[1] for u in (self.api_url, self.frontend_url) if u})
         checks = []
@@ -51,7 +48,7 @@ class WebProbes:
         return checks
 
     def check_tls(self, host: str, port: int) -> Outcome:
-        min_days = int((self.p.get("tls") or {}).get("min_days", 14))
+        min_days = int(self.p["tls"]["min_days"])
         threshold = f"chain valid, name matches, >= {min_days} days to expiry"
         where = f"{host}:{port}"
         cert = tlsutil.inspect(
@@ -75,16 +72,16 @@ class WebProbes:
         return passed(measured, threshold, f"{where}: valid until {cert.not_after} ({cert.days_left:g} days)", where)
 
     def _dns_checks(self) -> list[Probe]:
-        cfg = self.p.get("dns") or {}
-        names = list(cfg.get("names") or [])
+        cfg = self.p["dns"]
+        names = list(cfg["names"])
         if not names:
             names = sorted({split_url(u)[1] for u in (self.api_url, self.frontend_url) if u})
         return [Probe(f"dns:{n}", "dns", _bind(self.check_dns, n)) for n in names]
 
     def check_dns(self, name: str) -> Outcome:
-        cfg = self.p.get("dns") or {}
-        expected = sorted(cfg.get("addresses") or [])
-        rdtype = cfg.get("record_type") or "A"
+        cfg = self.p["dns"]
+        expected = sorted(cfg["addresses"])
+        rdtype = cfg["record_type"]
         where = f"{name} {rdtype} @ {self.resolver or 'system resolver'}"
         threshold = f"{rdtype} in {expected}" if expected else f"resolves ({rdtype})"
         answer = dnsutil.lookup(name, rdtype, self.resolver, self.timeout)
@@ -99,10 +96,10 @@ class WebProbes:
         return passed(measured, threshold, f"{name} -> {', '.join(answer.addresses)}", where)
 
     def _header_targets(self) -> list[str]:
-        cfg = self.p.get("security_headers") or {}
-        urls = [self.api(u) for u in (cfg.get("urls") or [])]
+        cfg = self.p["security_headers"]
+        urls = [self.api(u) for u in cfg["urls"]]
         if not urls:
-            urls = [self.api((self.p.get("health") or {}).get("path") or "/health")]
+            urls = [self.api(self.p["health"]["path"])]
             if self.frontend_url:
                 urls.append(self.frontend_url + "/")
         return urls
@@ -112,18 +109,18 @@ class WebProbes:
             return [s.request("GET", url) for url in self._header_targets()]
 
     def check_headers(self) -> Outcome:
-        cfg = self.p.get("security_headers") or {}
+        cfg = self.p["security_headers"]
         threshold = (
-            f"{', '.join(SECURITY_HEADERS)} present; HSTS max-age >= {cfg.get('hsts_min_max_age', 15552000)} "
+            f"{', '.join(SECURITY_HEADERS)} present; HSTS max-age >= {cfg['hsts_min_max_age']} "
             "with includeSubDomains; nosniff; X-Frame-Options DENY/SAMEORIGIN; safe Referrer-Policy"
         )
         problems, measured = [], {}
         for r in self._fetch_headers():
             found = security_header_problems(
                 r.headers,
-                int(cfg.get("hsts_min_max_age", 15552000)),
-                tuple(cfg.get("referrer_policies") or SAFE_REFERRER_POLICIES),
-                tuple(cfg.get("frame_options") or ("DENY", "SAMEORIGIN")),
+                int(cfg["hsts_min_max_age"]),
+                tuple(cfg["referrer_policies"]),
+                tuple(cfg["frame_options"]),
             )
             problems += [f"{r.url}: {p}" for p in found]
             measured[r.url] = {h: r.header(h) for h in SECURITY_HEADERS if h != "Content-Security-Policy"}
@@ -133,9 +130,9 @@ class WebProbes:
         return passed(measured, threshold, f"security headers in place on {len(measured)} URL(s)", where)
 
     def check_csp(self) -> Outcome:
-        cfg = self.p.get("security_headers") or {}
-        required = tuple(cfg.get("csp_required") or CSP_REQUIRED)
-        forbidden = tuple(cfg.get("csp_forbidden") or CSP_FORBIDDEN)
+        cfg = self.p["security_headers"]
+        required = tuple(cfg["csp_required"])
+        forbidden = tuple(cfg["csp_forbidden"])
         threshold = f"directives {', '.join(required)}; script sources without {' '.join(forbidden)}"
         problems, measured = [], {}
         for r in self._fetch_headers():
@@ -148,10 +145,10 @@ class WebProbes:
         return passed(measured, threshold, f"hardened CSP on {len(measured)} URL(s)", where)
 
     def check_cors(self) -> Outcome:
-        cfg = self.p.get("cors") or {}
-        url = self.api(cfg.get("path") or "/api/auth/login")
-        allowed = (cfg.get("allowed_origin") or self.frontend_url).rstrip("/")
-        foreign = (cfg.get("foreign_origin") or "https://foreign-origin.invalid").rstrip("/")
+        cfg = self.p["cors"]
+        url = self.api(cfg["path"])
+        allowed = (cfg["allowed_origin"] or self.frontend_url).rstrip("/")
+        foreign = cfg["foreign_origin"].rstrip("/")
         if not allowed:
             return skipped("no allowed origin given (cors.allowed_origin or frontend_url)")
         answers = {}
@@ -173,10 +170,10 @@ class WebProbes:
 
     def check_rate_limit(self) -> Outcome:
         """Bounded probe of one dedicated route: at most min(limit, policy) + 1 requests, on a few connections."""
-        cfg = self.p.get("rate_limit") or {}
-        url = self.api(cfg.get("path") or "/api/auth/me")
-        policy = int(cfg.get("max_limit") or 100)
-        cap = int(cfg.get("max_requests") or policy + 1)
+        cfg = self.p["rate_limit"]
+        url = self.api(cfg["path"])
+        policy = int(cfg["max_limit"])
+        cap = int(cfg["max_requests"] or policy + 1)
         with self.session() as s:
             first = s.request("GET", url)
         more = rate_limit_more(first.status, first.headers, policy, cap)
@@ -184,7 +181,7 @@ class WebProbes:
         if more:
             stop = threading.Event()
             lock = threading.Lock()
-            connections = max(1, min(int(cfg.get("connections") or 4), more))
+            connections = max(1, min(int(cfg["connections"]), more))
             shares = [more // connections + (1 if i < more % connections else 0) for i in range(connections)]
 
             def burst(count: int) -> None:
