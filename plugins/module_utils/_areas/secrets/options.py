@@ -4,14 +4,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.keyring import DEFAULT_GENERATED
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
 
 _SECRET_STR = {"type": "str", "no_log": True}
 
 
-def _production_secrets_spec() -> dict[str, Any]:
+def production_secrets_spec() -> dict[str, Any]:
     return {
         "name": {"type": "str", "default": "sme-platform-secrets"},
         "namespace": {"type": "str", "default": "sme-platform"},
@@ -20,12 +22,7 @@ def _production_secrets_spec() -> dict[str, Any]:
         "generated": {
             "type": "list",
             "elements": "dict",
-            "default": [
-                {"name": "JWT_SECRET", "size": 64, "encoding": "base64", "item": "3.2.1"},
-                {"name": "DATABASE_PASSWORD", "size": 32, "encoding": "base64url", "item": "3.2.2"},
-                {"name": "REDIS_PASSWORD", "size": 24, "encoding": "base64url", "item": "3.2.3"},
-                {"name": "ENCRYPTION_KEY", "size": 32, "encoding": "base64", "item": "3.2.4"},
-            ],
+            "default": [dataclasses.asdict(key) for key in DEFAULT_GENERATED],
             "options": {
                 "name": {"type": "str", "required": True},
                 "size": {"type": "int", "required": True},
@@ -81,4 +78,4 @@ def _production_secrets_spec() -> dict[str, Any]:
 
 def production_secrets() -> dict[str, Any]:
     """The AnsibleModule arguments of production_secrets."""
-    return {"argument_spec": _production_secrets_spec(), "supports_check_mode": True}
+    return {"argument_spec": production_secrets_spec(), "supports_check_mode": True}

@@ -29,10 +29,12 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.
     parse_time,
     rotated_annotation,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.options import production_secrets_spec
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import providers as saas
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ConfigurationError,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
 
 # --- the run -----------------------------------------------------------------------------------------------------
 
@@ -80,9 +82,10 @@ class Request:
 
 def build_request(params: dict[str, Any]) -> Request:
     """Validate module parameters into a Request; raise ConfigurationError naming what is wrong."""
+    params = settings(production_secrets_spec(), params)
     generated = []
-    for raw in params.get("generated") or []:
-        key = GeneratedKey(str(raw["name"]), int(raw["size"]), str(raw.get("encoding") or "base64"), raw.get("item"))
+    for raw in params["generated"]:
+        key = GeneratedKey(str(raw["name"]), int(raw["size"]), str(raw["encoding"]), raw["item"])
         if not KEY_NAME_RE.match(key.name):
             raise ConfigurationError(f"generated key name {key.name!r} is not an environment variable name (A-Z0-9_)")
         if key.size < MIN_GENERATED_BYTES:
@@ -97,8 +100,8 @@ def build_request(params: dict[str, Any]) -> Request:
     clash = sorted(set(names) & {k.name for k in EXTERNAL_KEYS})
     if clash:
         raise ConfigurationError(f"generated keys {', '.join(clash)} are external keys; they cannot be generated")
-    external = {k.option: ((params.get("external") or {}).get(k.option) or None) for k in EXTERNAL_KEYS}
-    rotate = tuple(params.get("rotate") or ())
+    external = {k.option: (params["external"][k.option] or None) for k in EXTERNAL_KEYS}
+    rotate = tuple(params["rotate"])
     if "all" in rotate:
         rotate = tuple(names)
     unknown = sorted(set(rotate) - set(names))
@@ -108,50 +111,50 @@ def build_request(params: dict[str, Any]) -> Request:
             "rotated at their provider and then set from Ansible Vault"
         )
     compare = []
-    for raw in params.get("compare_with") or []:
+    for raw in params["compare_with"]:
         one = Compare(
-            label=str(raw.get("label") or raw.get("namespace") or raw.get("fingerprint_file") or "other"),
-            fingerprint_file=raw.get("fingerprint_file"),
-            kubeconfig=raw.get("kubeconfig"),
-            context=raw.get("context"),
-            namespace=raw.get("namespace"),
-            name=raw.get("name"),
+            label=str(raw["label"] or raw["namespace"] or raw["fingerprint_file"] or "other"),
+            fingerprint_file=raw["fingerprint_file"],
+            kubeconfig=raw["kubeconfig"],
+            context=raw["context"],
+            namespace=raw["namespace"],
+            name=raw["name"],
         )
         if bool(one.fingerprint_file) == bool(one.namespace):
             raise ConfigurationError(
                 f"compare_with {one.label!r}: give either fingerprint_file or namespace (with name) of a Secret"
             )
         compare.append(one)
-    age = int(params.get("rotation_max_age_days") or 0)
+    age = int(params["rotation_max_age_days"])
     if age < 0:
         raise ConfigurationError("rotation_max_age_days must be 0 (no policy) or more")
     return Request(
         name=params["name"],
         namespace=params["namespace"],
-        mode=params.get("mode") or "ensure",
-        environment=params.get("environment") or "",
+        mode=params["mode"],
+        environment=params["environment"],
         generated=tuple(generated),
         external=external,
-        manage_external=params.get("manage_external", True),
-        external_required=params.get("external_required", True),
-        verify_providers=params.get("verify_providers", True),
+        manage_external=params["manage_external"],
+        external_required=params["external_required"],
+        verify_providers=params["verify_providers"],
         rotate=rotate,
-        rotate_due=bool(params.get("rotate_due")),
+        rotate_due=bool(params["rotate_due"]),
         rotation_max_age_days=age,
         compare_with=tuple(compare),
-        export_fingerprints=params.get("export_fingerprints") or None,
-        create_namespace=bool(params.get("create_namespace")),
+        export_fingerprints=params["export_fingerprints"] or None,
+        create_namespace=bool(params["create_namespace"]),
         provider_urls={
-            "sendgrid": params.get("sendgrid_url") or "https://api.sendgrid.com",
-            "twilio": params.get("twilio_url") or "https://api.twilio.com",
-            "razorpay": params.get("razorpay_url") or "https://api.razorpay.com",
-            "aws": params.get("aws_sts_url") or "",
+            "sendgrid": params["sendgrid_url"],
+            "twilio": params["twilio_url"],
+            "razorpay": params["razorpay_url"],
+            "aws": params["aws_sts_url"],
         },
-        aws_region=params.get("aws_region") or "us-east-1",
+        aws_region=params["aws_region"],
         http=saas.HttpSettings(
-            ca_bundle=params.get("ca_bundle") or None,
-            validate_certs=params.get("validate_certs", True),
-            timeout=float(params.get("provider_timeout") or 10.0),
+            ca_bundle=params["ca_bundle"] or None,
+            validate_certs=params["validate_certs"],
+            timeout=float(params["provider_timeout"]),
         ),
     )
 
