@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.app_config import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import lookup
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.smtp import PinnedSMTP
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.tls import tls_context
@@ -19,6 +22,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 
 FEATURE_FLAGS = {
@@ -31,14 +35,30 @@ FALSE_WORDS = ("false", "0", "no", "off")
 
 @dataclass(frozen=True)
 class ConfigPolicy:
-    node_env: str = "production"
-    frontend_url: str = ""
-    domain: str = ""
-    rate_limit_max: int = 100
-    rate_limit_window_ms: int = 900000
-    log_level: str = "info"
+    """What the application's settings are held to; every value comes from app_config_check's option table."""
+
+    node_env: str
+    frontend_url: str
+    domain: str
+    rate_limit_max: int
+    rate_limit_window_ms: int
+    log_level: str
     # expected flag values by name; a flag not listed only has to be set to true or false
-    feature_flags: dict[str, bool] = field(default_factory=dict)
+    feature_flags: dict[str, bool]
+
+    @classmethod
+    def from_options(cls, params: Mapping[str, Any]) -> ConfigPolicy:
+        """The policy of app_config_check's parameters (missing ones at the option table's defaults)."""
+        p = settings(options.app_config_check()["argument_spec"], params)
+        return cls(
+            node_env=p["node_env"],
+            frontend_url=p["frontend_url"],
+            domain=p["domain"],
+            rate_limit_max=p["rate_limit_max"],
+            rate_limit_window_ms=p["rate_limit_window_ms"],
+            log_level=p["log_level"],
+            feature_flags={k: boolean(v) for k, v in p["feature_flags"].items()},
+        )
 
 
 def _norm_url(url: str) -> str:

@@ -55,15 +55,7 @@ def run_app_config_check(module: Any) -> None:
             if host
             else None
         )
-        policy = app_config.ConfigPolicy(
-            node_env=p["node_env"],
-            frontend_url=p["frontend_url"],
-            domain=p["domain"],
-            rate_limit_max=p["rate_limit_max"],
-            rate_limit_window_ms=p["rate_limit_window_ms"],
-            log_level=p["log_level"],
-            feature_flags={k: module.boolean(v) for k, v in p["feature_flags"].items()},
-        )
+        policy = app_config.ConfigPolicy.from_options(p)
         found = app_config.check_app_config(
             config, source, policy, smtp, p["mail_domain"], p["dkim_selectors"], p["dns_resolver"]
         )

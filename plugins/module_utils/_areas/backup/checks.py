@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup.cronjob import (
     _CRON_FIELD_RE,
     RETENTION_ANNOTATION,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Entries
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
 
@@ -35,10 +38,23 @@ def _normal_schedule(schedule: str) -> str:
 
 @dataclass(frozen=True)
 class BackupPolicy:
-    schedule: str = "0 2 * * *"
-    retention_days: int = 30
-    max_success_age: float = 26 * 3600.0
-    rpo_seconds: float = 24 * 3600.0
+    """What the backups are held to; every value comes from backup_check's option table."""
+
+    schedule: str
+    retention_days: int
+    max_success_age: float
+    rpo_seconds: float
+
+    @classmethod
+    def from_options(cls, params: Mapping[str, Any]) -> BackupPolicy:
+        """The policy of backup_check's parameters (missing ones at the option table's defaults)."""
+        p = settings(options.backup_check()["argument_spec"], params)
+        return cls(
+            schedule=p["schedule"],
+            retention_days=p["retention_days"],
+            max_success_age=float(p["max_success_age"]),
+            rpo_seconds=p["rpo_hours"] * 3600,
+        )
 
 
 def cronjob_entries(cronjob: Any, jobs: list[Any], policy: BackupPolicy, where: str) -> Entries:

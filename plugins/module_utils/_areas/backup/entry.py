@@ -18,12 +18,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units imp
 def run_backup_check(module: Any) -> None:
     """backup_check: run with the module's validated parameters and exit."""
     p = module.params
-    policy = checks.BackupPolicy(
-        schedule=p["schedule"],
-        retention_days=p["retention_days"],
-        max_success_age=float(p["max_success_age"]),
-        rpo_seconds=p["rpo_hours"] * 3600,
-    )
+    policy = checks.BackupPolicy.from_options(p)
     where = f"{p['namespace']}/{p['cronjob']}"
 
     def run() -> list:

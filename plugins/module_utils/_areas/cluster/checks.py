@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.cluster import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConnectionFailure
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_quantity, version_tuple
 
@@ -25,20 +28,43 @@ AUTOSCALER_NAMES = ("cluster-autoscaler", "karpenter")
 
 @dataclass(frozen=True)
 class ClusterPolicy:
+    """What the cluster is held to; every value comes from cluster_check's option table."""
+
     namespace: str
     backend_deployment: str
-    min_version: str = "1.28"
-    min_nodes: int = 3
-    min_zones: int = 2
-    zone_label: str = "topology.kubernetes.io/zone"
-    ingress_class: str = "nginx"
-    require_lb_address: bool = True
-    volume_size: str = "30Gi"
+    min_version: str
+    min_nodes: int
+    min_zones: int
+    zone_label: str
+    ingress_class: str
+    require_lb_address: bool
+    volume_size: str
     # claims that must exist, be Bound and hold at least volume_size; empty: a dry-run claim of that size instead
-    volume_claims: tuple[str, ...] = ()
-    storage_class: str = ""
+    volume_claims: tuple[str, ...]
+    storage_class: str
     # Helm release whose objects (HPA, Ingress) 2.1.4 and 2.2.3 look at; before its first install they are skipped
-    release: str = ""
+    release: str
+
+    @classmethod
+    def from_options(cls, params: Mapping[str, Any]) -> ClusterPolicy:
+        """The policy of cluster_check's parameters (missing ones at the option table's defaults), validated."""
+        p = settings(options.cluster_check()["argument_spec"], params)
+        version_tuple(p["min_version"])
+        parse_quantity(p["volume_size"])
+        return cls(
+            namespace=p["namespace"],
+            backend_deployment=p["backend_deployment"],
+            min_version=p["min_version"],
+            min_nodes=p["min_nodes"],
+            min_zones=p["min_zones"],
+            zone_label=p["zone_label"],
+            ingress_class=p["ingress_class"],
+            require_lb_address=p["require_lb_address"],
+            volume_size=p["volume_size"],
+            volume_claims=tuple(p["volume_claims"]),
+            storage_class=p["storage_class"],
+            release=p["release"],
+        )
 
 
 def version_entries(kube: Any, policy: ClusterPolicy) -> Entries:

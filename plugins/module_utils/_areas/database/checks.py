@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ConfigurationError,
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
 
@@ -75,11 +78,25 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class PostgresPolicy:
-    min_version: int = 15
-    min_replicas: int = 1
-    max_lag_bytes: int = 16 * 1024 * 1024
-    max_lag_seconds: float = 60.0
-    max_archive_age_seconds: float = 86400.0
+    """What the database is held to; every value comes from postgres_check's option table."""
+
+    min_version: int
+    min_replicas: int
+    max_lag_bytes: int
+    max_lag_seconds: float
+    max_archive_age_seconds: float
+
+    @classmethod
+    def from_options(cls, params: Mapping[str, Any]) -> PostgresPolicy:
+        """The policy of postgres_check's parameters (missing ones at the option table's defaults)."""
+        p = settings(options.postgres_check()["argument_spec"], params)
+        return cls(
+            min_version=p["min_version"],
+            min_replicas=p["min_replicas"],
+            max_lag_bytes=p["max_lag_bytes"],
+            max_lag_seconds=p["max_lag_seconds"],
+            max_archive_age_seconds=float(p["max_archive_age"]),
+        )
 
 
 def _one_line(exc: Exception) -> str:

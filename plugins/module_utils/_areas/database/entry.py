@@ -44,13 +44,7 @@ def run_postgres_check(module: Any) -> None:
                 password=p["pgbouncer_admin_password"],
                 **{**common, "dbname": "pgbouncer"},
             )
-    policy = postgres.PostgresPolicy(
-        min_version=p["min_version"],
-        min_replicas=p["min_replicas"],
-        max_lag_bytes=p["max_lag_bytes"],
-        max_lag_seconds=p["max_lag_seconds"],
-        max_archive_age_seconds=float(p["max_archive_age"]),
-    )
+    policy = postgres.PostgresPolicy.from_options(p)
 
     def run() -> list:
         return postgres.check_database(admin, app, pooler, pooler_admin, policy)

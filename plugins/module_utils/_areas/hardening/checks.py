@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 
 PSA_LEVELS = ("privileged", "baseline", "restricted")
@@ -32,13 +35,28 @@ class Access:
 
 @dataclass(frozen=True)
 class HardeningPolicy:
+    """What the namespace is held to; every value comes from hardening_check's option table."""
+
     namespace: str
     service_account: str
-    allowed_ports: tuple[int, ...] = (80, 443)
-    psa_level: str = "restricted"
-    denied: tuple[Access, ...] = field(default_factory=tuple)
+    allowed_ports: tuple[int, ...]
+    psa_level: str
+    denied: tuple[Access, ...]
     # Helm release whose objects 7.1.1, 7.1.2 and 7.3.1 look at; before its first install they are skipped
-    release: str = ""
+    release: str
+
+    @classmethod
+    def from_options(cls, params: Mapping[str, Any]) -> HardeningPolicy:
+        """The policy of hardening_check's parameters (missing ones at the option table's defaults)."""
+        p = settings(options.hardening_check()["argument_spec"], params)
+        return cls(
+            namespace=p["namespace"],
+            service_account=p["service_account"],
+            allowed_ports=tuple(p["allowed_ports"]),
+            psa_level=p["psa_level"],
+            denied=tuple(Access(**d) for d in p["denied"]) or default_denied(p["namespace"]),
+            release=p["release"],
+        )
 
 
 def default_denied(namespace: str) -> tuple[Access, ...]:

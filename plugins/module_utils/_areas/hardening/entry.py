@@ -14,15 +14,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence 
 def run_hardening_check(module: Any) -> None:
     """hardening_check: run with the module's validated parameters and exit."""
     p = module.params
-    denied = tuple(hardening.Access(**d) for d in p["denied"]) or hardening.default_denied(p["namespace"])
-    policy = hardening.HardeningPolicy(
-        namespace=p["namespace"],
-        service_account=p["service_account"],
-        allowed_ports=tuple(p["allowed_ports"]),
-        psa_level=p["psa_level"],
-        denied=denied,
-        release=p["release"],
-    )
+    policy = hardening.HardeningPolicy.from_options(p)
 
     def run() -> list:
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])

@@ -6,13 +6,14 @@ Alertmanager and (optionally) Grafana HTTP APIs."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import yaml
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import Prometheus
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
@@ -21,6 +22,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration, parse_duration
 
@@ -32,18 +34,41 @@ NOTIFYING_CONFIGS = ("email_configs", "slack_configs")
 
 @dataclass(frozen=True)
 class MonitoringSettings:
+    """What monitoring is held to; every value comes from monitoring_check's option table."""
+
     prometheus_url: str
-    alertmanager_url: str = ""
-    grafana_url: str = ""
-    backend_job: str = "sme-platform-backend"
-    health_path: str = "/health"
-    metric: str = "http_requests_total"
-    max_sample_age: float = 120.0
-    min_retention: str = "30d"
-    rules_file: str | None = None
+    alertmanager_url: str
+    grafana_url: str
+    backend_job: str
+    health_path: str
+    metric: str
+    max_sample_age: float
+    min_retention: str
+    rules_file: str | None
     # (rc, stdout, stderr) of `promtool check rules <file>`, or None when promtool is not available
-    promtool: Callable[[str], tuple[int, str, str]] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    promtool: Callable[[str], tuple[int, str, str]] | None
+    headers: dict[str, str]
+
+    @classmethod
+    def from_options(
+        cls, params: Mapping[str, Any], promtool: Callable[[str], tuple[int, str, str]] | None = None
+    ) -> MonitoringSettings:
+        """The settings of monitoring_check's parameters (missing ones at the option table's defaults)."""
+        p = settings(options.monitoring_check()["argument_spec"], params)
+        parse_duration(p["min_retention"])
+        return cls(
+            prometheus_url=p["prometheus_url"],
+            alertmanager_url=p["alertmanager_url"],
+            grafana_url=p["grafana_url"],
+            backend_job=p["backend_job"],
+            health_path=p["health_path"],
+            metric=p["metric"],
+            max_sample_age=p["max_sample_age"],
+            min_retention=p["min_retention"],
+            rules_file=p["rules_file"],
+            promtool=promtool,
+            headers={"Authorization": f"Bearer {p['bearer_token']}"} if p["bearer_token"] else {},
+        )
 
 
 def expected_rules(path: str) -> dict[str, list[str]]:

@@ -23,21 +23,7 @@ def run_monitoring_check(module: Any) -> None:
 
     def run() -> list:
         resolver = AddressResolver(p["dns_resolver"])
-        headers = {"Authorization": f"Bearer {p['bearer_token']}"} if p["bearer_token"] else {}
-        settings = monitoring.MonitoringSettings(
-            prometheus_url=p["prometheus_url"],
-            alertmanager_url=p["alertmanager_url"],
-            grafana_url=p["grafana_url"],
-            backend_job=p["backend_job"],
-            health_path=p["health_path"],
-            metric=p["metric"],
-            max_sample_age=p["max_sample_age"],
-            min_retention=p["min_retention"],
-            rules_file=p["rules_file"],
-            promtool=promtool if promtool_bin else None,
-            headers=headers,
-        )
-        monitoring.parse_duration(p["min_retention"])
+        settings = monitoring.MonitoringSettings.from_options(p, promtool if promtool_bin else None)
         return monitoring.check_monitoring(
             settings, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver)
         )

@@ -16,7 +16,7 @@ GOOD = {
     "ENABLE_CREDIT_DECISIONING": "False",
     "LOG_LEVEL": "info",
 }
-POLICY = app_config.ConfigPolicy(frontend_url="https://smeplatform.com", domain="smeplatform.com")
+POLICY = app_config.ConfigPolicy.from_options({"frontend_url": "https://smeplatform.com", "domain": "smeplatform.com"})
 
 
 def statuses(config, policy=POLICY):
@@ -59,10 +59,12 @@ def test_missing_settings_fail(key, item):
 
 
 def test_expected_flag_values():
-    policy = app_config.ConfigPolicy(
-        frontend_url="https://smeplatform.com",
-        domain="smeplatform.com",
-        feature_flags={"ENABLE_CREDIT_DECISIONING": True},
+    policy = app_config.ConfigPolicy.from_options(
+        {
+            "frontend_url": "https://smeplatform.com",
+            "domain": "smeplatform.com",
+            "feature_flags": {"ENABLE_CREDIT_DECISIONING": True},
+        }
     )
     assert statuses(GOOD, policy)["5.2.3"] == "failed"
     assert statuses({**GOOD, "ENABLE_CREDIT_DECISIONING": "true"}, policy)["5.2.3"] == "passed"

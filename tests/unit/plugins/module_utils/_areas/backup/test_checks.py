@@ -102,7 +102,10 @@ def _job(name, minutes_ago, succeeded):
 
 
 def statuses(cronjob, jobs=()):
-    return {e["id"]: e["status"] for e in checks.cronjob_entries(cronjob, list(jobs), checks.BackupPolicy(), "t")}
+    return {
+        e["id"]: e["status"]
+        for e in checks.cronjob_entries(cronjob, list(jobs), checks.BackupPolicy.from_options({}), "t")
+    }
 
 
 def test_a_healthy_backup_passes():
@@ -126,7 +129,7 @@ def test_schedule_retention_and_runs_are_held_to_the_checklist():
 
 
 def test_rpo_takes_the_newest_recovery_point():
-    policy = checks.BackupPolicy()
+    policy = checks.BackupPolicy.from_options({})
     assert checks.rpo_entry(30 * 3600, 600, "", policy, "t")["status"] == "passed"
     assert checks.rpo_entry(None, 30 * 3600, "", policy, "t")["status"] == "failed"
     assert checks.rpo_entry(None, None, "", policy, "t")["status"] == "failed"

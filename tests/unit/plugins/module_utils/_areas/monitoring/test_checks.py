@@ -38,7 +38,9 @@ def test_expected_rules_rejects_a_file_without_groups(tmp_path):
 class FakeApi:
     def __init__(self, status, config, senders=1):
         self.status, self.config, self.senders = status, config, senders
-        self.settings = monitoring.MonitoringSettings(prometheus_url="http://p", alertmanager_url="http://a")
+        self.settings = monitoring.MonitoringSettings.from_options(
+            {"prometheus_url": "http://p", "alertmanager_url": "http://a"}
+        )
 
     def get(self, base, path):
         return self.status, {"config": {"original": yaml.safe_dump(self.config)}}
@@ -61,7 +63,7 @@ def test_notification_needs_a_routed_email_or_slack_receiver():
 
 
 def test_composites_follow_the_measured_items():
-    settings = monitoring.MonitoringSettings(prometheus_url="http://p")
+    settings = monitoring.MonitoringSettings.from_options({"prometheus_url": "http://p"})
     ok = {i: {"status": "passed"} for i in ("6.1.1", "6.1.2", "6.1.3", "deploy.7.4")}
     deploy6, success9 = monitoring.composite_entries(settings, ok, {"_alertmanagers": {"measured": 1}})
     assert deploy6["status"] == success9["status"] == "passed"
