@@ -328,7 +328,7 @@ WORKLOAD_PLURALS = {"Deployment": "deployments", "StatefulSet": "statefulsets", 
 
 def rollout_status(kube: Any, manifest: str, namespace: str) -> list[dict[str, Any]]:
     """Whether each workload of the manifest has rolled out: updated, ready and available replicas."""
-    from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kube_rest
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 
     out = []
     for obj in parse_manifest(manifest):
@@ -337,34 +337,21 @@ def rollout_status(kube: Any, manifest: str, namespace: str) -> list[dict[str, A
             continue
         name = obj["metadata"]["name"]
         ns = obj["metadata"].get("namespace") or namespace
-        live = kube_rest.get(kube, f"{kind} {ns}/{name}", kube_rest.path("apps/v1", WORKLOAD_PLURALS[kind], ns, name))
+        live = k8s.get(kube, f"{kind} {ns}/{name}", k8s.path("apps/v1", WORKLOAD_PLURALS[kind], ns, name))
         if live is None:
             out.append({"kind": kind, "name": name, "complete": False, "detail": "missing"})
             continue
-        st = live.get("status") or {}
-        if kind == "DaemonSet":
-            want = st.get("desiredNumberScheduled", 0)
-            ready, updated, available = (
-                st.get("numberReady", 0),
-                st.get("updatedNumberScheduled", 0),
-                st.get("numberAvailable", 0),
-            )
-        else:
-            want = live["spec"].get("replicas", 1)
-            ready, updated = st.get("readyReplicas", 0), st.get("updatedReplicas", 0)
-            available = st.get("availableReplicas", 0) if kind == "Deployment" else ready
-        observed = st.get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
-        complete = observed and updated >= want and ready >= want and available >= want
+        rollout = k8s.workload_rollout({**live, "kind": kind})
         out.append(
             {
                 "kind": kind,
                 "name": name,
-                "complete": bool(complete),
-                "replicas": want,
-                "updated": updated,
-                "ready": ready,
-                "available": available,
-                "images": [c.get("image") for c in live["spec"]["template"]["spec"].get("containers") or []],
+                "complete": rollout["complete"],
+                "replicas": rollout["replicas"],
+                "updated": rollout["updated"],
+                "ready": rollout["ready"],
+                "available": rollout["available"],
+                "images": rollout["images"],
             }
         )
     return out

@@ -1,12 +1,19 @@
 # Copyright: contributors to smeplatform.deploy
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one Kubernetes client of the collection: connection options (documented by the doc fragment
-smeplatform.deploy.kubernetes), client, error mapping."""
+smeplatform.deploy.kubernetes), the session, the error mapping, and plain JSON requests on the same session.
+
+The typed API classes of the kubernetes client build hundreds of pydantic models when first imported (seconds
+per module run); the release area only needs a few paths and reads them as JSON (:func:`request`, :func:`get`).
+Both go through :meth:`Kube.call`, so their errors map to the collection's exceptions the same way.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
+from urllib.parse import quote
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
@@ -111,3 +118,117 @@ class Kube:
             if isinstance(cause, ApiException) and cause.status == 404:
                 return None
             raise
+
+
+# --- plain JSON requests ---------------------------------------------------------------------------
+
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+
+
+def _http(
+    kube: Any,
+    method: str,
+    path: str,
+    body: Any,
+    query: list[tuple[str, str]],
+    content_type: str,
+    _request_timeout: float | None = None,
+) -> Any:
+    api = kube.api
+    request = api.param_serialize(
+        method,
+        path,
+        query_params=query,
+        header_params={"Accept": JSON, "Content-Type": content_type},
+        body=body,
+        auth_settings=["BearerToken"],
+    )
+    response = api.call_api(*request, _request_timeout=_request_timeout or kube.timeout)
+    response.read()
+    if not 200 <= response.status <= 299:
+        raise ApiException.from_response(http_resp=response, body=None, data=None)
+    return json.loads(response.data) if response.data else None
+
+
+def request(
+    kube: Any,
+    what: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    query: dict[str, Any] | None = None,
+    content_type: str = JSON,
+) -> Any:
+    """One request; the decoded JSON answer. `what` names the object in error messages."""
+    params = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (query or {}).items() if v is not None]
+    return kube.call(what, _http, kube, method, path, body, params, content_type)
+
+
+def get(kube: Any, what: str, path: str, query: dict[str, Any] | None = None) -> Any:
+    """GET, None when the object does not exist."""
+    try:
+        return request(kube, what, "GET", path, None, query)
+    except ApiError as exc:
+        if status_of(exc) == 404:
+            return None
+        raise
+
+
+def status_of(exc: Exception) -> int | None:
+    """The HTTP status behind an error raised by Kube.call."""
+    return getattr(exc.__cause__, "status", None)
+
+
+def path(group_version: str, plural: str, namespace: str | None = None, name: str | None = None) -> str:
+    """/api/v1/... or /apis/<group>/<version>/... for a resource, optionally namespaced and named."""
+    base = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+    if namespace:
+        base += f"/namespaces/{quote(namespace, safe='')}"
+    base += f"/{plural}"
+    if name:
+        base += f"/{quote(name, safe='')}"
+    return base
+
+
+# --- the object shape: workloads ----------------------------------------------------------------------
+
+
+def workload_rollout(obj: dict[str, Any]) -> dict[str, Any]:
+    """The rollout of a Deployment, StatefulSet or DaemonSet (API JSON): the one place its status is read.
+
+    ``replicas`` is what the spec wants, ``total`` what exists (old and new), ``observed`` whether the controller
+    has seen the newest generation; ``complete`` is the rollout's end (every wanted replica updated, ready and
+    available, the newest generation observed).
+    """
+    kind = obj.get("kind") or "Deployment"
+    spec, st = obj.get("spec") or {}, obj.get("status") or {}
+    if kind == "DaemonSet":
+        want = st.get("desiredNumberScheduled", 0)
+        ready, updated, available = (
+            st.get("numberReady", 0),
+            st.get("updatedNumberScheduled", 0),
+            st.get("numberAvailable", 0),
+        )
+        total = st.get("currentNumberScheduled", 0)
+    else:
+        want = spec.get("replicas")
+        want = 1 if want is None else want
+        ready, updated = st.get("readyReplicas", 0), st.get("updatedReplicas", 0)
+        available = st.get("availableReplicas", 0) if kind == "Deployment" else ready
+        total = st.get("replicas", 0)
+    seen = st.get("observedGeneration")
+    observed = seen is not None and seen >= ((obj.get("metadata") or {}).get("generation") or 0)
+    return {
+        "kind": kind,
+        "name": (obj.get("metadata") or {}).get("name"),
+        "replicas": want,
+        "updated": updated,
+        "ready": ready,
+        "available": available,
+        "total": total,
+        "observed": observed,
+        "complete": bool(observed and updated >= want and ready >= want and available >= want),
+        "images": [c.get("image") for c in ((spec.get("template") or {}).get("spec") or {}).get("containers") or []],
+    }

@@ -15,7 +15,7 @@ import re
 import threading
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kube_rest
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor
 
 MAX_EVENTS = 100
@@ -80,8 +80,8 @@ def describe_pod(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_pods(kube: Any, namespace: str, selector: str | None = None) -> list[dict[str, Any]]:
-    answer = kube_rest.request(
-        kube, f"pods of {namespace}", "GET", kube_rest.path("v1", "pods", namespace), query={"labelSelector": selector}
+    answer = k8s.request(
+        kube, f"pods of {namespace}", "GET", k8s.path("v1", "pods", namespace), query={"labelSelector": selector}
     )
     return answer.get("items") or []
 
@@ -123,6 +123,20 @@ class PodRecorder:
         self._thread.join(timeout=10)
 
 
+def _workload(deployment: dict[str, Any]) -> dict[str, Any]:
+    rollout = k8s.workload_rollout({**deployment, "kind": "Deployment"})
+    return {
+        "kind": "Deployment",
+        "name": rollout["name"],
+        "replicas": deployment["spec"].get("replicas"),
+        "ready": rollout["ready"],
+        "updated": rollout["updated"],
+        "available": rollout["available"],
+        "images": rollout["images"],
+        "conditions": _conditions(deployment),
+    }
+
+
 def collect(
     kube: Any,
     namespace: str,
@@ -135,7 +149,7 @@ def collect(
     """A snapshot of the namespace for a failure report. Parts that cannot be read say why."""
     out: dict[str, Any] = {"namespace": namespace, "collected_at": _time(datetime.datetime.now(datetime.UTC))}
     try:
-        events = kube_rest.request(kube, f"events of {namespace}", "GET", kube_rest.path("v1", "events", namespace))
+        events = k8s.request(kube, f"events of {namespace}", "GET", k8s.path("v1", "events", namespace))
 
         def when(e: dict[str, Any]) -> str:
             return str(
@@ -162,26 +176,14 @@ def collect(
     except Exception as exc:
         out["pods_error"] = str(exc)
     try:
-        deployments = kube_rest.request(
+        deployments = k8s.request(
             kube,
             f"deployments of {namespace}",
             "GET",
-            kube_rest.path("apps/v1", "deployments", namespace),
+            k8s.path("apps/v1", "deployments", namespace),
             query={"labelSelector": selector},
         )
-        out["workloads"] = [
-            {
-                "kind": "Deployment",
-                "name": d["metadata"]["name"],
-                "replicas": d["spec"].get("replicas"),
-                "ready": d.get("status", {}).get("readyReplicas", 0),
-                "updated": d.get("status", {}).get("updatedReplicas", 0),
-                "available": d.get("status", {}).get("availableReplicas", 0),
-                "images": [c.get("image") for c in d["spec"]["template"]["spec"].get("containers") or []],
-                "conditions": _conditions(d),
-            }
-            for d in deployments.get("items") or []
-        ]
+        out["workloads"] = [_workload(d) for d in deployments.get("items") or []]
     except Exception as exc:
         out["workloads_error"] = str(exc)
     if helm is not None and release:

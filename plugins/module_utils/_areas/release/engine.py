@@ -74,13 +74,12 @@ class ReleaseEngine:
     # -- present -----------------------------------------------------------------------------
     def missing_secrets(self, namespace: str, names: list[str]) -> list[str]:
         """Secrets of `names` that do not exist (only existence is read into the result, never data)."""
-        from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kube_rest
+        from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 
         return [
             name
             for name in names
-            if kube_rest.get(self.kube, f"Secret {namespace}/{name}", kube_rest.path("v1", "secrets", namespace, name))
-            is None
+            if k8s.get(self.kube, f"Secret {namespace}/{name}", k8s.path("v1", "secrets", namespace, name)) is None
         ]
 
     def present(self, spec: helm.ReleaseSpec, pending_action: str, required_secrets: list[str] | None = None) -> dict:

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kube_rest
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
@@ -113,7 +113,7 @@ class DeployLock:
         self.where = f"Lease {namespace}/{name}"
 
     def read(self) -> LockState | None:
-        return _state(kube_rest.get(self.kube, self.where, kube_rest.path(LEASES, "leases", self.namespace, self.name)))
+        return _state(k8s.get(self.kube, self.where, k8s.path(LEASES, "leases", self.namespace, self.name)))
 
     def _body(self, resource_version: str | None, acquired: datetime.datetime) -> dict[str, Any]:
         metadata: dict[str, Any] = {
@@ -146,7 +146,7 @@ class DeployLock:
     def ensure_namespace(self) -> bool:
         """Create the lock's namespace when missing (the one object made before the lock is held)."""
         what = f"namespace {self.namespace}"
-        if kube_rest.get(self.kube, what, kube_rest.path("v1", "namespaces", name=self.namespace)) is not None:
+        if k8s.get(self.kube, what, k8s.path("v1", "namespaces", name=self.namespace)) is not None:
             return False
         body = {
             "apiVersion": "v1",
@@ -154,17 +154,17 @@ class DeployLock:
             "metadata": {"name": self.namespace, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}},
         }
         try:
-            kube_rest.request(self.kube, f"create {what}", "POST", kube_rest.path("v1", "namespaces"), body)
+            k8s.request(self.kube, f"create {what}", "POST", k8s.path("v1", "namespaces"), body)
         except ApiError as exc:
-            if kube_rest.status_of(exc) != 409:  # 409: created meanwhile by a concurrent run
+            if k8s.status_of(exc) != 409:  # 409: created meanwhile by a concurrent run
                 raise
         return True
 
     def label_namespace(self, labels: dict[str, str], check_mode: bool = False) -> dict[str, Any]:
         """Merge labels into the namespace (Pod Security Admission levels); changed when one differed."""
         what = f"namespace {self.namespace}"
-        ns_path = kube_rest.path("v1", "namespaces", name=self.namespace)
-        live = kube_rest.get(self.kube, what, ns_path)
+        ns_path = k8s.path("v1", "namespaces", name=self.namespace)
+        live = k8s.get(self.kube, what, ns_path)
         current = ((live or {}).get("metadata") or {}).get("labels") or {}
         missing = {k: v for k, v in labels.items() if current.get(k) != v}
         result = {"name": self.namespace, "changed": bool(missing), "labels": {**current, **missing}}
@@ -178,14 +178,14 @@ class DeployLock:
         if missing and not check_mode:
             if live is None:
                 self.ensure_namespace()
-            kube_rest.request(
+            k8s.request(
                 self.kube,
                 f"label {what}",
                 "PATCH",
                 ns_path,
                 {"metadata": {"labels": missing}},
                 None,
-                kube_rest.MERGE_PATCH,
+                k8s.MERGE_PATCH,
             )
         return result
 
@@ -213,23 +213,23 @@ class DeployLock:
         acquired = state.acquired if state is not None and state.holder == self.identity and state.acquired else now()
         try:
             if state is None:
-                kube_rest.request(
+                k8s.request(
                     self.kube,
                     f"create {self.where}",
                     "POST",
-                    kube_rest.path(LEASES, "leases", self.namespace),
+                    k8s.path(LEASES, "leases", self.namespace),
                     self._body(None, acquired),
                 )
             else:
-                kube_rest.request(
+                k8s.request(
                     self.kube,
                     f"replace {self.where}",
                     "PUT",
-                    kube_rest.path(LEASES, "leases", self.namespace, self.name),
+                    k8s.path(LEASES, "leases", self.namespace, self.name),
                     self._body(state.resource_version, acquired),
                 )
         except ApiError as exc:
-            if kube_rest.status_of(exc) == 409:
+            if k8s.status_of(exc) == 409:
                 winner = self.read()
                 if winner is not None and winner.holder:
                     raise self._held(winner) from exc
@@ -258,11 +258,11 @@ class DeployLock:
             "kind": "DeleteOptions",
             "preconditions": {"resourceVersion": state.resource_version},
         }
-        kube_rest.request(
+        k8s.request(
             self.kube,
             f"delete {self.where}",
             "DELETE",
-            kube_rest.path(LEASES, "leases", self.namespace, self.name),
+            k8s.path(LEASES, "leases", self.namespace, self.name),
             options,
         )
         result["changed"] = True

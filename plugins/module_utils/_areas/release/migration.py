@@ -21,7 +21,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.
     describe_pod,
     list_pods,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kube_rest
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     CheckFailed,
@@ -154,7 +154,7 @@ def image_of(kube: Any, namespace: str, kind: str, name: str, container: str | N
     plural = WORKLOAD_PLURALS.get(kind)
     if plural is None:
         raise ConfigurationError(f"image_from kind must be Deployment or StatefulSet, not {kind}")
-    live = kube_rest.get(kube, f"{kind} {namespace}/{name}", kube_rest.path("apps/v1", plural, namespace, name))
+    live = k8s.get(kube, f"{kind} {namespace}/{name}", k8s.path("apps/v1", plural, namespace, name))
     if live is None:
         raise CheckFailed(f"{kind} {namespace}/{name} does not exist: no image to run the migration with")
     containers = live["spec"]["template"]["spec"]["containers"]
@@ -169,10 +169,10 @@ class MigrationRunner:
         self.kube = kube
         self.spec = spec
         self.where = f"Job {spec.namespace}/{spec.job_name}"
-        self.job_path = kube_rest.path("batch/v1", "jobs", spec.namespace, spec.job_name)
+        self.job_path = k8s.path("batch/v1", "jobs", spec.namespace, spec.job_name)
 
     def _read(self) -> dict[str, Any] | None:
-        return kube_rest.get(self.kube, self.where, self.job_path)
+        return k8s.get(self.kube, self.where, self.job_path)
 
     def _pods(self) -> list[dict[str, Any]]:
         return list_pods(self.kube, self.spec.namespace, f"job-name={self.spec.job_name}")
@@ -184,7 +184,7 @@ class MigrationRunner:
         notes = []
         for pod in pods:
             name = pod["metadata"]["name"]
-            log_path = kube_rest.path("v1", "pods", self.spec.namespace, name) + "/log"
+            log_path = k8s.path("v1", "pods", self.spec.namespace, name) + "/log"
             try:
                 request = self.kube.api.param_serialize(
                     "GET",
@@ -205,7 +205,7 @@ class MigrationRunner:
         return logs, note
 
     def _delete(self) -> None:
-        kube_rest.request(
+        k8s.request(
             self.kube,
             f"delete {self.where}",
             "DELETE",
@@ -254,11 +254,11 @@ class MigrationRunner:
         if job is None:
             if check_mode:
                 return {"changed": True, "job": self.spec.job_name, "outcome": "would run", "image": self.spec.image}
-            kube_rest.request(
+            k8s.request(
                 self.kube,
                 f"create {self.where}",
                 "POST",
-                kube_rest.path("batch/v1", "jobs", self.spec.namespace),
+                k8s.path("batch/v1", "jobs", self.spec.namespace),
                 self.spec.job(),
             )
             changed = True

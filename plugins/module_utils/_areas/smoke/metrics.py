@@ -5,12 +5,14 @@ thresholds, over the time the release has served."""
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import time
 from collections.abc import Callable
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import Prometheus, QueryResult
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Outcome, failed, passed, skipped
 
@@ -135,12 +137,10 @@ class MetricProbes:
         kube = self.kube_factory()
         moments = []
         for name in names:
-            dep = kube.get_or_none(
-                f"Deployment {namespace}/{name}", kube.apps.read_namespaced_deployment, name, namespace
-            )
-            for condition in (dep.status.conditions or []) if dep is not None and dep.status else []:
-                if condition.type == "Progressing" and condition.last_update_time is not None:
-                    moments.append(condition.last_update_time.timestamp())
+            dep = k8s.get(kube, f"Deployment {namespace}/{name}", k8s.path("apps/v1", "deployments", namespace, name))
+            for condition in ((dep or {}).get("status") or {}).get("conditions") or []:
+                if condition.get("type") == "Progressing" and condition.get("lastUpdateTime"):
+                    moments.append(datetime.datetime.fromisoformat(condition["lastUpdateTime"]).timestamp())
         return time.time() - max(moments) if moments else None
 
     def check_error_rate(self) -> Outcome:

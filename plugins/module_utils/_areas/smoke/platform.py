@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening.http_rules import (
     jwt_lifetime_outcome,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
     join_url,
     json_field,
@@ -144,37 +145,40 @@ class PlatformProbes:
         kube = self.kube_factory()
         problems, summary, pods_ready, pods_total, worst = [], [], 0, 0, 0
         for name in names:
-            dep = kube.get_or_none(
-                f"Deployment {namespace}/{name}", kube.apps.read_namespaced_deployment, name, namespace
-            )
+            dep = k8s.get(kube, f"Deployment {namespace}/{name}", k8s.path("apps/v1", "deployments", namespace, name))
             if dep is None:
                 problems.append(f"Deployment {name} not found in {namespace}")
                 continue
-            want = dep.spec.replicas if dep.spec.replicas is not None else 1
-            st = dep.status
-            available, updated, ready = st.available_replicas or 0, st.updated_replicas or 0, st.ready_replicas or 0
-            current = st.observed_generation is not None and st.observed_generation >= (dep.metadata.generation or 0)
+            rollout = k8s.workload_rollout({**dep, "kind": "Deployment"})
+            want, available, updated, total = (rollout[k] for k in ("replicas", "available", "updated", "total"))
             summary.append(f"{name} {available}/{want}")
-            if not current or updated != want or available != want or ready != want or (st.replicas or 0) != want:
+            if not rollout["observed"] or {updated, available, rollout["ready"], total} != {want}:
                 problems.append(
-                    f"{name}: {available}/{want} available, {updated} updated, {st.replicas or 0} in total"
-                    + ("" if current else ", rollout not yet observed")
+                    f"{name}: {available}/{want} available, {updated} updated, {total} in total"
+                    + ("" if rollout["observed"] else ", rollout not yet observed")
                 )
-            selector = ",".join(f"{k}={v}" for k, v in (dep.spec.selector.match_labels or {}).items())
-            pods = kube.call(
-                f"pods of {namespace}/{name}", kube.core.list_namespaced_pod, namespace, label_selector=selector
+            labels = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+            selector = ",".join(f"{k}={v}" for k, v in labels.items())
+            pods = k8s.request(
+                kube,
+                f"pods of {namespace}/{name}",
+                "GET",
+                k8s.path("v1", "pods", namespace),
+                query={"labelSelector": selector},
             )
-            for pod in pods.items:
-                if pod.metadata.deletion_timestamp is not None:
+            for pod in (pods or {}).get("items") or []:
+                if pod["metadata"].get("deletionTimestamp") is not None:
                     continue
                 pods_total += 1
-                conditions = {c.type: c.status for c in (pod.status.conditions or [])}
-                if pod.status.phase == "Running" and conditions.get("Ready") == "True":
+                status = pod.get("status") or {}
+                conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+                if status.get("phase") == "Running" and conditions.get("Ready") == "True":
                     pods_ready += 1
-                for cs in pod.status.container_statuses or []:
-                    worst = max(worst, cs.restart_count or 0)
-                    if (cs.restart_count or 0) > max_restarts:
-                        problems.append(f"{pod.metadata.name}/{cs.name} restarted {cs.restart_count} times")
+                for cs in status.get("containerStatuses") or []:
+                    restarts = cs.get("restartCount") or 0
+                    worst = max(worst, restarts)
+                    if restarts > max_restarts:
+                        problems.append(f"{pod['metadata']['name']}/{cs.get('name')} restarted {restarts} times")
         measured = {"pods_ready": f"{pods_ready}/{pods_total}", "deployments": summary, "max_restarts": worst}
         where = f"{getattr(kube, 'server', 'kubernetes')} namespace {namespace}"
         if pods_ready != pods_total:
