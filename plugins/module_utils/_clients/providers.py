@@ -10,20 +10,23 @@ that could carry a credential.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
 import hmac
 import json
-import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET  # noqa: S405 - parses the answer of the configured STS endpoint only
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.tls import tls_context
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, basic_auth
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+)
 
 
 @dataclass
@@ -40,16 +43,18 @@ class ProviderAnswer:
 
 @dataclass
 class HttpSettings:
+    """How to reach the providers: trusted CAs, certificate checking, timeout, and how host names resolve."""
+
     ca_bundle: str | None = None
     validate_certs: bool = True
     timeout: float = 10.0
+    lookup: Callable[[str], str | None] | None = None
 
-    def context(self) -> ssl.SSLContext:
-        return tls_context(self.ca_bundle, self.validate_certs)
-
-
-def _basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    def session(self) -> HttpSession:
+        # Third-party APIs get no header of the platform's own (markers, tokens): a bare session.
+        return HttpSession(
+            ca_bundle=self.ca_bundle, timeout=self.timeout, lookup=self.lookup, verify=self.validate_certs
+        )
 
 
 def _request(
@@ -58,15 +63,12 @@ def _request(
     """(status, body, error). status is None when the provider could not be reached."""
     if not url.lower().startswith(("https://", "http://")):
         return None, b"", f"not an http(s) URL: {url.split('?')[0]}"
-    request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310 - scheme checked above
     try:
-        with urllib.request.urlopen(request, timeout=http.timeout, context=http.context()) as response:  # noqa: S310
-            return response.status, response.read(65536), ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(65536), ""
-    except (urllib.error.URLError, OSError, ssl.SSLError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, b"", f"unreachable: {reason}"
+        with http.session() as session:
+            response = session.request(method, url, headers=headers, body=body)
+    except (ConnectionFailure, ConfigurationError) as exc:
+        return None, b"", f"unreachable: {exc}"
+    return response.status, response.body[:65536], ""
 
 
 def _json(body: bytes) -> Any:
@@ -109,7 +111,7 @@ def check_twilio(base_url: str, account_sid: str, auth_token: str, http: HttpSet
     """GET the Account resource with basic auth; it must be active and of type Full (not Trial)."""
     url = _join(base_url, f"/2010-04-01/Accounts/{urllib.parse.quote(account_sid)}.json")
     where = _join(base_url, "/2010-04-01/Accounts/{AccountSid}.json")
-    status, body, error = _request(http, "GET", url, {"Authorization": _basic(account_sid, auth_token)})
+    status, body, error = _request(http, "GET", url, {"Authorization": basic_auth(account_sid, auth_token)})
     if status is None:
         return ProviderAnswer("twilio", False, None, f"Twilio {error}", where)
     answer = _json(body) or {}
@@ -141,7 +143,7 @@ def check_twilio(base_url: str, account_sid: str, auth_token: str, http: HttpSet
 def check_razorpay(base_url: str, key_id: str, key_secret: str, http: HttpSettings) -> ProviderAnswer:
     """GET /v1/payments?count=1 with basic auth key_id:key_secret."""
     where = _join(base_url, "/v1/payments?count=1")
-    status, body, error = _request(http, "GET", where, {"Authorization": _basic(key_id, key_secret)})
+    status, body, error = _request(http, "GET", where, {"Authorization": basic_auth(key_id, key_secret)})
     if status is None:
         return ProviderAnswer("razorpay", False, None, f"Razorpay {error}", where)
     if status != 200:

@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
-    Response,
-    basic_auth,
-    join_url,
-    json_field,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import providers
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.smtp import PinnedSMTP
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.tls import tls_context
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Outcome, failed, passed, skipped
@@ -79,60 +73,37 @@ class IntegrationProbes:
             return failed(f"{code} {text}", threshold, f"message refused: {code} {text}", where)
         return passed(f"{code} {text}", threshold, f"message {msg['Message-ID']} accepted: {code} {text}", where)
 
-    def _api_probe(self, url: str, auth: str, ok: Callable[[Response], str | None]) -> tuple[Response, str | None]:
-        with self.session() as s:
-            # Third-party APIs: the platform's client marker headers are not theirs to see.
-            s.headers = {}
-            r = s.request("GET", url, headers={"Authorization": auth})
-        return r, ok(r)
+    def _providers(self) -> providers.HttpSettings:
+        return providers.HttpSettings(ca_bundle=self.ca_bundle, timeout=self.timeout, lookup=self.lookup)
 
     def check_sms(self) -> Outcome:
+        """The Twilio account with the live credentials, held to the rules production_secrets holds it to."""
         cfg = self.p["twilio"]
         sid, token = cfg["account_sid"], cfg["auth_token"]
         if not (sid and token):
             return skipped("no Twilio credentials configured")
         self.secrets.update({sid, token})
-        base = cfg["url"]
-        url = join_url(base, f"/2010-04-01/Accounts/{sid}.json")
-        where = join_url(base, "/2010-04-01/Accounts/{sid}.json")
-
-        def status(r: Response) -> str | None:
-            try:
-                return r.json().get("status")
-            except (ValueError, AttributeError):
-                return None
-
-        r, state = self._api_probe(url, basic_auth(sid, token), status)
-        threshold = "200, account active"
-        if r.status in (401, 403):
-            return failed(
-                r.status, threshold, f"Twilio refused the credentials: {r.status} {_twilio_error(r)}", where, final=True
-            )
-        if r.status != 200 or state != "active":
-            return failed(
-                f"{r.status} {state}", threshold, f"Twilio account answered {r.status}, status {state}", where
-            )
-        return passed(f"{r.status} {state}", threshold, "Twilio accepted the live credentials; account active", where)
+        answer = providers.check_twilio(cfg["url"], sid, token, self._providers())
+        return _outcome(answer, "200, account active, type Full", f"{answer.status} {answer.facts.get('status')}")
 
     def check_payment(self) -> Outcome:
+        """One payment listed with the Razorpay key (a live one unless razorpay.require_live is off)."""
         cfg = self.p["razorpay"]
         key_id, secret = cfg["key_id"], cfg["key_secret"]
         if not (key_id and secret):
             return skipped("no Razorpay credentials configured")
         self.secrets.add(secret)
-        url = join_url(cfg["url"], "/v1/payments?count=1")
         threshold = "200 (live key accepted)"
         mode = "live" if key_id.startswith("rzp_live_") else "test" if key_id.startswith("rzp_test_") else "unknown"
-        r, entity = self._api_probe(url, basic_auth(key_id, secret), lambda r: json_field(r, "entity"))
-        if r.status in (400, 401, 403):
-            return failed(r.status, threshold, f"Razorpay refused the {mode} key: {r.status}", url, final=True)
-        if r.status != 200:
-            return failed(r.status, threshold, f"Razorpay answered {r.status}", url)
-        if cfg["require_live"] and mode != "live":
-            return failed(f"200 {mode} key", threshold, f"the key is a {mode} key, not a live one", url, final=True)
-        return passed(f"200 {entity}", threshold, f"Razorpay accepted the {mode} key", url)
+        answer = providers.check_razorpay(cfg["url"], key_id, secret, self._providers())
+        if answer.accepted and cfg["require_live"] and mode != "live":
+            return failed(f"200 {mode} key", threshold, f"the key is a {mode} key, not a live one", answer.where, True)
+        return _outcome(answer, threshold, f"{answer.status} {mode} key")
 
 
-def _twilio_error(r: Response) -> str:
-    code = json_field(r, "code")
-    return f"(code {code})" if code else ""
+def _outcome(answer: providers.ProviderAnswer, threshold: str, measured: str) -> Outcome:
+    """A provider's answer as a probe outcome: refused credentials are final, an unreachable provider is retried."""
+    if answer.accepted:
+        return passed(measured, threshold, answer.detail, answer.where)
+    refused = answer.status in (400, 401, 403)
+    return failed(measured if answer.status is not None else None, threshold, answer.detail, answer.where, refused)
