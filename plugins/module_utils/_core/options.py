@@ -11,8 +11,11 @@ writes a default of its own.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Settings(dict):
@@ -46,3 +49,18 @@ def settings(spec: Mapping[str, Mapping[str, Any]], params: Mapping[str, Any] | 
     for name, value in params.items():
         out.setdefault(name, value)
     return out
+
+
+def build(cls: type[T], params: Mapping[str, Any], **computed: Any) -> T:
+    """An instance of the dataclass ``cls`` whose fields are the options of the same name.
+
+    ``computed`` gives the fields that are not an option as they stand (converted or derived); a field that is
+    neither keeps the dataclass's own value.
+    """
+    values = {}
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if item.name in computed:
+            values[item.name] = computed[item.name]
+        elif item.name in params:
+            values[item.name] = params[item.name]
+    return cls(**values)

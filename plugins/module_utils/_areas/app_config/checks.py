@@ -22,7 +22,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 
 FEATURE_FLAGS = {
@@ -50,15 +50,7 @@ class ConfigPolicy:
     def from_options(cls, params: Mapping[str, Any]) -> ConfigPolicy:
         """The policy of app_config_check's parameters (missing ones at the option table's defaults)."""
         p = settings(options.app_config_check()["argument_spec"], params)
-        return cls(
-            node_env=p["node_env"],
-            frontend_url=p["frontend_url"],
-            domain=p["domain"],
-            rate_limit_max=p["rate_limit_max"],
-            rate_limit_window_ms=p["rate_limit_window_ms"],
-            log_level=p["log_level"],
-            feature_flags={k: boolean(v) for k, v in p["feature_flags"].items()},
-        )
+        return build(cls, p, feature_flags={k: boolean(v) for k, v in p["feature_flags"].items()})
 
 
 def _norm_url(url: str) -> str:

@@ -14,7 +14,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup.c
     RETENTION_ANNOTATION,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Entries
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
 
@@ -49,12 +49,7 @@ class BackupPolicy:
     def from_options(cls, params: Mapping[str, Any]) -> BackupPolicy:
         """The policy of backup_check's parameters (missing ones at the option table's defaults)."""
         p = settings(options.backup_check()["argument_spec"], params)
-        return cls(
-            schedule=p["schedule"],
-            retention_days=p["retention_days"],
-            max_success_age=float(p["max_success_age"]),
-            rpo_seconds=p["rpo_hours"] * 3600,
-        )
+        return build(cls, p, max_success_age=float(p["max_success_age"]), rpo_seconds=p["rpo_hours"] * 3600)
 
 
 def cronjob_entries(cronjob: Any, jobs: list[Any], policy: BackupPolicy, where: str) -> Entries:

@@ -11,6 +11,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure, SmeplatformError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY, entry, exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
 
@@ -70,21 +71,12 @@ def run_backup_check(module: Any) -> None:
 def run_backup_cronjob(module: Any) -> None:
     """backup_cronjob: run with the module's validated parameters and exit."""
     p = module.params
-    spec = cronjob.CronJobSpec(
-        name=p["name"],
-        namespace=p["namespace"],
-        schedule=p["schedule"],
-        image=p["image"],
-        command=p["command"],
-        retention_days=p["retention_days"],
-        time_zone=p["time_zone"],
+    spec = build(
+        cronjob.CronJobSpec,
+        p,
         env={k: str(v) for k, v in p["env"].items()},
-        secret_env=p["secret_env"],
-        volume_claim=p["volume_claim"],
         node_selector={k: str(v) for k, v in p["node_selector"].items()},
-        tolerations=p["tolerations"],
         labels={k: str(v) for k, v in p["labels"].items()},
-        history_limit=p["history_limit"],
     )
     try:
         spec.validate()

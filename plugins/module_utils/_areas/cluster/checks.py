@@ -12,7 +12,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.cluster 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConnectionFailure
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_quantity, version_tuple
 
@@ -51,20 +51,7 @@ class ClusterPolicy:
         p = settings(options.cluster_check()["argument_spec"], params)
         version_tuple(p["min_version"])
         parse_quantity(p["volume_size"])
-        return cls(
-            namespace=p["namespace"],
-            backend_deployment=p["backend_deployment"],
-            min_version=p["min_version"],
-            min_nodes=p["min_nodes"],
-            min_zones=p["min_zones"],
-            zone_label=p["zone_label"],
-            ingress_class=p["ingress_class"],
-            require_lb_address=p["require_lb_address"],
-            volume_size=p["volume_size"],
-            volume_claims=tuple(p["volume_claims"]),
-            storage_class=p["storage_class"],
-            release=p["release"],
-        )
+        return build(cls, p, volume_claims=tuple(p["volume_claims"]))
 
 
 def version_entries(kube: Any, policy: ClusterPolicy) -> Entries:

@@ -14,7 +14,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
 
@@ -90,13 +90,7 @@ class PostgresPolicy:
     def from_options(cls, params: Mapping[str, Any]) -> PostgresPolicy:
         """The policy of postgres_check's parameters (missing ones at the option table's defaults)."""
         p = settings(options.postgres_check()["argument_spec"], params)
-        return cls(
-            min_version=p["min_version"],
-            min_replicas=p["min_replicas"],
-            max_lag_bytes=p["max_lag_bytes"],
-            max_lag_seconds=p["max_lag_seconds"],
-            max_archive_age_seconds=float(p["max_archive_age"]),
-        )
+        return build(cls, p, max_archive_age_seconds=float(p["max_archive_age"]))
 
 
 def _one_line(exc: Exception) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 
 PSA_LEVELS = ("privileged", "baseline", "restricted")
@@ -49,13 +49,11 @@ class HardeningPolicy:
     def from_options(cls, params: Mapping[str, Any]) -> HardeningPolicy:
         """The policy of hardening_check's parameters (missing ones at the option table's defaults)."""
         p = settings(options.hardening_check()["argument_spec"], params)
-        return cls(
-            namespace=p["namespace"],
-            service_account=p["service_account"],
+        return build(
+            cls,
+            p,
             allowed_ports=tuple(p["allowed_ports"]),
-            psa_level=p["psa_level"],
             denied=tuple(Access(**d) for d in p["denied"]) or default_denied(p["namespace"]),
-            release=p["release"],
         )
 
 

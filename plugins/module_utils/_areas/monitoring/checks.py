@@ -22,7 +22,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConnectionFailure,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration, parse_duration
 
@@ -56,16 +56,9 @@ class MonitoringSettings:
         """The settings of monitoring_check's parameters (missing ones at the option table's defaults)."""
         p = settings(options.monitoring_check()["argument_spec"], params)
         parse_duration(p["min_retention"])
-        return cls(
-            prometheus_url=p["prometheus_url"],
-            alertmanager_url=p["alertmanager_url"],
-            grafana_url=p["grafana_url"],
-            backend_job=p["backend_job"],
-            health_path=p["health_path"],
-            metric=p["metric"],
-            max_sample_age=p["max_sample_age"],
-            min_retention=p["min_retention"],
-            rules_file=p["rules_file"],
+        return build(
+            cls,
+            p,
             promtool=promtool,
             headers={"Authorization": f"Bearer {p['bearer_token']}"} if p["bearer_token"] else {},
         )

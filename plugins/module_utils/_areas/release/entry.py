@@ -26,6 +26,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm i
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor
 
 
@@ -74,20 +75,7 @@ def run_helm_release(module: Any) -> None:
             secrets=p["redact"],
         )
         if p["state"] == "present":
-            spec = ReleaseSpec(
-                name=p["name"],
-                namespace=p["namespace"],
-                chart=p["chart"],
-                chart_version=p["chart_version"],
-                repo=p["repo"],
-                values_files=p["values_files"],
-                values=p["values"],
-                set_values={str(k): str(v) for k, v in p["set_values"].items()},
-                wait=p["wait"],
-                atomic=p["atomic"],
-                timeout=p["timeout"],
-                history_max=p["history_max"],
-            )
+            spec = build(ReleaseSpec, p, set_values={str(k): str(v) for k, v in p["set_values"].items()})
             result = engine.present(spec, p["pending_action"], p["required_secrets"])
         else:
             result = engine.rolled_back(
@@ -131,21 +119,12 @@ def run_migration_job(module: Any) -> None:
         if p["image_from"]:
             source = p["image_from"]
             image = image_of(kube, p["namespace"], source["kind"], source["name"], source["container"])
-        spec = MigrationSpec(
-            release=p["release"],
-            namespace=p["namespace"],
-            action=p["action"],
+        spec = build(
+            MigrationSpec,
+            p,
             image=image,
-            command=p["command"],
-            run_key=p["run_key"],
             env={str(k): str(v) for k, v in p["env"].items()},
-            env_from=p["env_from"],
-            service_account=p["service_account"],
-            image_pull_secrets=p["image_pull_secrets"],
             node_selector={str(k): str(v) for k, v in p["node_selector"].items()},
-            tolerations=p["tolerations"],
-            run_as_user=p["run_as_user"],
-            resources=p["resources"],
         )
         steps = [(spec, p["command"])]
         if p["show_command"]:
