@@ -7,36 +7,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import (
     SECRET_NAME_PATTERN,
     Redactor,
     secret_strings,
 )
-from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue, CatalogueError
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.action import CatalogueAction
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import CatalogueError
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils.report import check_entries
 
 SECRET_NAME_RE = re.compile(SECRET_NAME_PATTERN)
 
-ARGUMENT_SPEC = {
-    "items": {"type": "list", "elements": "dict", "required": True},
-    "secrets": {"type": "list", "elements": "str", "default": [], "no_log": True},
-    "catalogue": {"type": "path"},
-}
 
+class ActionModule(CatalogueAction):
+    ARGUMENT_SPEC = {
+        "items": {"type": "list", "elements": "dict", "required": True},
+        "secrets": {"type": "list", "elements": "str", "default": [], "no_log": True},
+    }
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, result: dict[str, Any], args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         redactor = Redactor(args["secrets"])
-        for name, value in (task_vars or {}).items():
+        for name, value in task_vars.items():
             if SECRET_NAME_RE.search(name):
                 try:
                     rendered = self._templar.template(value)
@@ -45,7 +37,7 @@ class ActionModule(ActionBase):
                 for secret in secret_strings({name: rendered}):
                     redactor.add(secret)
         try:
-            catalogue = Catalogue.load(args["catalogue"]) if args["catalogue"] else Catalogue.load()
+            catalogue = self.load_catalogue(args["catalogue"])
             entries = check_entries(catalogue, redactor.data(args["items"]))
         except CatalogueError as exc:
             result.update(failed=True, msg=redactor.text(str(exc)))

@@ -6,28 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils import journal
-from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue, CatalogueError
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.action import CatalogueAction
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import CatalogueError
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils.report import GO, RunLog, build
 
-ARGUMENT_SPEC = {
-    "gate": {"type": "bool", "default": True},
-    "catalogue": {"type": "path"},
-}
 
+class ActionModule(CatalogueAction):
+    ARGUMENT_SPEC = {"gate": {"type": "bool", "default": True}}
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, result: dict[str, Any], args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         try:
-            catalogue = Catalogue.load(args["catalogue"]) if args["catalogue"] else Catalogue.load()
+            catalogue = self.load_catalogue(args["catalogue"])
             log = RunLog()
             for record in journal.read(journal.current_path()):
                 log.add_record(record)

@@ -176,6 +176,14 @@ def get(kube: Any, what: str, path: str, query: dict[str, Any] | None = None) ->
         raise
 
 
+def items(
+    kube: Any, what: str, group_version: str, plural: str, namespace: str, selector: str | None = None
+) -> list[Any]:
+    """The objects of a namespaced list (API JSON), optionally by label selector."""
+    answer = request(kube, what, "GET", path(group_version, plural, namespace), query={"labelSelector": selector})
+    return (answer or {}).get("items") or []
+
+
 def status_of(exc: Exception) -> int | None:
     """The HTTP status behind an error raised by Kube.call."""
     return getattr(exc.__cause__, "status", None)

@@ -175,6 +175,10 @@ def smtp_entry(smtp: SmtpSettings) -> dict[str, Any]:
     where = f"{smtp.host}:{smtp.port}"
     threshold = "STARTTLS with a trusted certificate, AUTH accepted"
     measured: dict[str, Any] = {}
+
+    def refused(detail: str, seen: dict[str, Any]) -> dict[str, Any]:
+        return entry("5.3.1", "failed", measured=seen, threshold=threshold, where=where, detail=detail)
+
     context = tls_context(smtp.ca_bundle)
     try:
         # the constructor connects and keeps the host name for certificate verification
@@ -182,26 +186,12 @@ def smtp_entry(smtp: SmtpSettings) -> dict[str, Any]:
         try:
             client.ehlo()
             if not client.has_extn("starttls"):
-                return entry(
-                    "5.3.1",
-                    "failed",
-                    measured={"starttls": False},
-                    threshold=threshold,
-                    where=where,
-                    detail=f"{where} does not offer STARTTLS",
-                )
+                return refused(f"{where} does not offer STARTTLS", {"starttls": False})
             client.starttls(context=context)
             client.ehlo()
             measured["starttls"] = client.sock.version() if hasattr(client.sock, "version") else True
             if not smtp.username:
-                return entry(
-                    "5.3.1",
-                    "failed",
-                    measured=measured,
-                    threshold=threshold,
-                    where=where,
-                    detail="no SMTP user configured: AUTH not tested",
-                )
+                return refused("no SMTP user configured: AUTH not tested", measured)
             client.login(smtp.username, smtp.password or "")
             measured["auth"] = "accepted"
         finally:
@@ -210,23 +200,11 @@ def smtp_entry(smtp: SmtpSettings) -> dict[str, Any]:
             except (smtplib.SMTPException, OSError):
                 client.close()
     except smtplib.SMTPAuthenticationError as exc:
-        return entry(
-            "5.3.1",
-            "failed",
-            measured={**measured, "auth": exc.smtp_code},
-            threshold=threshold,
-            where=where,
-            detail=f"the relay refused AUTH for {smtp.username}: {exc.smtp_code}",
+        return refused(
+            f"the relay refused AUTH for {smtp.username}: {exc.smtp_code}", {**measured, "auth": exc.smtp_code}
         )
     except ssl.SSLCertVerificationError as exc:
-        return entry(
-            "5.3.1",
-            "failed",
-            measured=measured,
-            threshold=threshold,
-            where=where,
-            detail=f"STARTTLS certificate not trusted: {exc.verify_message}",
-        )
+        return refused(f"STARTTLS certificate not trusted: {exc.verify_message}", measured)
     except (smtplib.SMTPException, OSError) as exc:
         raise ConnectionFailure(f"SMTP relay {where}: {exc}") from exc
     return entry(

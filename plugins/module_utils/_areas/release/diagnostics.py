@@ -80,10 +80,7 @@ def describe_pod(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_pods(kube: Any, namespace: str, selector: str | None = None) -> list[dict[str, Any]]:
-    answer = k8s.request(
-        kube, f"pods of {namespace}", "GET", k8s.path("v1", "pods", namespace), query={"labelSelector": selector}
-    )
-    return answer.get("items") or []
+    return k8s.items(kube, f"pods of {namespace}", "v1", "pods", namespace, selector)
 
 
 def not_ready(pod: dict[str, Any]) -> bool:
@@ -176,14 +173,8 @@ def collect(
     except Exception as exc:
         out["pods_error"] = str(exc)
     try:
-        deployments = k8s.request(
-            kube,
-            f"deployments of {namespace}",
-            "GET",
-            k8s.path("apps/v1", "deployments", namespace),
-            query={"labelSelector": selector},
-        )
-        out["workloads"] = [_workload(d) for d in deployments.get("items") or []]
+        deployments = k8s.items(kube, f"deployments of {namespace}", "apps/v1", "deployments", namespace, selector)
+        out["workloads"] = [_workload(d) for d in deployments]
     except Exception as exc:
         out["workloads_error"] = str(exc)
     if helm is not None and release:

@@ -159,14 +159,7 @@ class PlatformProbes:
                 )
             labels = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
             selector = ",".join(f"{k}={v}" for k, v in labels.items())
-            pods = k8s.request(
-                kube,
-                f"pods of {namespace}/{name}",
-                "GET",
-                k8s.path("v1", "pods", namespace),
-                query={"labelSelector": selector},
-            )
-            for pod in (pods or {}).get("items") or []:
+            for pod in k8s.items(kube, f"pods of {namespace}/{name}", "v1", "pods", namespace, selector):
                 if pod["metadata"].get("deletionTimestamp") is not None:
                     continue
                 pods_total += 1

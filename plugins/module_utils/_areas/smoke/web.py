@@ -108,41 +108,48 @@ class WebProbes:
         with self.session() as s:
             return [s.request("GET", url) for url in self._header_targets()]
 
+    def _judge_headers(
+        self, threshold: str, judge: Callable[[Response], tuple[Any, list[str]]], in_place: str
+    ) -> Outcome:
+        """Fetch every header target once and hold each answer to ``judge`` (what it measured, its problems)."""
+        problems, measured = [], {}
+        for r in self._fetch_headers():
+            measured[r.url], found = judge(r)
+            problems += [f"{r.url}: {p}" for p in found]
+        where = ", ".join(measured)
+        if problems:
+            return failed(measured, threshold, "; ".join(problems), where)
+        return passed(measured, threshold, f"{in_place} on {len(measured)} URL(s)", where)
+
     def check_headers(self) -> Outcome:
         cfg = self.p["security_headers"]
         threshold = (
             f"{', '.join(SECURITY_HEADERS)} present; HSTS max-age >= {cfg['hsts_min_max_age']} "
             "with includeSubDomains; nosniff; X-Frame-Options DENY/SAMEORIGIN; safe Referrer-Policy"
         )
-        problems, measured = [], {}
-        for r in self._fetch_headers():
+
+        def judge(r: Response) -> tuple[Any, list[str]]:
             found = security_header_problems(
                 r.headers,
                 int(cfg["hsts_min_max_age"]),
                 tuple(cfg["referrer_policies"]),
                 tuple(cfg["frame_options"]),
             )
-            problems += [f"{r.url}: {p}" for p in found]
-            measured[r.url] = {h: r.header(h) for h in SECURITY_HEADERS if h != "Content-Security-Policy"}
-        where = ", ".join(measured)
-        if problems:
-            return failed(measured, threshold, "; ".join(problems), where)
-        return passed(measured, threshold, f"security headers in place on {len(measured)} URL(s)", where)
+            return {h: r.header(h) for h in SECURITY_HEADERS if h != "Content-Security-Policy"}, found
+
+        return self._judge_headers(threshold, judge, "security headers in place")
 
     def check_csp(self) -> Outcome:
         cfg = self.p["security_headers"]
         required = tuple(cfg["csp_required"])
         forbidden = tuple(cfg["csp_forbidden"])
         threshold = f"directives {', '.join(required)}; script sources without {' '.join(forbidden)}"
-        problems, measured = [], {}
-        for r in self._fetch_headers():
+
+        def judge(r: Response) -> tuple[Any, list[str]]:
             value = r.header("content-security-policy")
-            measured[r.url] = value
-            problems += [f"{r.url}: {p}" for p in csp_problems(value, required, forbidden)]
-        where = ", ".join(measured)
-        if problems:
-            return failed(measured, threshold, "; ".join(problems), where)
-        return passed(measured, threshold, f"hardened CSP on {len(measured)} URL(s)", where)
+            return value, csp_problems(value, required, forbidden)
+
+        return self._judge_headers(threshold, judge, "hardened CSP")
 
     def check_cors(self) -> Outcome:
         cfg = self.p["cors"]
