@@ -168,7 +168,19 @@ class Smoke(PlatformProbes, WebProbes, IntegrationProbes, MetricProbes):
                 )
         failed_checks = [r.name for r in results if r.status == FAILED]
         counts = {s: sum(1 for r in results if r.status == s) for s in (PASSED, FAILED, SKIPPED)}
+        # The gate's one decision, in words the role shows (and fails with) as they stand.
+        if failed_checks:
+            msg = (
+                f"Smoke gate ({self.purpose}) failed: {len(failed_checks)} check(s) failed: {', '.join(failed_checks)}."
+                + "".join(f" [{r.name}] {r.detail}." for r in results if r.status == FAILED)
+            )
+        else:
+            msg = (
+                f"Smoke gate ({self.purpose}) passed: {counts[PASSED]} passed, {counts[FAILED]} failed, "
+                f"{counts[SKIPPED]} skipped in {duration} s."
+            )
         return {
+            "msg": msg,
             "passed": not failed_checks,
             "failed_checks": failed_checks,
             "checks": [r.as_dict() for r in results],

@@ -92,3 +92,11 @@ def test_unconfigured_integrations_are_skipped():
     for check in (smoke.check_email, smoke.check_sms, smoke.check_payment, smoke.check_error_rate, smoke.check_pods):
         assert check().status == "skipped"
     assert skipped("x").status == "skipped"
+
+
+def test_the_gate_says_its_decision_once():
+    smoke = Smoke({**BASE, "checks": ["health"]})
+    bad = smoke.summarise([ProbeResult("health", "health", "failed", "503", "200", "answered 503", "", 1, 1.0)], 1.0)
+    assert bad["msg"] == "Smoke gate (deploy) failed: 1 check(s) failed: health. [health] answered 503."
+    good = smoke.summarise([ProbeResult("health", "health", "passed", "200", "200", "ok", "", 1, 1.0)], 1.5)
+    assert good["passed"] and good["msg"] == "Smoke gate (deploy) passed: 1 passed, 0 failed, 0 skipped in 1.5 s."
