@@ -104,6 +104,43 @@ options:
   evidence_id:
     description: Checklist item the result is recorded for (for example C(deploy.3) or C(rollback.1)).
     type: str
+  infrastructure:
+    description:
+      - With O(state=present), also records deployment step 2 (the infrastructure), passed when the namespace
+        enforces O(infrastructure.pod_security) and every Secret of O(required_secrets) exists; skipped in check
+        mode.
+    type: dict
+    suboptions:
+      evidence_id:
+        description: Checklist item of the infrastructure step (C(deploy.2)).
+        type: str
+        required: true
+      pod_security:
+        description: Pod Security Admission level the namespace must enforce.
+        type: str
+        required: true
+      namespace_labels:
+        description: The namespace's labels as the deployment lock left them.
+        type: dict
+        default: {}
+      lock_held:
+        description: Whether the deployment lock is held by this run (said in the evidence).
+        type: bool
+        default: false
+  procedure:
+    description:
+      - With O(state=rolled_back), also records the rollback procedure (C(8.1.4)) as proven by this automatic
+        rollback, passed when the rollback succeeded, failed with its error when it did not.
+    type: dict
+    suboptions:
+      evidence_id:
+        description: Checklist item of the rollback procedure (C(8.1.4)).
+        type: str
+        required: true
+      after:
+        description: The stage whose failure led to the rollback (C(upgrade), C(verify)), said in the evidence.
+        type: str
+        required: true
   diagnostics_dir:
     description:
       - Folder the diagnostics of a failed rollout are written to; the run's report folder when the evidence report

@@ -373,7 +373,7 @@ msg:
   description: The gate's decision in words; the smoke role shows it, and fails with it when the gate is on.
   returned: success
   type: str
-  sample: "Smoke gate (deploy) failed: 1 check(s) failed: health. [health] GET https://api.example.com/health answered 503."
+  sample: "Smoke gate (deploy) failed: 1 check(s) failed: health. [health] answered 503."
 passed:
   description: True when no check failed (skipped checks do not fail the gate).
   returned: success

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics, proof
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.engine import (
     ReleaseEngine,
     RolloutFailed,
@@ -77,10 +77,21 @@ def run_helm_release(module: Any) -> None:
         if p["state"] == "present":
             spec = build(ReleaseSpec, p, set_values={str(k): str(v) for k, v in p["set_values"].items()})
             result = engine.present(spec, p["pending_action"], p["required_secrets"])
+            if p["infrastructure"]:
+                infra = p["infrastructure"]
+                result.setdefault("evidence", []).append(
+                    proof.infrastructure_entry(
+                        infra["evidence_id"],
+                        p["namespace"],
+                        {str(k): str(v) for k, v in infra["namespace_labels"].items()},
+                        infra["pod_security"],
+                        result.get("required_secrets") or {},
+                        infra["lock_held"],
+                        module.check_mode,
+                    )
+                )
         else:
-            result = engine.rolled_back(
-                p["name"], p["namespace"], p["revision"], p["timeout"], p["history_max"], p["wait"]
-            )
+            result = _rolled_back(module, engine)
     except RolloutFailed as exc:
         for warning in engine.warnings:
             module.warn(warning)
@@ -90,6 +101,34 @@ def run_helm_release(module: Any) -> None:
     for warning in engine.warnings:
         module.warn(warning)
     module.exit_json(**result)
+
+
+def _rolled_back(module: Any, engine: ReleaseEngine) -> dict[str, Any]:
+    """helm_release state=rolled_back; with ``procedure``, its outcome (or failure) is also the rollback
+    procedure's evidence (checklist 8.1.4)."""
+    p = module.params
+    procedure = p["procedure"]
+    try:
+        result = engine.rolled_back(p["name"], p["namespace"], p["revision"], p["timeout"], p["history_max"], p["wait"])
+    except SmeplatformError as exc:
+        if not procedure:
+            raise
+        found = dict(getattr(exc, "result", {}) or {})
+        found.setdefault("evidence", []).append(
+            proof.rollback_procedure_entry(
+                procedure["evidence_id"], p["name"], p["namespace"], p["revision"], procedure["after"], found, str(exc)
+            )
+        )
+        for warning in engine.warnings:
+            module.warn(warning)
+        module.fail_json(msg=str(exc), **found)
+    if procedure:
+        result.setdefault("evidence", []).append(
+            proof.rollback_procedure_entry(
+                procedure["evidence_id"], p["name"], p["namespace"], p["revision"], procedure["after"], result, None
+            )
+        )
+    return result
 
 
 def _evidence(evidence_id: str | None, status: str, result: dict, detail: str) -> list[dict]:

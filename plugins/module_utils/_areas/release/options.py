@@ -49,6 +49,22 @@ def helm_release() -> dict[str, Any]:
             "pending_action": {"type": "str", "choices": ["rollback", "fail"], "default": "fail"},
             "revision": {"type": "int", "default": 0},
             "evidence_id": {"type": "str"},
+            "infrastructure": {
+                "type": "dict",
+                "options": {
+                    "evidence_id": {"type": "str", "required": True},
+                    "pod_security": {"type": "str", "required": True},
+                    "namespace_labels": {"type": "dict", "default": {}},
+                    "lock_held": {"type": "bool", "default": False},
+                },
+            },
+            "procedure": {
+                "type": "dict",
+                "options": {
+                    "evidence_id": {"type": "str", "required": True},
+                    "after": {"type": "str", "required": True},
+                },
+            },
             "diagnostics_dir": {"type": "path"},
             "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
             "helm_binary": {"type": "path"},
