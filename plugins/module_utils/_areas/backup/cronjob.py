@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, Plan, sync
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
 
 RETENTION_ANNOTATION = "smeplatform.io/backup-retention-days"
@@ -174,23 +175,36 @@ def ensure_cronjob(kube: Any, spec: CronJobSpec, check_mode: bool) -> dict[str, 
     desired = desired_cronjob(spec)
     what = f"CronJob {spec.namespace}/{spec.name}"
     live_obj = live_cronjob(kube, spec.name, spec.namespace)
-    dry_run = "All" if check_mode else None
     if live_obj is None:
-        kube.call(f"create {what}", kube.batch.create_namespaced_cron_job, spec.namespace, desired, dry_run=dry_run)
-        return {"changed": True, "action": "create", "before": {}, "after": desired, "paths": ["(new)"]}
-    live = kube.api.sanitize_for_serialization(live_obj)
-    paths = differences(desired, live)
-    if not paths:
-        return {"changed": False, "action": "none", "before": project(desired, live), "after": desired, "paths": []}
-    kube.call(
-        f"update {what}",
-        kube.batch.replace_namespaced_cron_job,
-        spec.name,
-        spec.namespace,
-        merged_for_replace(desired, live),
-        dry_run=dry_run,
-    )
-    return {"changed": True, "action": "update", "before": project(desired, live), "after": desired, "paths": paths}
+        plan = Plan("create", {}, desired, ["(new)"])
+        live: dict[str, Any] = {}
+    else:
+        live = kube.api.sanitize_for_serialization(live_obj)
+        paths = differences(desired, live)
+        plan = Plan("update" if paths else NONE, project(desired, live), desired, paths)
+
+    def write(dry_run: str | None) -> Any:
+        if plan.action == "create":
+            return kube.call(
+                f"create {what}", kube.batch.create_namespaced_cron_job, spec.namespace, desired, dry_run=dry_run
+            )
+        return kube.call(
+            f"update {what}",
+            kube.batch.replace_namespaced_cron_job,
+            spec.name,
+            spec.namespace,
+            merged_for_replace(desired, live),
+            dry_run=dry_run,
+        )
+
+    done = sync(plan, lambda _plan: write(None), check_mode, rehearse=lambda _plan: write("All"))
+    return {
+        "changed": done["changed"],
+        "action": plan.action,
+        "before": plan.before,
+        "after": desired,
+        "paths": plan.paths,
+    }
 
 
 def backup_is_stale(kube: Any, name: str, namespace: str, stale_after: float) -> bool:

@@ -13,6 +13,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY, entry, exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, run_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, Plan, sync
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
 
 
@@ -118,14 +119,17 @@ def run_config_backup(module: Any) -> None:
         revision = release.get("version") if release else None
         threshold = "an export of the deployed configuration"
         measured = {"files": len(files), "revision": revision}
-        if latest is not None and latest_files == files:
-            changed, path, detail, status = False, latest, f"unchanged since {latest}", "passed"
+        plan = Plan(NONE if latest is not None and latest_files == files else "write", latest_files, files)
+        done = sync(
+            plan, lambda _plan: export.write_export(p["dest"], export.export_stamp(revision), files), module.check_mode
+        )
+        changed, path = done["changed"], done["applied"]
+        if not changed:
+            path, detail, status = latest, f"unchanged since {latest}", "passed"
         elif module.check_mode:
-            changed, path, status = True, None, "skipped"
-            detail = f"check mode: would write {len(files)} file(s) under {p['dest']}"
+            detail, status = f"check mode: would write {len(files)} file(s) under {p['dest']}", "skipped"
         else:
-            path = export.write_export(p["dest"], export.export_stamp(revision), files)
-            changed, detail, status = True, f"written to {path}", "passed"
+            detail, status = f"written to {path}", "passed"
         evidence = [
             entry(
                 "9.1.3",

@@ -25,6 +25,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConfigurationError,
     LockHeld,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, Plan, sync
 
 LEASES = "coordination.k8s.io/v1"
 
@@ -167,15 +168,14 @@ class DeployLock:
         live = k8s.get(self.kube, what, ns_path)
         current = ((live or {}).get("metadata") or {}).get("labels") or {}
         missing = {k: v for k, v in labels.items() if current.get(k) != v}
-        result = {"name": self.namespace, "changed": bool(missing), "labels": {**current, **missing}}
-        if missing:
-            result["diff"] = {
-                "before_header": f"{what} labels",
-                "after_header": f"{what} labels",
-                "before": "".join(f"{k}: {current[k]}\n" for k in sorted(current)),
-                "after": "".join(f"{k}: {v}\n" for k, v in sorted(result["labels"].items())),
-            }
-        if missing and not check_mode:
+        merged = {**current, **missing}
+        plan = Plan(
+            "label" if missing else NONE,
+            "".join(f"{k}: {current[k]}\n" for k in sorted(current)),
+            "".join(f"{k}: {v}\n" for k, v in sorted(merged.items())),
+        )
+
+        def apply(_plan: Plan) -> None:
             if live is None:
                 self.ensure_namespace()
             k8s.request(
@@ -187,6 +187,11 @@ class DeployLock:
                 None,
                 k8s.MERGE_PATCH,
             )
+
+        done = sync(plan, apply, check_mode, diff_header=f"{what} labels")
+        result = {"name": self.namespace, "changed": done["changed"], "labels": merged}
+        if "diff" in done:
+            result["diff"] = done["diff"]
         return result
 
     def acquire(self, check_mode: bool = False) -> dict[str, Any]:
@@ -207,37 +212,41 @@ class DeployLock:
                 f"took over the expired deployment lock {self.where} from {state.holder!r} "
                 f"(expired {micro_time(state.expires) if state.expires else 'at once'}); that run did not release it"
             )
-        if check_mode:
-            result["changed"] = False
-            return result
         acquired = state.acquired if state is not None and state.holder == self.identity and state.acquired else now()
-        try:
-            if state is None:
-                k8s.request(
-                    self.kube,
-                    f"create {self.where}",
-                    "POST",
-                    k8s.path(LEASES, "leases", self.namespace),
-                    self._body(None, acquired),
-                )
-            else:
-                k8s.request(
-                    self.kube,
-                    f"replace {self.where}",
-                    "PUT",
-                    k8s.path(LEASES, "leases", self.namespace, self.name),
-                    self._body(state.resource_version, acquired),
-                )
-        except ApiError as exc:
-            if k8s.status_of(exc) == 409:
-                winner = self.read()
-                if winner is not None and winner.holder:
-                    raise self._held(winner) from exc
-            raise
-        taken = self.read()
-        if taken is None or taken.holder != self.identity:
-            raise self._held(taken) if taken else ApiError(f"{self.where} vanished right after it was taken")
-        result.update(changed=True, **{"lock": taken.describe()})
+
+        def take(_plan: Plan) -> dict[str, Any]:
+            try:
+                if state is None:
+                    k8s.request(
+                        self.kube,
+                        f"create {self.where}",
+                        "POST",
+                        k8s.path(LEASES, "leases", self.namespace),
+                        self._body(None, acquired),
+                    )
+                else:
+                    k8s.request(
+                        self.kube,
+                        f"replace {self.where}",
+                        "PUT",
+                        k8s.path(LEASES, "leases", self.namespace, self.name),
+                        self._body(state.resource_version, acquired),
+                    )
+            except ApiError as exc:
+                if k8s.status_of(exc) == 409:
+                    winner = self.read()
+                    if winner is not None and winner.holder:
+                        raise self._held(winner) from exc
+                raise
+            taken = self.read()
+            if taken is None or taken.holder != self.identity:
+                raise self._held(taken) if taken else ApiError(f"{self.where} vanished right after it was taken")
+            return taken.describe()
+
+        done = sync(Plan("take" if state is None else "renew"), take, check_mode, bookkeeping=True)
+        result["changed"] = done["changed"]
+        if done["applied"] is not None:
+            result["lock"] = done["applied"]
         return result
 
     def release(self, check_mode: bool = False) -> dict[str, Any]:
@@ -251,19 +260,15 @@ class DeployLock:
                 f"deployment lock {self.where} is held by {state.holder!r}, not by this run; left in place"
             )
             return result
-        if check_mode:
-            return result
         options = {
             "apiVersion": "v1",
             "kind": "DeleteOptions",
             "preconditions": {"resourceVersion": state.resource_version},
         }
-        k8s.request(
-            self.kube,
-            f"delete {self.where}",
-            "DELETE",
-            k8s.path(LEASES, "leases", self.namespace, self.name),
-            options,
-        )
-        result["changed"] = True
+
+        def delete(_plan: Plan) -> Any:
+            path = k8s.path(LEASES, "leases", self.namespace, self.name)
+            return k8s.request(self.kube, f"delete {self.where}", "DELETE", path, options)
+
+        result["changed"] = sync(Plan("delete"), delete, check_mode, bookkeeping=True)["changed"]
         return result

@@ -53,6 +53,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     CheckFailed,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, sync
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import Plan as Change
 
 
 class SecretsCheckFailed(CheckFailed):
@@ -147,8 +149,8 @@ def run(
         if (fp := result.annotations.get(fingerprint_annotation(k))) and fp.startswith(FINGERPRINT_PREFIX)
     }
     changed = result.changed and ensure
-    resource_version = current.resource_version
-    if changed and not check_mode:
+
+    def write(_change: Change) -> str:
         if namespace_missing:
             from kubernetes import client as k8s_client
 
@@ -157,15 +159,15 @@ def run(
                 kube.core.create_namespace,
                 k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(name=request.namespace)),
             )
-        resource_version = write_secret(kube, request, current, result)
+        return write_secret(kube, request, current, result)
+
+    resource_version = sync(Change("write" if changed else NONE), write, check_mode)["applied"]
+    resource_version = resource_version or current.resource_version
     exported = False
     if request.export_fingerprints and ensure:
-        document = export_document(request, result, fingerprints)
-        exported = (
-            would_export(request.export_fingerprints, document)
-            if check_mode
-            else write_export(request.export_fingerprints, document)
-        )
+        path, document = request.export_fingerprints, export_document(request, result, fingerprints)
+        export = Change("write" if would_export(path, document) else NONE)
+        exported = sync(export, lambda _change: write_export(path, document), check_mode)["changed"]
 
     actions = result.actions
     out: dict[str, Any] = {

@@ -133,21 +133,18 @@ def export_document(request: Request, result: Plan, fingerprints: dict[str, str]
     }
 
 
-def write_export(path: str, document: dict[str, Any]) -> bool:
-    """Write the fingerprint file when its content differs; True when written."""
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    try:
-        with open(path, encoding="utf-8") as handle:
-            if handle.read() == text:
-                return False
-    except OSError:
-        pass
+def _export_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def write_export(path: str, document: dict[str, Any]) -> None:
+    """Write the fingerprint file (atomically, owner-only)."""
+    text = _export_text(document)
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp")
     with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(tmp, path)
-    return True
 
 
 def diff(request: Request, current: Current, result: Plan, changed: bool) -> dict[str, Any]:
@@ -169,9 +166,9 @@ def diff(request: Request, current: Current, result: Plan, changed: bool) -> dic
 
 
 def would_export(path: str, document: dict[str, Any]) -> bool:
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    """The fingerprint file is missing or says something else."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return handle.read() != text
+            return handle.read() != _export_text(document)
     except OSError:
         return True
