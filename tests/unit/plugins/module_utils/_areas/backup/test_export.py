@@ -1,0 +1,57 @@
+"""The configuration export: key names, never Secret values; written once per content."""
+
+import base64
+import gzip
+import json
+
+import yaml
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import export
+
+
+def _release_secret(release):
+    raw = base64.b64encode(gzip.compress(json.dumps(release).encode()))
+    return {"release": base64.b64encode(raw).decode()}
+
+
+def test_export_holds_key_names_never_secret_values(tmp_path):
+    manifest = yaml.safe_dump_all(
+        [
+            {"kind": "Secret", "metadata": {"name": "s"}, "data": {"JWT_SECRET": "c2VjcmV0LXZhbHVl"}},
+            {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"NODE_ENV": "production"}},
+        ]
+    )
+    release = export.decode_release(
+        _release_secret(
+            {
+                "name": "rel",
+                "namespace": "sme",
+                "version": 3,
+                "info": {"status": "deployed"},
+                "chart": {"metadata": {"name": "sme-platform", "version": "1.0.0"}},
+                "config": {"image": {"tag": "v1"}, "smtp": {"password": "hunter2-value"}, "apiToken": "tok-value"},
+                "manifest": manifest,
+            }
+        )
+    )
+    files = export.export_files(
+        release,
+        [{"name": "c", "data": {"NODE_ENV": "production"}}],
+        [{"name": "s", "type": "Opaque", "keys": ["JWT_SECRET"]}],
+    )
+    text = "".join(files.values())
+    for value in ("hunter2-value", "tok-value", "c2VjcmV0LXZhbHVl"):
+        assert value not in text
+    assert "JWT_SECRET" in text and "v1" in text
+    assert export.export_revision(files) == 3
+
+    base = str(tmp_path / "exports")
+    assert export.latest_export(base) == (None, {})
+    path = export.write_export(base, export.export_stamp(3), files)
+    assert path.endswith("-r3")
+    latest, found = export.latest_export(base)
+    assert latest == path and found == files
+    assert (tmp_path / "exports").stat().st_mode & 0o777 == 0o700
+    assert export.config_backup_entry(base, {"version": 3}, "t")["status"] == "passed"
+    assert export.config_backup_entry(base, {"version": 4}, "t")["status"] == "failed"
+    assert export.config_backup_entry(base, None, "t")["status"] == "skipped"
