@@ -49,6 +49,7 @@ def backup_cronjob() -> dict[str, Any]:
                 "type": "list",
                 "elements": "dict",
                 "default": [],
+                "no_log": False,  # references to Secret keys, no values
                 "options": {
                     "name": {"type": "str", "required": True},
                     "secret_name": {"type": "str", "required": True},
