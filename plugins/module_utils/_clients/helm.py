@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
@@ -47,18 +47,19 @@ class HelmCommandFailed(ApiError):
 class ReleaseSpec:
     """What a run asks for: the chart and the values it is installed with."""
 
+    # Every field is an option of helm_release: its option table holds the defaults, none is restated here.
     name: str
     namespace: str
     chart: str
-    chart_version: str | None = None
-    repo: str | None = None
-    values_files: list[str] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-    set_values: dict[str, str] = field(default_factory=dict)
-    wait: bool = True
-    atomic: bool = True
-    timeout: int = 600
-    history_max: int = 10
+    chart_version: str | None
+    repo: str | None
+    values_files: list[str]
+    values: dict[str, Any]
+    set_values: dict[str, str]
+    wait: bool
+    atomic: bool
+    timeout: int
+    history_max: int
 
     def validate(self) -> None:
         if not self.name or len(self.name) > 53:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,20 +26,21 @@ REDACTED = "<redacted>"
 # ---------------------------------------------------------------- the CronJob
 @dataclass(frozen=True)
 class CronJobSpec:
+    # The options of backup_cronjob (their defaults live in its option table), then what is not an option.
     name: str
     namespace: str
     schedule: str
     image: str
     command: list[str]
     retention_days: int
-    time_zone: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-    secret_env: list[dict[str, str]] = field(default_factory=list)
-    volume_claim: str = ""
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: list[dict[str, Any]] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
-    history_limit: int = 7
+    time_zone: str
+    env: dict[str, str]
+    secret_env: list[dict[str, str]]
+    volume_claim: str
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, Any]]
+    labels: dict[str, str]
+    history_limit: int
     active_deadline_seconds: int = 3600
 
     def validate(self) -> None:

@@ -35,21 +35,22 @@ _DNS_LABEL = re.compile(r"[^a-z0-9-]+")
 
 @dataclass
 class MigrationSpec:
+    # The options of migration_job (their defaults live in its option table), then what is not an option.
     release: str
     namespace: str
     action: str
     image: str
     command: list[str]
-    run_key: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-    env_from: list[dict[str, Any]] = field(default_factory=list)
-    service_account: str | None = None
-    image_pull_secrets: list[str] = field(default_factory=list)
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: list[dict[str, Any]] = field(default_factory=list)
-    run_as_user: int = 1000
+    run_key: str
+    env: dict[str, str]
+    env_from: list[dict[str, Any]]
+    service_account: str | None
+    image_pull_secrets: list[str]
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, Any]]
+    run_as_user: int
+    resources: dict[str, Any]
     backoff_limit: int = 0
-    resources: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:

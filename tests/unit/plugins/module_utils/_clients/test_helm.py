@@ -126,19 +126,33 @@ def test_pending_install_without_deployed_revision_cannot_be_rolled_back():
         helm.pending_plan([{"revision": 1, "status": "pending-install"}], "rollback")
 
 
+# The fields of a release spec besides name, namespace and chart, as helm_release's option table fills them in.
+SPEC = {
+    "chart_version": None,
+    "repo": None,
+    "values_files": [],
+    "values": {},
+    "set_values": {},
+    "wait": True,
+    "atomic": True,
+    "timeout": 600,
+    "history_max": 10,
+}
+
+
 def test_release_spec_rejects_bad_input(tmp_path):
     chart = tmp_path / "chart"
     chart.mkdir()
-    good = {"name": "r", "namespace": "ns", "chart": str(chart)}
+    good = {**SPEC, "name": "r", "namespace": "ns", "chart": str(chart)}
     helm.ReleaseSpec(**good).validate()
     with pytest.raises(ConfigurationError, match="53"):
         helm.ReleaseSpec(**{**good, "name": "x" * 54}).validate()
     with pytest.raises(ConfigurationError, match="does not exist"):
         helm.ReleaseSpec(**{**good, "chart": str(tmp_path / "missing")}).validate()
     with pytest.raises(ConfigurationError, match="empty"):
-        helm.ReleaseSpec(**good, set_values={"backend.image.tag": ""}).validate()
+        helm.ReleaseSpec(**{**good, "set_values": {"backend.image.tag": ""}}).validate()
     with pytest.raises(ConfigurationError, match="values file"):
-        helm.ReleaseSpec(**good, values_files=[str(tmp_path / "nope.yaml")]).validate()
+        helm.ReleaseSpec(**{**good, "values_files": [str(tmp_path / "nope.yaml")]}).validate()
     helm.ReleaseSpec(**{**good, "chart": "oci://registry/charts/x"}).validate()
 
 
@@ -156,7 +170,16 @@ def test_helm_passes_connection_options_and_values(tmp_path):
     chart = tmp_path / "chart"
     chart.mkdir()
     spec = helm.ReleaseSpec(
-        "r", "ns", str(chart), values={"a": 1}, set_values={"backend.image.tag": "v2"}, timeout=30, history_max=5
+        **{
+            **SPEC,
+            "name": "r",
+            "namespace": "ns",
+            "chart": str(chart),
+            "values": {"a": 1},
+            "set_values": {"backend.image.tag": "v2"},
+            "timeout": 30,
+            "history_max": 5,
+        }
     )
     assert client.upgrade(spec) == {"version": 3}
     args = log.read_text()

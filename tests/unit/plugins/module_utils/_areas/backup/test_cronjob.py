@@ -4,19 +4,26 @@ import json
 
 import pytest
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import cronjob
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import cronjob, options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 
-SPEC = cronjob.CronJobSpec(
-    name="db-backup",
-    namespace="sme",
-    schedule="0 2 * * *",
-    image="postgres:15-alpine",
-    command=["/bin/sh", "-ec", "pg_dump"],
-    retention_days=30,
-    env={"PGHOST": "db"},
-    secret_env=[{"name": "PGPASSWORD", "secret_name": "s", "key": "DATABASE_PASSWORD"}],
-    volume_claim="backups",
+SPEC = build(
+    cronjob.CronJobSpec,
+    settings(
+        options.backup_cronjob()["argument_spec"],
+        {
+            "name": "db-backup",
+            "namespace": "sme",
+            "schedule": "0 2 * * *",
+            "image": "postgres:15-alpine",
+            "command": ["/bin/sh", "-ec", "pg_dump"],
+            "retention_days": 30,
+            "env": {"PGHOST": "db"},
+            "secret_env": [{"name": "PGPASSWORD", "secret_name": "s", "key": "DATABASE_PASSWORD"}],
+            "volume_claim": "backups",
+        },
+    ),
 )
 
 

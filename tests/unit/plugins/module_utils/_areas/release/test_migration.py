@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import migration
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import migration, options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ConfigurationError,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 
 
 def spec(**kwargs):
     base = {"release": "r", "namespace": "ns", "action": "run", "image": "reg/b:v1", "command": ["npm", "run", "m"]}
-    return migration.MigrationSpec(**{**base, **kwargs})
+    params = settings(options.migration_job()["argument_spec"], {**base, **kwargs})
+    return build(migration.MigrationSpec, params)
 
 
 def test_job_name_is_stable_per_image_command_and_key():
