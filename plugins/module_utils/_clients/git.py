@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConfigurationError, ConnectionFailure
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+)
 
 _URL_RE = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 _REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$")

@@ -17,12 +17,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import (
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    HttpSession,
+    Response,
+    join_url,
+    split_url,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
     ConnectionFailure,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession, Response, join_url, split_url
 
 API_VERSION = "2022-11-28"
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")

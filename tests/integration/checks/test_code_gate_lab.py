@@ -19,8 +19,8 @@ from checks_support import ROOT
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate.options import ARGUMENT_SPEC
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checklist import Catalogue
-from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue
 
 pytestmark = pytest.mark.lab
 

@@ -23,12 +23,15 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import runbook, scans
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate.options import DOC_ITEMS, ITEMS
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.preflight.registry import (
+    MANIFEST_TYPES,
+    Registry,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.git import Clone, Tag
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.github import GitHub
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.common import Check, Entries, run_checks
-from ansible_collections.smeplatform.deploy.plugins.module_utils.checks.registry import MANIFEST_TYPES, Registry
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ApiError, ConfigurationError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 
 REVISION_LABEL = "org.opencontainers.image.revision"
 MAX_LISTED = 20

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import checks
-from ansible_collections.smeplatform.deploy.plugins.module_utils.evidence import exit_checked
-from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 
 
 def run_code_gate_check(module: Any) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import os
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
 PLAYBOOK_ORDER = ("pre_deploy.yml", "deploy.yml", "rollback.yml", "generate_secrets.yml")
 

@@ -17,7 +17,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
 SEVERITIES = ("info", "low", "moderate", "high", "critical")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import git
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[5] / "tests" / "lab" / "data"))
 import app_repo  # noqa: E402

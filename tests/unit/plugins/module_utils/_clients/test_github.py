@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.github import GitHub
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import (
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
     ConnectionFailure,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
 
 TOKEN = "ghp_unitTestTokenValue0123456789abcdefABCD"
 SEEN: list[dict[str, str]] = []

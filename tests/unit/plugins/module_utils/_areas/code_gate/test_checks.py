@@ -15,8 +15,8 @@ import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate.options import ARGUMENT_SPEC
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.smeplatform.deploy.plugins.module_utils.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[6]
 TOKEN_VALUE = "github_pat_unitTESTtoken_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"

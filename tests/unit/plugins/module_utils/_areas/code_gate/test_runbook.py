@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import runbook
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[6]
 

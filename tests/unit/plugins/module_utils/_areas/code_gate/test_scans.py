@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import scans
-from ansible_collections.smeplatform.deploy.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
 
 @pytest.mark.parametrize(
