@@ -34,11 +34,11 @@ die() { log "ERROR: $*"; exit 1; }
 workdirs=()
 cleanup() { for d in "${workdirs[@]}"; do rm -rf "$d"; done; }
 trap cleanup EXIT
+# new_workdir NAME: an empty directory in $workdir, removed on exit (not in a
+# subshell: the list of directories to remove must reach the EXIT trap).
 new_workdir() {
-  local d
-  d="$(mktemp -d "${TMPDIR:-/tmp}/smeplatform-kind-$1.XXXXXX")"
-  workdirs+=("$d")
-  printf '%s' "$d"
+  workdir="$(mktemp -d "${TMPDIR:-/tmp}/smeplatform-kind-$1.XXXXXX")"
+  workdirs+=("$workdir")
 }
 
 finish() {
@@ -63,7 +63,7 @@ module_dir() {
 go_build() {
   local name=$1 v=$2 module=$3 pkg=$4 bin=$5 ld=${6:-} w
   if is_built "$name" "$v"; then log "$name $v cached"; return; fi
-  w="$(new_workdir "$name")"
+  new_workdir "$name"; w="$workdir"
   printf 'module smeplatform.test/labbuild/%s\n\ngo 1.26\n\nrequire %s %s\n' "$name" "$module" "$v" >"$w/go.mod"
   log "$name $v: compiling $pkg"
   mkdir -p "$w/bin"
@@ -80,7 +80,7 @@ build_kind() {
 build_kube-network-policies() {
   local v="$KUBE_NETWORK_POLICIES_VERSION" w src
   if is_built kube-network-policies "$v"; then log "kube-network-policies $v cached"; return; fi
-  w="$(new_workdir kube-network-policies)"
+  new_workdir kube-network-policies; w="$workdir"
   src="$(cd "$w" && printf 'module x\n\ngo 1.26\n' >go.mod && module_dir "sigs.k8s.io/kube-network-policies@$v")"
   rm -f "$w/go.mod"
   cp -r "$src" "$w/src"
@@ -125,7 +125,7 @@ build_local-path-provisioner() {
 build_coredns() {
   local v="$COREDNS_VERSION" w src plugins p imports=""
   if is_built coredns "$v"; then log "coredns $v cached"; return; fi
-  w="$(new_workdir coredns)"
+  new_workdir coredns; w="$workdir"
   printf 'module smeplatform.test/labbuild/coredns\n\ngo 1.26\n\nrequire github.com/coredns/coredns %s\n' "$v" >"$w/go.mod"
   src="$(cd "$w" && module_dir "github.com/coredns/coredns@$v")"
   plugins=""
@@ -163,7 +163,7 @@ build_pause() {
   local v="$K8S_VERSION" w src
   if is_built pause "$v"; then log "pause $v cached"; return; fi
   command -v gcc >/dev/null || die "gcc is required to build pause (apt-get install gcc libc6-dev)"
-  w="$(new_workdir pause)"
+  new_workdir pause; w="$workdir"
   src="$(cd "$w" && module_dir "k8s.io/kubernetes@$v")"
   mkdir -p "$w/bin"
   log "pause $v: gcc -static $src/build/pause/linux/pause.c"
@@ -186,7 +186,7 @@ build_rootfs() {
   command -v debootstrap >/dev/null || die "debootstrap is required (lab.sh install installs it)"
   mirror="$(sed -n 's/^URIs: \(http[^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)"
   mirror="${mirror:-http://deb.debian.org/debian}"
-  w="$(new_workdir rootfs)"
+  new_workdir rootfs; w="$workdir"
   log "node rootfs: debootstrap $KIND_DEBIAN_SUITE from $mirror (about 90 s)"
   debootstrap --variant=minbase --include="$rootfs_packages" "$KIND_DEBIAN_SUITE" "$w/rootfs" "$mirror" \
     >"$w/debootstrap.log" 2>&1 || { tail -20 "$w/debootstrap.log" >&2; die "debootstrap failed"; }
@@ -261,7 +261,10 @@ build_images() {
   k8s_bin="$cache/kubernetes-$K8S_VERSION/bin"
   [[ -x "$k8s_bin/kubeadm" ]] || die "missing $k8s_bin/kubeadm: run tests/lab/k8s/build.sh kubernetes"
   rootfs="$cache/kind-rootfs-$(rootfs_key)/rootfs.tar"
-  w="$(new_workdir images)"
+  local missing=0
+  while read -r image name; do image_exists "$image" || missing=1; done < <(images_list)
+  if ((missing == 0)); then log "every image exists"; return; fi
+  new_workdir images; w="$workdir"
   mkdir -p "$w/rootfs"
   tar -C "$w/rootfs" -xf "$rootfs"
   local path_env="ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin"
@@ -335,7 +338,7 @@ build_node-image() {
   if image_exists "$node_image"; then log "node image $node_image exists"; return; fi
   k8s_bin="$cache/kubernetes-$K8S_VERSION/bin"
   rootfs="$cache/kind-rootfs-$(rootfs_key)/rootfs.tar"
-  w="$(new_workdir node)"
+  new_workdir node; w="$workdir"
   kind_src="$(cd "$w" && printf 'module x\n\ngo 1.26\n' >go.mod && module_dir "sigs.k8s.io/kind@$KIND_VERSION")"
   base="$kind_src/images/base"
   log "node image: root filesystem + kind $KIND_VERSION images/base files + Kubernetes $K8S_VERSION binaries"
@@ -448,7 +451,7 @@ build_platform-rootfs() {
   if [[ -f "$dest/.complete" ]]; then log "platform rootfs $key cached"; return; fi
   mirror="$(sed -n 's/^URIs: \(http[^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)"
   mirror="${mirror:-http://deb.debian.org/debian}"
-  w="$(new_workdir platform-rootfs)"
+  new_workdir platform-rootfs; w="$workdir"
   log "platform rootfs: debootstrap $KIND_DEBIAN_SUITE with $platform_packages (about 90 s)"
   debootstrap --variant=minbase --include="$platform_packages" "$KIND_DEBIAN_SUITE" "$w/rootfs" "$mirror" \
     >"$w/debootstrap.log" 2>&1 || { tail -20 "$w/debootstrap.log" >&2; die "debootstrap failed"; }
@@ -466,7 +469,7 @@ build_platform-images() {
   local base w tag image role stale_bases=()
   base="$repo/sme-platform-standin:$(platform_code_key)"
   if ! image_exists "$base"; then
-    w="$(new_workdir platform)"
+    new_workdir platform; w="$workdir"
     mkdir -p "$w/rootfs"
     tar -C "$w/rootfs" -xf "$cache/kind-platform-rootfs-$(platform_rootfs_key)/rootfs.tar"
     (cd "$w/rootfs" && eval "rm -rf $platform_slim")
@@ -483,7 +486,7 @@ build_platform-images() {
   done
   if ! image_exists "$postgres_image" || [[ "$(docker image inspect -f '{{index .Config.Labels "smeplatform.lab/entrypoint"}}' "$postgres_image")" != "$(sha256sum <"$here/postgres-entrypoint.sh" | cut -c1-12)" ]]; then
     # the same root filesystem: Debian's PostgreSQL 15, run by its own user
-    w="$(new_workdir postgres)"
+    new_workdir postgres; w="$workdir"
     cp "$here/postgres-entrypoint.sh" "$w/"
     printf 'FROM %s\nUSER root\nCOPY postgres-entrypoint.sh /usr/local/bin/lab-postgres\nUSER postgres\nWORKDIR /var/lib/postgresql\nENV PGDATA=/var/lib/postgresql/data/pgdata PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin\nLABEL smeplatform.lab/entrypoint=%s\nENTRYPOINT ["/usr/local/bin/lab-postgres"]\n' \
       "$base" "$(sha256sum <"$here/postgres-entrypoint.sh" | cut -c1-12)" >"$w/Dockerfile"
