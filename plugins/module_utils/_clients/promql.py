@@ -1,6 +1,6 @@
 # Copyright: contributors to smeplatform.deploy
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Instant PromQL queries against the Prometheus HTTP API, and reading their results.
+"""PromQL queries (instant and range) against the Prometheus HTTP API, and reading their results.
 
 "No data" is a result of its own (:attr:`QueryResult.no_data`): an empty
 vector, or only NaN samples (a ratio of two zero rates). Callers decide what
@@ -111,3 +111,49 @@ class Prometheus:
                 f"Prometheus at {self.url} answered {response.status} without JSON: {response.text()}"
             ) from exc
         return parse_response(payload, expr)
+
+
+@dataclass
+class Series:
+    """One series of a range query: its labels and its (epoch seconds, value) points, NaN points left out."""
+
+    labels: dict[str, str]
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+def parse_range(payload: Any, query: str = "") -> list[Series]:
+    """Read the JSON body of /api/v1/query_range (a matrix); an empty list is "no data"."""
+    if not isinstance(payload, dict) or payload.get("status") != "success":
+        parse_response(payload, query)  # raises with Prometheus's own message
+    data = payload.get("data") or {}
+    if data.get("resultType") != "matrix":
+        raise PromQLError(f"range query answered {data.get('resultType')!r}, not a matrix, for {query}")
+    found = []
+    for raw in data.get("result") or []:
+        points = []
+        for point in raw.get("values") or []:
+            try:
+                stamp, value = float(point[0]), float(point[1])
+            except (TypeError, ValueError, IndexError) as exc:
+                raise PromQLError(f"unexpected point {point!r} in the result of {query}") from exc
+            if not math.isnan(value):
+                points.append((stamp, value))
+        if points:
+            found.append(Series(dict(raw.get("metric") or {}), points))
+    return found
+
+
+def query_range(prom: Prometheus, expr: str, start: float, end: float, step: float) -> list[Series]:
+    """A range query from ``start`` to ``end`` (epoch seconds) every ``step`` seconds."""
+    params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{max(step, 1.0):g}"}
+    url = join_url(prom.url, "/api/v1/query_range") + "?" + urlencode(params)
+    response = prom.session.request("GET", url, headers=prom.headers)
+    if response.status in (401, 403):
+        raise PromQLError(f"Prometheus at {prom.url} refused the range query: {response.status}")
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise PromQLError(
+            f"Prometheus at {prom.url} answered {response.status} without JSON: {response.text()}"
+        ) from exc
+    return parse_range(payload, expr)
