@@ -131,7 +131,7 @@ def run_post_deploy_check(module: Any) -> None:
     database = None
     if db["host"] and db["dbname"] and db["user"]:
         endpoint = Endpoint(
-            host=db["host"], port=db["port"], dbname=db["dbname"], user=db["user"], password=db["password"],
+            host=db["host"], port=db["port"], dbname=db["dbname"], user=db["user"], password=db["password"] or None,
             sslmode=db["sslmode"], sslrootcert=db["sslrootcert"], connect_timeout=db["connect_timeout"],
         )  # fmt: skip
         database = endpoint.connect
