@@ -117,3 +117,27 @@ def test_client_sends_the_query_and_token():
 def test_client_refusals_are_errors(status, body):
     with pytest.raises(PromQLError):
         Prometheus("http://prom:9090", FakeSession(status, body)).query("up")
+
+
+def test_range_results_keep_every_point_and_drop_nan():
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import parse_range
+
+    payload = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                {"metric": {"job": "a"}, "values": [[1.0, "0.5"], [2.0, "NaN"], [3.0, "0.25"]]},
+                {"metric": {"job": "b"}, "values": [[1.0, "NaN"]]},
+            ],
+        },
+    }
+    [series] = parse_range(payload, "q")
+    assert series.labels == {"job": "a"} and series.points == [(1.0, 0.5), (3.0, 0.25)]
+
+
+def test_range_query_refused_raises_with_prometheus_message():
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import PromQLError, parse_range
+
+    with pytest.raises(PromQLError, match="bad_data"):
+        parse_range({"status": "error", "errorType": "bad_data", "error": "parse error"}, "q(")
