@@ -304,6 +304,9 @@ log_destination = 'stderr'
 logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
 log_connections = off
+# Statement statistics for the post-deployment review of database performance (post.day1.4, post.month1.4).
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top
 EOF
   as_pg tee "$dir/lab-local.conf" >/dev/null <<EOF
 port = $port
@@ -369,6 +372,8 @@ ALTER DATABASE sme_platform OWNER TO sme_owner;
 REVOKE ALL ON DATABASE sme_platform FROM PUBLIC;
 GRANT CONNECT ON DATABASE sme_platform TO sme_app, sme_ops;
 \connect sme_platform
+-- Statement statistics, read by sme_ops (pg_monitor reads every role's statements).
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 -- Function privileges live in each database's catalog.
 GRANT EXECUTE ON FUNCTION pg_switch_wal() TO sme_ops;
 GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO sme_ops;

@@ -1,0 +1,158 @@
+"""playbooks/post_deploy.yml on the lab: each stage passes on a healthy release; the first hour's watch fails naming
+the sample when the platform starts failing mid-watch, rolls back when asked and changes nothing in check mode; bad
+input fails before anything runs; the schedules render and the cluster accepts the CronJobs (server-side dry run).
+
+The lab inventory (inventories/lab/group_vars/all/post_deploy.yml) compresses the hour to 75 s (a sample every
+15 s) and the day, week and month to their last 2 minutes. The test of a failing platform runs last: its 5xx
+answers stay in the lab Prometheus's windows for minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+
+import pytest
+from post_deploy_lab_support import HERE, INVENTORY
+from smoke_lab_support import GOOD_TAG, health_version, quiet_prometheus
+
+pytestmark = pytest.mark.usefixtures("release")
+
+SCOPES = {
+    "hour": ("post_hour", ["post.hour.1", "post.hour.2", "post.hour.3", "post.hour.4", "post.hour.5"]),
+    "day": ("post_day1", ["post.day1.4", "post.day1.5"]),
+    "week": ("post_week1", ["post.week1.1", "post.week1.2", "post.week1.4", "post.week1.5"]),
+    "month": ("post_month1", ["post.month1.1", "post.month1.3", "post.month1.4"]),
+}
+# What the lab cannot measure: skipped, each with the reason its check gave, never passed.
+LAB_SKIPPED = {"post.hour.3", "post.hour.4", "post.week1.5"}
+
+
+def helm_history(env) -> list[dict]:
+    out = subprocess.run(
+        ["helm", "history", "sme-platform", "-n", "sme-platform", "-o", "json"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def test_bad_stage_fails_before_anything_runs(post_deploy):
+    run = post_deploy("year")
+    assert run.proc.returncode != 0
+    assert "post_deploy_stage must be hour, day, week or month" in run.output
+    assert not [one for one in run.items.values() if one["evidence"]], "a check ran despite the bad input"
+
+
+def test_first_hour_passes_on_a_healthy_release_with_every_series(post_deploy, lab_env):
+    quiet_prometheus(lab_env)
+    run = post_deploy("hour")
+    assert run.proc.returncode == 0, run.output[-5000:]
+    scope, items = SCOPES["hour"]
+    assert run.report["scope"]["name"] == scope
+    assert run.report["verdict"]["decision"] == "GO", run.report["verdict"]
+    assert run.report.get("follows"), "the report does not name the deploy run it follows"
+    for item in items:
+        one = run.items[item]
+        expected = "skipped" if item in LAB_SKIPPED else "passed"
+        assert one["status"] == expected, (item, one["evidence"])
+        assert all(e["detail"] for e in one["evidence"])
+    rate = [e for e in run.items["post.hour.1"]["evidence"] if e["detail"].startswith("error rate")][0]
+    # 75 s with a sample every 15 s: six samples, each a point of the plotted series
+    assert len(rate["measured"]["series"]) == 6 and rate["measured"]["samples"] == 6
+    stamps = [t for t, _ in rate["measured"]["series"]]
+    assert stamps[-1] - stamps[0] >= 75 - 1
+    assert any("pod logs cannot be read" in e["detail"] for e in run.items["post.hour.4"]["evidence"])
+
+
+@pytest.mark.parametrize("stage", ["day", "week", "month"])
+def test_later_stages_pass_on_a_healthy_release(post_deploy, stage):
+    run = post_deploy(stage)
+    assert run.proc.returncode == 0, run.output[-5000:]
+    scope, items = SCOPES[stage]
+    assert run.report["scope"]["name"] == scope
+    assert run.report["verdict"]["decision"] == "GO", run.report["verdict"]
+    for item in items:
+        expected = "skipped" if item in LAB_SKIPPED else "passed"
+        assert run.items[item]["status"] == expected, (item, run.items[item]["evidence"])
+    if stage == "week":
+        [perf] = run.items["post.week1.1"]["evidence"]
+        assert perf["measured"]["coverage"] >= 0.9 and len(perf["measured"]["series"]) >= 20
+    if stage == "day":
+        [db] = [e for e in run.items["post.day1.4"]["evidence"]]
+        assert db["measured"]["calls"] > 0 and db["measured"]["index_hit_ratio"] is not None
+
+
+def test_schedules_render_and_the_cluster_accepts_the_cronjobs(lab_env, playbook_runner, tmp_path):
+    manifest, crontab = tmp_path / "cronjobs.yaml", tmp_path / "post-deploy.cron"
+    proc = playbook_runner(
+        HERE / "schedule.yml",
+        "-e", "post_deploy_schedule_from=2026-12-02T03:00:00Z", "-e", "post_deploy_follows=lab-20261202T030000Z",
+        "-e", f"post_deploy_schedule_manifest={manifest}", "-e", f"post_deploy_schedule_crontab={crontab}",
+        env={**lab_env, "SMEPLATFORM_REPORT_DIR": str(tmp_path / "reports")}, inventory=INVENTORY,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    applied = subprocess.run(
+        ["kubectl", "apply", "--dry-run=server", "-o", "json", "-f", str(manifest)],
+        env=lab_env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr
+    found = json.loads(applied.stdout)
+    jobs = {j["metadata"]["annotations"]["smeplatform.deploy/stage"]: j for j in found.get("items", [found])}
+    assert {s: j["spec"]["schedule"] for s, j in jobs.items()} == {
+        "day": "00 03 03 12 *",
+        "week": "00 03 09 12 *",
+        "month": "00 03 01 01 *",
+    }
+    assert all("post_deploy_follows=lab-20261202T030000Z" in j["spec"]["jobTemplate"]["spec"]["template"]["spec"][
+        "containers"][0]["command"] for j in jobs.values())  # fmt: skip
+    lines = [line for line in crontab.read_text().splitlines() if line and not line.startswith(("#", "CRON_TZ"))]
+    assert [line.split()[:5] for line in lines] == [["00", "03", "03", "12", "*"], ["00", "03", "09", "12", "*"],
+                                                     ["00", "03", "01", "01", "*"]]  # fmt: skip
+    assert all("post_deploy_follows=lab-20261202T030000Z" in line for line in lines)
+
+
+def _faulty_mid_watch(release, after: float) -> threading.Thread:
+    def flip():
+        time.sleep(after)
+        release.deploy("v1.2.0-faulty")
+
+    thread = threading.Thread(target=flip)
+    thread.start()
+    return thread
+
+
+def test_first_hour_fails_naming_the_sample_when_the_platform_fails_and_check_mode_changes_nothing(
+    post_deploy, release, lab_env
+):
+    quiet_prometheus(lab_env)
+    before = helm_history(lab_env)
+    flip = _faulty_mid_watch(release, 20)
+    run = post_deploy("hour", "--check", post_deploy_rollback_on_failure=True)
+    flip.join()
+    assert run.proc.returncode != 0
+    assert "the first hour's watch failed at sample" in run.output
+    failed = [e for e in run.items["post.hour.1"]["evidence"] if e["status"] == "failed"]
+    assert failed and "sample" in failed[0]["detail"] and "of 6" in failed[0]["detail"]
+    # the faulty upgrade is the only new revision: check mode rolled nothing back
+    after = helm_history(lab_env)
+    assert len(after) == len(before) + 1 and after[-1]["status"] == "deployed"
+    assert "v1.2.0-faulty" in json.dumps(after[-1]) or after[-1]["revision"] == before[-1]["revision"] + 1
+    release.good()
+
+
+def test_first_hour_rolls_back_when_asked(post_deploy, release, lab_env):
+    quiet_prometheus(lab_env)
+    before = helm_history(lab_env)
+    flip = _faulty_mid_watch(release, 20)
+    run = post_deploy("hour", post_deploy_rollback_on_failure=True)
+    flip.join()
+    assert run.proc.returncode != 0
+    assert "the first hour's watch failed at sample" in run.output
+    assert "the release was rolled back" in run.output
+    after = helm_history(lab_env)
+    # the faulty upgrade, then the rollback to the revision before it
+    assert after[-1]["revision"] == before[-1]["revision"] + 2
+    assert after[-1]["description"].startswith(f"Rollback to {before[-1]['revision']}")
+    release.wait_serving(lambda: health_version() == GOOD_TAG, GOOD_TAG)
