@@ -22,7 +22,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql
     PromQLError,
     query_range,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConnectionFailure
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 
 
@@ -61,7 +61,9 @@ class LiveSources:
                 container=container,
                 since_seconds=since_seconds,
             )
-        except ApiError as exc:
+        except (ApiError, ConnectionFailure) as exc:
+            # the API server reaches the pod's kubelet for its log: a cluster whose nodes serve no logs answers
+            # with an error or not at all, while the pod list above it answered
             raise Unavailable(str(exc)) from exc
 
 
