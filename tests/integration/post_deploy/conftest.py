@@ -12,7 +12,7 @@ import time
 import uuid
 
 import pytest
-from post_deploy_lab_support import HERE, INVENTORY, PLAYBOOK, Stage
+from post_deploy_lab_support import HERE, PLAYBOOK, Stage, run_playbook
 from smoke_lab_support import LAB, ROOT, Release, lab_settings
 
 
@@ -25,21 +25,21 @@ def lab_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def release(lab_env, playbook_runner, tmp_path_factory):
+def release(lab_env, tmp_path_factory):
     """v1.0.0 deployed, its secrets written and its daily backup scheduled and run once, as deploy.yml leaves it."""
     rel = Release(lab_env)
     rel.good()
     reports = tmp_path_factory.mktemp("setup")
     env = {**lab_env, "SMEPLATFORM_REPORT_DIR": str(reports)}
     for playbook in (ROOT / "playbooks" / "generate_secrets.yml", HERE / "backup.yml"):
-        proc = playbook_runner(playbook, env=env, inventory=INVENTORY)
+        proc = run_playbook(playbook, env=env)
         assert proc.returncode == 0, f"{playbook.name} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
     yield rel
     rel.good()
 
 
 @pytest.fixture
-def post_deploy(lab_env, tmp_path, playbook_runner):
+def post_deploy(lab_env, tmp_path):
     """post_deploy(stage, *args, **extra_vars) -> Stage: a run of playbooks/post_deploy.yml on the lab."""
 
     def run(stage: str, *args: str, **extra: object) -> Stage:
@@ -47,7 +47,7 @@ def post_deploy(lab_env, tmp_path, playbook_runner):
         env = {**lab_env, "SMEPLATFORM_REPORT_DIR": str(report_dir)}
         extra = {"post_deploy_stage": stage, **extra}
         started = time.monotonic()
-        proc = playbook_runner(PLAYBOOK, "-e", json.dumps(extra), *args, env=env, inventory=INVENTORY)
+        proc = run_playbook(PLAYBOOK, "-e", json.dumps(extra), *args, env=env)
         seconds = time.monotonic() - started
         reports = sorted(report_dir.glob("*.json"))
         report = json.loads(reports[-1].read_text()) if reports else None

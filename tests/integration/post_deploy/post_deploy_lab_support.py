@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,3 +28,10 @@ class Stage:
     @property
     def output(self) -> str:
         return self.proc.stdout + self.proc.stderr
+
+
+def run_playbook(playbook, *args, env=None, inventory=INVENTORY, timeout=900):
+    """ansible-playbook from the collection root with the project's ansible.cfg and the venv's ansible."""
+    full_env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(playbook), *args]
+    return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, check=False, timeout=timeout)

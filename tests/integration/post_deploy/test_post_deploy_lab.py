@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from post_deploy_lab_support import HERE, INVENTORY
+from post_deploy_lab_support import HERE, run_playbook
 from smoke_lab_support import GOOD_TAG, health_version, quiet_prometheus
 
 pytestmark = pytest.mark.usefixtures("release")
@@ -41,7 +41,7 @@ def helm_history(env) -> list[dict]:
 def test_bad_stage_fails_before_anything_runs(post_deploy):
     run = post_deploy("year")
     assert run.proc.returncode != 0
-    assert "post_deploy_stage must be hour, day, week or month" in run.output
+    assert "post_deploy_stage must be one of: hour, day, week, month, got: year" in run.output
     assert not [one for one in run.items.values() if one["evidence"]], "a check ran despite the bad input"
 
 
@@ -84,13 +84,13 @@ def test_later_stages_pass_on_a_healthy_release(post_deploy, stage):
         assert db["measured"]["calls"] > 0 and db["measured"]["index_hit_ratio"] is not None
 
 
-def test_schedules_render_and_the_cluster_accepts_the_cronjobs(lab_env, playbook_runner, tmp_path):
+def test_schedules_render_and_the_cluster_accepts_the_cronjobs(lab_env, tmp_path):
     manifest, crontab = tmp_path / "cronjobs.yaml", tmp_path / "post-deploy.cron"
-    proc = playbook_runner(
+    proc = run_playbook(
         HERE / "schedule.yml",
         "-e", "post_deploy_schedule_from=2026-12-02T03:00:00Z", "-e", "post_deploy_follows=lab-20261202T030000Z",
         "-e", f"post_deploy_schedule_manifest={manifest}", "-e", f"post_deploy_schedule_crontab={crontab}",
-        env={**lab_env, "SMEPLATFORM_REPORT_DIR": str(tmp_path / "reports")}, inventory=INVENTORY,
+        env={**lab_env, "SMEPLATFORM_REPORT_DIR": str(tmp_path / "reports")},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     applied = subprocess.run(
