@@ -53,6 +53,9 @@ def post_deploy(lab_env, tmp_path):
         report = json.loads(reports[-1].read_text()) if reports else None
         (tmp_path / f"{stage}.log").write_text(proc.stdout + proc.stderr)
         print(f"post_deploy stage {stage} {' '.join(args)}: {seconds:.1f} s, rc {proc.returncode}")
+        for one in (report or {}).get("items", []):
+            for e in one["evidence"] if one["id"].startswith("post.") else []:
+                print(f"  {one['id']} {e['status']}: {e['detail'][:200]}")
         return Stage(proc, report, seconds)
 
     return run
