@@ -10,7 +10,6 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.id
 )
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue
 
-
 # The gate measures the error rate and p95 at smoke time; the first hour's watch (role post_deploy) proves them
 # over the whole hour, so the catalogue gives them to post_deploy.
 WATCHED_OVER_THE_HOUR = {"post.hour.1", "post.hour.2"}
