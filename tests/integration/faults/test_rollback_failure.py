@@ -48,13 +48,14 @@ def test_failed_rollback_reports_both_causes_in_one_line(tmp_path):
     kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
     helm = tmp_path / "helm"
     helm.write_text(
-        "#!/bin/sh\necho 'Error: Kubernetes cluster unreachable: Get \"https://127.0.0.1:6443/version\": "
+        '#!/bin/sh\necho \'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": '
         "dial tcp 127.0.0.1:6443: connect: connection refused' >&2\nexit 1\n"
     )
     helm.chmod(0o755)
     play = tmp_path / "failure.yml"
     play.write_text(PLAYBOOK.format(kubeconfig=kubeconfig, helm=helm, failure=ROOT / "roles/release/tasks/failure.yml"))
-    proc = run_playbook(play, env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "SMEPLATFORM_REPORT_DIR": str(tmp_path)})
+    env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "SMEPLATFORM_REPORT_DIR": str(tmp_path)}
+    proc = run_playbook(play, env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "has no attribute" not in proc.stdout
     result, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{") :])
@@ -64,6 +65,7 @@ def test_failed_rollback_reports_both_causes_in_one_line(tmp_path):
     assert "\n" not in msg
     assert re.search(
         r"failed during upgrade: Install or upgrade the release: helm upgrade sme-platform: timed out waiting for "
-        r"the condition second line of helm's stderr ROLLBACK FAILED as well: .*Kubernetes cluster unreachable.*connection refused.*\.$",
+        r"the condition second line of helm's stderr ROLLBACK FAILED as well: "
+        r".*Kubernetes cluster unreachable.*connection refused.*\.$",
         msg,
     ), msg
