@@ -15,6 +15,13 @@ description:
     GO / NO-GO verdict.
   - Keeps a journal of the evidence recorded so far, whose path it exports to tasks, so that
     M(smeplatform.deploy.verdict) can gate the run on the same verdict.
+  - Also writes C(.html), one static page with the measured series plotted, and keeps
+    C(<report_dir>/<environment>-index.html), the runs of the environment over time.
+  - The verdict holds the run to its scope, which the verdict task of M(smeplatform.deploy.verdict) declares
+    (C(report_scope) of the report role); a run that declared none, or was interrupted, is NO-GO.
+  - A run interrupted before its end (Ctrl-C, a killed controller) still gets its report, at exit when the
+    process can still write it, otherwise from its journal at the start of the next run in the same
+    C(report_dir).
   - Values of variables whose names look secret are masked in every report, with their base64 and hex forms.
 version_added: 0.1.0
 requirements:
@@ -59,8 +66,12 @@ options:
         key: secret_var_pattern
 """
 
+import atexit
 import datetime
+import glob
+import json
 import os
+import re
 import time
 from typing import Any
 
@@ -68,7 +79,7 @@ from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor, secret_strings
-from ansible_collections.smeplatform.deploy.plugins.plugin_utils import journal
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils import html_report, journal
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import (
     DEFAULT_PATH,
     Catalogue,
@@ -87,6 +98,47 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+_JOURNAL_NAME = re.compile(r"^\.journal-(\d+)-(\d+)\.jsonl$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_report(report_dir: str, report: dict[str, Any], redactor: Redactor, stamp: datetime.datetime) -> str:
+    """Write the report's files and the environment's index; return the path without suffix."""
+    os.makedirs(report_dir, exist_ok=True)
+    name = f"{report['environment']}-{stamp.strftime('%Y%m%dT%H%M%SZ')}"
+    base = os.path.join(report_dir, name)
+    renderings = (
+        (".md", render_markdown),
+        (".json", render_json),
+        (".xml", render_junit),
+        (".html", html_report.render_html),
+    )
+    for suffix, render in renderings:
+        with open(base + suffix, "w", encoding="utf-8") as handle:
+            handle.write(render(report, redactor))
+    runs_path = os.path.join(report_dir, f".{report['environment']}-runs.json")
+    try:
+        with open(runs_path, encoding="utf-8") as handle:
+            runs = [run for run in json.load(handle) if run.get("page") != name + ".html"]
+    except (OSError, ValueError):
+        runs = []
+    runs.append(html_report.run_summary(redactor.data(report), name + ".html"))
+    with open(runs_path, "w", encoding="utf-8") as handle:
+        json.dump(runs, handle, indent=1)
+    with open(os.path.join(report_dir, f"{report['environment']}-index.html"), "w", encoding="utf-8") as handle:
+        handle.write(redactor.text(html_report.render_index(report["environment"], runs)))
+    return base
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -101,6 +153,10 @@ class CallbackModule(CallbackBase):
         self._task_started: dict[str, float] = {}
         self._started = _utc_now()
         self._environment: str | None = None
+        self._last_task = ""
+        self._finished = False
+        self._catalogue_error = ""
+        atexit.register(self._write_if_interrupted)
 
     # -- run lifecycle -----------------------------------------------------------------
     def v2_playbook_on_start(self, playbook: Any) -> None:
@@ -108,9 +164,11 @@ class CallbackModule(CallbackBase):
         if self._journal is None:
             report_dir = self._report_dir()
             os.makedirs(report_dir, exist_ok=True)
+            self._recover_interrupted(report_dir)
             self._journal = os.path.join(report_dir, f".journal-{os.getpid()}-{int(time.time())}.jsonl")
             open(self._journal, "w", encoding="utf-8").close()
             os.environ[journal.ENV_VAR] = self._journal
+        self._write({"kind": "run", "playbook": self._log.playbooks[-1], "started": self._stamp(self._started)})
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         try:
@@ -134,9 +192,12 @@ class CallbackModule(CallbackBase):
             source = os.path.abspath(inventory._sources[0])
             folder = source if os.path.isdir(source) else os.path.dirname(source)
             self._environment = os.path.basename(folder.rstrip(os.sep))
+        if self._environment:
+            self._write({"kind": "run", "environment": self.get_option("environment") or self._environment})
 
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
         self._task_started[task._uuid] = time.monotonic()
+        self._last_task = task.get_name()
 
     def v2_playbook_on_handler_task_start(self, task: Any) -> None:
         self._task_started[task._uuid] = time.monotonic()
@@ -144,12 +205,14 @@ class CallbackModule(CallbackBase):
     # -- results -----------------------------------------------------------------------
     def v2_runner_on_ok(self, result: Any) -> None:
         self._record(result)
+        self._record_scope(result)
 
     def v2_runner_on_skipped(self, result: Any) -> None:
         self._record(result)
 
     def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:
         self._record(result)
+        self._record_scope(result)
         # a NO-GO of the verdict task is the verdict itself, not one more reason for it
         gate = result._task.action in ("smeplatform.deploy.verdict", "verdict") and "decision" in result._result
         if not ignore_errors and not gate:
@@ -194,6 +257,11 @@ class CallbackModule(CallbackBase):
                 }
             )
 
+    def _record_scope(self, result: Any) -> None:
+        scope = result._result.get("scope")
+        if result._task.action in ("smeplatform.deploy.verdict", "verdict") and isinstance(scope, dict):
+            self._write({"kind": "scope", **scope})
+
     def _write(self, record: dict[str, Any]) -> None:
         record = self._redactor.data(record)
         self._log.add_record(record)
@@ -204,23 +272,32 @@ class CallbackModule(CallbackBase):
     def _report_dir(self) -> str:
         return os.path.abspath(os.path.expanduser(self.get_option("report_dir")))
 
-    def v2_playbook_on_stats(self, stats: Any) -> None:
-        finished = _utc_now()
-        self._log.environment = self.get_option("environment") or self._environment or "unknown"
-        self._log.started = self._started.strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._log.finished = finished.strftime("%Y-%m-%dT%H:%M:%SZ")
+    @staticmethod
+    def _stamp(moment: datetime.datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _catalogue(self) -> Catalogue | None:
         try:
-            catalogue = Catalogue.load(self.get_option("catalogue") or DEFAULT_PATH)
+            return Catalogue.load(self.get_option("catalogue") or DEFAULT_PATH)
         except CatalogueError as exc:
             self._display.error(f"evidence report not written: {exc}")
+            return None
+
+    def v2_playbook_on_stats(self, stats: Any) -> None:
+        self._finish()
+
+    def _finish(self, interrupted: str = "") -> None:
+        self._finished = True
+        finished = _utc_now()
+        self._log.environment = self.get_option("environment") or self._environment or "unknown"
+        self._log.started = self._stamp(self._started)
+        self._log.finished = self._stamp(finished)
+        self._log.interrupted = interrupted
+        catalogue = self._catalogue()
+        if catalogue is None:
             return
         report = build(catalogue, self._log)
-        report_dir = self._report_dir()
-        os.makedirs(report_dir, exist_ok=True)
-        base = os.path.join(report_dir, f"{self._log.environment}-{finished.strftime('%Y%m%dT%H%M%SZ')}")
-        for suffix, render in ((".md", render_markdown), (".json", render_json), (".xml", render_junit)):
-            with open(base + suffix, "w", encoding="utf-8") as handle:
-                handle.write(render(report, self._redactor))
+        base = write_report(self._report_dir(), report, self._redactor, finished)
         if self._journal and os.path.exists(self._journal):
             os.unlink(self._journal)
         summary = report["summary"]
@@ -231,4 +308,48 @@ class CallbackModule(CallbackBase):
         self._display.display(f"verdict: {verdict} ({counts})", color=color)
         for reason in report["verdict"]["reasons"][:10]:
             self._display.display(f"  - {self._redactor.text(reason)}", color=color)
-        self._display.display(f"report: {base}.md (.json, .xml)")
+        self._display.display(f"report: {base}.md (.json, .xml, .html)")
+
+    def _write_if_interrupted(self) -> None:
+        """At exit: a run that ended without its stats (Ctrl-C, an abort) still leaves its report."""
+        if self._finished or self._journal is None:
+            return
+        try:
+            self._finish(f"ansible-playbook ended before the end of the run, during task {self._last_task!r}")
+        except Exception as exc:  # at exit nothing may raise; the next run recovers from the journal
+            self._display.warning(f"evidence report of the interrupted run not written: {exc}")
+
+    def _recover_interrupted(self, report_dir: str) -> None:
+        """Write the report of each earlier run in this folder whose process died before writing it."""
+        for path in sorted(glob.glob(os.path.join(report_dir, ".journal-*.jsonl"))):
+            match = _JOURNAL_NAME.match(os.path.basename(path))
+            if not match or _alive(int(match.group(1))):
+                continue
+            catalogue = self._catalogue()
+            if catalogue is None:
+                return
+            log = RunLog()
+            last_task = ""
+            try:
+                records = journal.read(path)
+            except journal.JournalError:
+                records = []
+            for record in records:
+                if record.get("kind") == "run":
+                    log.environment = record.get("environment") or log.environment
+                    if record.get("playbook"):
+                        log.playbooks.append(record["playbook"])
+                        log.started = log.started or record.get("started", "")
+                else:
+                    log.add_record(record)
+                last_task = record.get("task") or last_task
+            stopped = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.UTC)
+            log.finished = self._stamp(stopped)
+            log.interrupted = (
+                f"its process (pid {match.group(1)}) stopped before the end of the run"
+                + (f", after task {last_task!r}" if last_task else "")
+                + "; this report was written from its journal by the next run"
+            )
+            base = write_report(report_dir, build(catalogue, log), self._redactor, stopped)
+            os.unlink(path)
+            self._display.warning(f"an earlier run in {report_dir} was interrupted: its report is {base}.md (NO-GO)")

@@ -16,8 +16,21 @@ DEFAULT_PATH = os.path.join(
 )
 
 
+SCOPES_FILE = "scopes.yml"
+
+
 class CatalogueError(ValueError):
     """The catalogue is malformed, or an id is not in it."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one playbook must prove: GO needs each of these items proven in the run."""
+
+    name: str
+    description: str
+    items: tuple[str, ...]
+    excluded: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,7 @@ class Catalogue:
     def __init__(self, sections: list[Section], meta: dict[str, Any]) -> None:
         self.sections = sections
         self.meta = meta
+        self.scopes: dict[str, Scope] = {}
         self._items: dict[str, Item] = {}
         for section in sections:
             for group in section.groups:
@@ -72,18 +86,60 @@ class Catalogue:
         except KeyError:
             raise CatalogueError(f"unknown checklist item id {item_id!r}: it is not in the catalogue") from None
 
+    def scope(self, name: str) -> Scope:
+        try:
+            return self.scopes[name]
+        except KeyError:
+            known = ", ".join(sorted(self.scopes)) or "none"
+            raise CatalogueError(f"unknown report scope {name!r}: the scopes are {known}") from None
+
+    def scope_of_items(self, name: str, item_ids: list[str]) -> Scope:
+        """The named scope (none: empty) with the items a run adds for what it did (or a play of its own proves)."""
+        base = self.scope(name) if name else Scope(name="items", description="the items the play names", items=())
+        for item_id in item_ids:
+            self.item(item_id)
+        items = tuple(dict.fromkeys([*base.items, *item_ids]))
+        return Scope(name=base.name, description=base.description, items=items, excluded=base.excluded)
+
     @classmethod
     def load(cls, path: str = DEFAULT_PATH) -> Catalogue:
-        import yaml  # controller side only
+        """The catalogue, with the scopes of ``scopes.yml`` beside it when that file exists."""
+        data = _read_yaml(path, "the checklist catalogue")
+        catalogue = cls.from_data(data, source=path)
+        scopes_path = os.path.join(os.path.dirname(path), SCOPES_FILE)
+        if os.path.exists(scopes_path):
+            catalogue.add_scopes(_read_yaml(scopes_path, "the report scopes"), source=scopes_path)
+        return catalogue
 
-        try:
-            with open(path, encoding="utf-8") as handle:
-                data = yaml.safe_load(handle)
-        except OSError as exc:
-            raise CatalogueError(f"cannot read the checklist catalogue {path}: {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise CatalogueError(f"the checklist catalogue {path} is not valid YAML: {exc}") from exc
-        return cls.from_data(data, source=path)
+    def add_scopes(self, data: Any, source: str = "<scopes>") -> None:
+        """Read scope definitions: sections (every item), items, and exclusions each with its reason."""
+        if not isinstance(data, dict) or not isinstance(data.get("scopes"), dict):
+            raise CatalogueError(f"{source}: needs a mapping 'scopes'")
+        sections = {section.id: section for section in self.sections}
+        for name, raw in data["scopes"].items():
+            if not isinstance(raw, dict):
+                raise CatalogueError(f"{source}: scope {name!r} must be a mapping")
+            unknown = sorted(set(raw) - {"description", "sections", "items", "exclude"})
+            if unknown:
+                raise CatalogueError(f"{source}: scope {name!r} has unknown key(s) {', '.join(unknown)}")
+            ids: list[str] = []
+            for section_id in raw.get("sections") or []:
+                if str(section_id) not in sections:
+                    raise CatalogueError(f"{source}: scope {name!r} names unknown section {section_id!r}")
+                ids.extend(item.id for group in sections[str(section_id)].groups for item in group.items)
+            for item_id in raw.get("items") or []:
+                self.item(str(item_id))
+                ids.append(str(item_id))
+            excluded = {}
+            for item_id, reason in (raw.get("exclude") or {}).items():
+                self.item(str(item_id))
+                if not isinstance(reason, str) or not reason.strip():
+                    raise CatalogueError(f"{source}: scope {name!r} excludes {item_id!r} without a reason")
+                excluded[str(item_id)] = reason
+            kept = tuple(item_id for item_id in dict.fromkeys(ids) if item_id not in excluded)
+            if not kept:
+                raise CatalogueError(f"{source}: scope {name!r} holds no item")
+            self.scopes[str(name)] = Scope(str(name), str(raw.get("description", "")), kept, excluded)
 
     @classmethod
     def from_data(cls, data: Any, source: str = "<data>") -> Catalogue:
@@ -128,6 +184,18 @@ class Catalogue:
             sections.append(section)
         meta = {k: v for k, v in data.items() if k != "sections"}
         return cls(sections, meta)
+
+
+def _read_yaml(path: str, what: str) -> Any:
+    import yaml  # controller side only
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except OSError as exc:
+        raise CatalogueError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{what} {path} is not valid YAML: {exc}") from exc
 
 
 def _need(raw: Any, key: str, source: str) -> Any:

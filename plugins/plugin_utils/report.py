@@ -30,12 +30,17 @@ class RunLog:
     entries: list[dict[str, Any]] = field(default_factory=list)
     task_failures: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # what the run must prove, as its verdict task declared it: {name, items, require_signoffs}
+    scope: dict[str, Any] | None = None
+    interrupted: str = ""
 
     def add_record(self, record: dict[str, Any]) -> None:
         """Fold one journal record into the log."""
         kind = record.get("kind")
         if kind == "evidence":
             self.entries.append(record)
+        elif kind == "scope":
+            self.scope = record
         elif kind == "task_failed":
             self.task_failures.append(record)
         elif kind == "error":
@@ -101,13 +106,11 @@ def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
         summary[one["status"]] += 1
     summary["total"] = len(items)
 
-    failed = [one["id"] for one in items if one["status"] == "failed"]
-    reasons = []
-    if failed:
-        reasons.append(f"{len(failed)} checklist item(s) failed: {', '.join(failed)}")
-    for failure in log.task_failures:
-        reasons.append(f"task {failure.get('task')!r} failed on {failure.get('host')}: {failure.get('msg')}")
-    reasons.extend(errors)
+    scope = log.scope or {}
+    in_scope = set(scope.get("items") or [])
+    for one in items:
+        one["in_scope"] = one["id"] in in_scope
+    reasons = [*decide(items, scope, log.interrupted), *(_task_reason(f) for f in log.task_failures), *errors]
     return {
         "schema": 1,
         "title": catalogue.meta.get("title", "Checklist"),
@@ -116,6 +119,11 @@ def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
         "started": log.started,
         "finished": log.finished,
         "playbooks": log.playbooks,
+        "scope": {
+            "name": scope.get("name", ""),
+            "items": sorted(in_scope, key=[one["id"] for one in items].index),
+            "require_signoffs": bool(scope.get("require_signoffs")),
+        },
         "verdict": {"decision": NO_GO if reasons else GO, "reasons": reasons},
         "summary": summary,
         "sections": [
@@ -131,6 +139,58 @@ def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
         "task_failures": log.task_failures,
         "errors": errors,
     }
+
+
+def _ids(items: list[dict[str, Any]], limit: int = 25) -> str:
+    ids = [one["id"] for one in items]
+    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _task_reason(failure: dict[str, Any]) -> str:
+    return f"task {failure.get('task')!r} failed on {failure.get('host')}: {failure.get('msg')}"
+
+
+def decide(items: list[dict[str, Any]], scope: dict[str, Any], interrupted: str = "") -> list[str]:
+    """Why the run is NO-GO, from its items; empty when GO.
+
+    GO needs a declared scope, and every item of it proven in this run: automated items passed (or skipped with
+    the reason the check gave), manual items signed off when sign-offs are required. Any failed item, in scope or
+    not, is NO-GO. A run that declared no scope (it did not reach its verdict task) is never GO.
+    """
+    reasons = []
+    if interrupted:
+        reasons.append(f"the run was interrupted: {interrupted}")
+    failed = [one for one in items if one["status"] == "failed"]
+    if failed:
+        reasons.append(f"{len(failed)} checklist item(s) failed: {_ids(failed)}")
+    if not scope.get("items"):
+        reasons.append(
+            "no report scope was declared: the run ended before its verdict task (interrupted or stopped by an "
+            "earlier failure), or the play does not run the report role; nothing it did is proof of a GO"
+        )
+        return reasons
+    in_scope = [one for one in items if one["in_scope"]]
+    unproven = [one for one in in_scope if one["proof"] == "automated" and one["status"] in (NOT_RUN, "manual")]
+    if unproven:
+        reasons.append(
+            f"{len(unproven)} item(s) of scope {scope.get('name')!r} not proven in this run: {_ids(unproven)} "
+            "(run the whole playbook; a run limited by --tags or --limit cannot be GO)"
+        )
+    unexplained = [
+        one
+        for one in in_scope
+        if one["status"] == "skipped" and any(e["status"] == "skipped" and not e["detail"] for e in one["evidence"])
+    ]
+    if unexplained:
+        reasons.append(f"{len(unexplained)} item(s) skipped without a reason: {_ids(unexplained)}")
+    if scope.get("require_signoffs"):
+        unsigned = [one for one in in_scope if one["proof"] == "manual" and one["status"] != "passed"]
+        if unsigned:
+            reasons.append(
+                f"{len(unsigned)} manual item(s) not signed off: {_ids(unsigned)} (report_signoffs or "
+                "report_signoffs_file: who signed, and when)"
+            )
+    return reasons
 
 
 def _fmt(value: Any) -> str:
@@ -171,6 +231,7 @@ def render_markdown(report: dict[str, Any], redactor: Redactor | None = None) ->
         f"**Environment**: {report['environment']}  ",
         f"**Run**: {report['started']} to {report['finished']} UTC  ",
         f"**Playbooks**: {', '.join(report['playbooks']) or '-'}  ",
+        f"**Scope**: {report['scope']['name'] or 'none declared'} ({len(report['scope']['items'])} items)  ",
         f"**Verdict**: **{verdict['decision']}**",
         "",
         "| " + " | ".join(ORDER) + " | total |",

@@ -83,8 +83,12 @@ def validate(raw: Any) -> dict[str, Any]:
 
 
 def worst(statuses: list[str]) -> str:
-    """The status that stands for several entries of one item: any failure wins."""
-    for status in ("failed", "passed", "manual", "skipped"):
+    """The status that stands for several entries of one item: any failure wins, then any skipped part.
+
+    An item is passed only when every part of it that was checked passed and none was skipped: a passed
+    sub-check never hides a skipped one.
+    """
+    for status in ("failed", "skipped", "passed", "manual"):
         if status in statuses:
             return status
     return "skipped"

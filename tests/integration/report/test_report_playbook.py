@@ -27,7 +27,7 @@ def _run(playbook_runner, tmp_path, gate):
 
 
 def _reports(tmp_path):
-    files = sorted(p for p in tmp_path.iterdir() if not p.name.startswith("."))
+    files = sorted(p for p in tmp_path.iterdir() if not p.name.startswith(".") and "-index." not in p.name)
     return {p.suffix: p for p in files}
 
 
@@ -35,8 +35,9 @@ def test_three_files_with_every_item_and_the_recorded_statuses(playbook_runner, 
     proc = _run(playbook_runner, tmp_path, gate=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     files = _reports(tmp_path)
-    assert set(files) == {".md", ".json", ".xml"}
+    assert set(files) == {".md", ".json", ".xml", ".html"}
     assert files[".md"].name.startswith("reporttest-")
+    assert (tmp_path / "reporttest-index.html").exists()
     data = json.loads(files[".json"].read_text())
     items = {i["id"]: i for i in data["items"]}
     assert set(items) == {i.id for i in Catalogue.load().items()}
@@ -58,7 +59,7 @@ def test_gate_fails_the_run_on_no_go(playbook_runner, tmp_path):
     proc = _run(playbook_runner, tmp_path, gate=True)
     assert proc.returncode != 0
     assert "NO-GO: 1 checklist item(s) failed: 3.2.1" in proc.stdout
-    assert set(_reports(tmp_path)) == {".md", ".json", ".xml"}
+    assert set(_reports(tmp_path)) == {".md", ".json", ".xml", ".html"}
 
 
 def test_secret_values_reach_no_report_and_no_output(playbook_runner, tmp_path):

@@ -67,3 +67,63 @@ def test_automated_item_without_role_is_refused(raw):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CatalogueError, match="cannot read the checklist catalogue"):
         Catalogue.load(str(tmp_path / "none.yml"))
+
+
+def test_scopes_load_beside_the_catalogue():
+    catalogue = Catalogue.load()
+    pre_deploy = catalogue.scope("pre_deploy")
+    assert "2.1.1" in pre_deploy.items and "1.1.1" in pre_deploy.items
+    assert "7.2.1" not in pre_deploy.items and "smoke gate" in pre_deploy.excluded["7.2.1"]
+    deploy = catalogue.scope("deploy")
+    assert {"deploy.3", "success.1", "7.2.1"} <= set(deploy.items)
+
+
+def test_every_playbook_names_a_scope_that_exists():
+    import re
+    from pathlib import Path
+
+    catalogue = Catalogue.load()
+    root = Path(__file__).resolve().parents[4]
+    for playbook in ("pre_deploy", "deploy", "rollback", "generate_secrets"):
+        text = (root / "playbooks" / f"{playbook}.yml").read_text()
+        (name,) = re.findall(r"report_scope: (\w+)", text)
+        assert catalogue.scope(name).items
+
+
+def test_every_automated_item_is_in_some_scope():
+    catalogue = Catalogue.load()
+    scoped = {item_id for scope in catalogue.scopes.values() for item_id in scope.items}
+    # the rollback options are added by rollback.yml for the option it took; post.* by the post-deployment stages
+    optional = {"rollback.1", "rollback.2", "rollback.3"}
+    missing = [
+        item.id
+        for item in catalogue.items()
+        if item.proof == "automated" and item.id not in scoped | optional and not item.id.startswith("post.")
+    ]
+    assert not missing
+
+
+@pytest.mark.parametrize(
+    ("scopes", "message"),
+    [
+        ({"scopes": {"x": {"items": ["99.9"]}}}, "unknown checklist item id '99.9'"),
+        ({"scopes": {"x": {"sections": ["42"]}}}, "unknown section '42'"),
+        ({"scopes": {"x": {"sections": ["1"], "exclude": {"1.1.1": ""}}}}, "excludes '1.1.1' without a reason"),
+        ({"scopes": {"x": {"items": []}}}, "holds no item"),
+        ({"scopes": {"x": {"itmes": ["1.1.1"]}}}, "unknown key"),
+    ],
+)
+def test_bad_scopes_are_named(scopes, message):
+    catalogue = Catalogue.load()
+    with pytest.raises(CatalogueError, match=message):
+        catalogue.add_scopes(scopes, source="scopes.yml")
+
+
+def test_unknown_scope_lists_the_known_ones():
+    with pytest.raises(CatalogueError, match="the scopes are deploy, generate_secrets, pre_deploy, rollback"):
+        Catalogue.load().scope("nope")
+
+
+def test_a_run_adds_items_to_its_scope():
+    scope = Catalogue.load().scope_of_items("rollback", ["rollback.1"])
+    assert scope.name == "rollback" and set(scope.items) == {"rollback.4", "8.1.4", "rollback.1"}

@@ -37,9 +37,14 @@ def record(item_id, status, **kwargs):
     }
 
 
+def scoped(*item_ids, require_signoffs=False, name="test"):
+    return {"kind": "scope", "name": name, "items": list(item_ids), "require_signoffs": require_signoffs}
+
+
 def test_every_item_has_a_status_and_unrecorded_ones_are_manual_or_not_run(catalogue):
     log = RunLog(environment="lab")
     log.add_record(record("2.1.2", "passed", measured="v1.34.1", threshold=">= 1.28"))
+    log.add_record(scoped("2.1.2"))
     report = build(catalogue, log)
     items = {i["id"]: i for i in report["items"]}
     assert len(items) == len(catalogue)
@@ -51,10 +56,73 @@ def test_every_item_has_a_status_and_unrecorded_ones_are_manual_or_not_run(catal
     assert report["verdict"]["decision"] == GO
 
 
+def test_an_empty_run_is_no_go(catalogue):
+    report = build(catalogue, RunLog())
+    assert report["verdict"]["decision"] == NO_GO
+    assert "no report scope was declared" in report["verdict"]["reasons"][0]
+
+
+def test_a_run_without_scope_is_no_go_even_with_passed_items(catalogue):
+    log = RunLog()
+    log.add_record(record("2.1.2", "passed"))
+    assert build(catalogue, log)["verdict"]["decision"] == NO_GO
+
+
+def test_an_unproven_item_of_the_scope_is_no_go_and_named(catalogue):
+    log = RunLog()
+    log.add_record(record("2.1.2", "passed"))
+    log.add_record(scoped("2.1.2", "2.1.3"))
+    report = build(catalogue, log)
+    assert report["verdict"]["decision"] == NO_GO
+    assert "not proven in this run: 2.1.3" in report["verdict"]["reasons"][0]
+    assert {i["id"]: i["in_scope"] for i in report["items"]}["2.1.3"] is True
+
+
+def test_a_skipped_part_makes_the_item_skipped_and_needs_a_reason(catalogue):
+    log = RunLog()
+    log.add_record(record("success.6", "passed", detail="email sent"))
+    log.add_record(record("success.6", "skipped"))
+    log.add_record(scoped("success.6"))
+    report = build(catalogue, log)
+    assert {i["id"]: i["status"] for i in report["items"]}["success.6"] == "skipped"
+    assert report["verdict"]["decision"] == NO_GO
+    assert "skipped without a reason: success.6" in report["verdict"]["reasons"][0]
+
+
+def test_a_skip_with_its_reason_keeps_go(catalogue):
+    log = RunLog()
+    log.add_record(record("2.1.2", "skipped", detail="check mode: nothing written"))
+    log.add_record(scoped("2.1.2"))
+    assert build(catalogue, log)["verdict"]["decision"] == GO
+
+
+def test_unsigned_manual_items_are_no_go_only_when_sign_offs_are_required(catalogue):
+    log = RunLog()
+    log.add_record(record("2.1.2", "passed"))
+    log.add_record(scoped("2.1.2", "10.1.1"))
+    assert build(catalogue, log)["verdict"]["decision"] == GO
+    log.add_record(scoped("2.1.2", "10.1.1", require_signoffs=True))
+    report = build(catalogue, log)
+    assert report["verdict"]["decision"] == NO_GO
+    assert "manual item(s) not signed off: 10.1.1" in report["verdict"]["reasons"][0]
+    log.add_record(record("10.1.1", "passed", detail="signed off by A at T", where="sign-off"))
+    assert build(catalogue, log)["verdict"]["decision"] == GO
+
+
+def test_an_interrupted_run_is_no_go(catalogue):
+    log = RunLog(interrupted="during task 'Upgrade'")
+    log.add_record(record("2.1.2", "passed"))
+    log.add_record(scoped("2.1.2"))
+    report = build(catalogue, log)
+    assert report["verdict"]["decision"] == NO_GO
+    assert report["verdict"]["reasons"][0].startswith("the run was interrupted")
+
+
 def test_a_failed_item_is_no_go_and_named(catalogue):
     log = RunLog()
     log.add_record(record("4.1.2", "passed"))
     log.add_record(record("4.1.2", "failed", detail="replica lag 90s"))
+    log.add_record(scoped("4.1.2"))
     report = build(catalogue, log)
     assert report["verdict"]["decision"] == NO_GO
     assert "4.1.2" in report["verdict"]["reasons"][0]
@@ -65,7 +133,7 @@ def test_a_failed_task_is_no_go(catalogue):
     log.add_record({"kind": "task_failed", "host": "prod", "task": "Upgrade release", "msg": "timed out"})
     report = build(catalogue, log)
     assert report["verdict"]["decision"] == NO_GO
-    assert "Upgrade release" in report["verdict"]["reasons"][0]
+    assert any("Upgrade release" in reason for reason in report["verdict"]["reasons"])
 
 
 def test_unknown_id_in_journal_is_no_go_and_named(catalogue):

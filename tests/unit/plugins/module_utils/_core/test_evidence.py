@@ -47,9 +47,11 @@ def test_bad_entries_are_named(raw, message):
         validate(raw)
 
 
-def test_worst_status_failure_wins():
+def test_worst_status_failure_wins_then_a_skipped_part():
     assert worst(["passed", "failed", "manual"]) == "failed"
-    assert worst(["skipped", "passed"]) == "passed"
+    # a passed sub-check never hides a skipped one (success.6 with SMS skipped is not passed)
+    assert worst(["skipped", "passed"]) == "skipped"
+    assert worst(["passed", "passed"]) == "passed"
     assert worst(["skipped"]) == "skipped"
 
 
