@@ -154,8 +154,9 @@ def decide(items: list[dict[str, Any]], scope: dict[str, Any], interrupted: str 
     """Why the run is NO-GO, from its items; empty when GO.
 
     GO needs a declared scope, and every item of it proven in this run: automated items passed (or skipped with
-    the reason the check gave), manual items signed off when sign-offs are required. Any failed item, in scope or
-    not, is NO-GO. A run that declared no scope (it did not reach its verdict task) is never GO.
+    the reason the check gave), manual items signed off when sign-offs are required. An automated item whose
+    check answered "manual" (it cannot be proven from here, and says why) counts as a manual item. Any failed
+    item, in scope or not, is NO-GO. A run that declared no scope (it did not reach its verdict task) is never GO.
     """
     reasons = []
     if interrupted:
@@ -170,7 +171,7 @@ def decide(items: list[dict[str, Any]], scope: dict[str, Any], interrupted: str 
         )
         return reasons
     in_scope = [one for one in items if one["in_scope"]]
-    unproven = [one for one in in_scope if one["proof"] == "automated" and one["status"] in (NOT_RUN, "manual")]
+    unproven = [one for one in in_scope if one["status"] == NOT_RUN]
     if unproven:
         reasons.append(
             f"{len(unproven)} item(s) of scope {scope.get('name')!r} not proven in this run: {_ids(unproven)} "
@@ -184,7 +185,8 @@ def decide(items: list[dict[str, Any]], scope: dict[str, Any], interrupted: str 
     if unexplained:
         reasons.append(f"{len(unexplained)} item(s) skipped without a reason: {_ids(unexplained)}")
     if scope.get("require_signoffs"):
-        unsigned = [one for one in in_scope if one["proof"] == "manual" and one["status"] != "passed"]
+        # manual items, and automated items whose check could only say "manual" here (it names why)
+        unsigned = [one for one in in_scope if one["status"] == "manual"]
         if unsigned:
             reasons.append(
                 f"{len(unsigned)} manual item(s) not signed off: {_ids(unsigned)} (report_signoffs or "

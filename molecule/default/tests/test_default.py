@@ -50,9 +50,12 @@ def test_platform_answers_healthy_through_its_name(host):
     assert json.loads(cmd.stdout)["status"] == "ok"
 
 
-def test_every_run_left_a_report_with_a_verdict(host):
+def test_the_rollback_run_is_go_with_its_scope_proven(host):
     reports = sorted((PROJECT / "reports").glob("lab-*.json"))
     assert reports, "no report written"
-    newest = json.loads(reports[-1].read_text())
-    assert newest["verdict"]["decision"] in ("GO", "NO-GO")
-    assert {item["id"] for item in newest["items"]} >= {"deploy.3", "rollback.1"}
+    newest = json.loads(reports[-1].read_text())  # the side effect: deploy v1.1.0, then rollback.yml
+    assert newest["scope"]["name"] == "rollback"
+    assert set(newest["scope"]["items"]) == {"rollback.1", "rollback.4", "8.1.4"}
+    assert newest["verdict"] == {"decision": "GO", "reasons": []}
+    status = {item["id"]: item["status"] for item in newest["items"]}
+    assert [i for i in ("deploy.3", "rollback.1", "rollback.4", "8.1.4") if status[i] != "passed"] == []

@@ -32,8 +32,12 @@ def test_pre_deploy_check_measures_every_item_and_changes_nothing(lab, tmp_path,
     secrets = [i.id for i in Catalogue.load().items() if i.role == "secrets"]
     assert all(run.status(i) != "not run" for i in secrets), "the secrets role's verify entry point did not run"
     failed = {i for i in mine if run.status(i) == "failed"}
-    # The verdict follows the evidence: NO-GO exactly when an item failed.
-    assert run.report["verdict"]["decision"] == ("NO-GO" if failed else "GO")
+    # The run declared its scope and proved every item of it: NO-GO exactly when an item failed.
+    scope = Catalogue.load().scope("pre_deploy")
+    assert run.report["scope"]["name"] == "pre_deploy"
+    unproven = [i for i in scope.items if run.status(i) == "not run"]
+    assert not unproven, f"in-scope items not proven: {unproven}"
+    assert run.report["verdict"]["decision"] == ("NO-GO" if failed else "GO"), run.report["verdict"]
     assert (proc.returncode != 0) == bool(failed)
     for name in ("SMEPLATFORM_LAB_PG_PASSWORD_FILE", "SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE",
                  "SMEPLATFORM_LAB_SMTP_PASSWORD_FILE", "SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE"):  # fmt: skip

@@ -109,6 +109,15 @@ def test_unsigned_manual_items_are_no_go_only_when_sign_offs_are_required(catalo
     assert build(catalogue, log)["verdict"]["decision"] == GO
 
 
+def test_an_automated_item_the_check_could_only_call_manual_needs_a_sign_off_when_required(catalogue):
+    log = RunLog()
+    log.add_record(record("3.3.4", "manual", detail="no STS endpoint reachable: format checked only"))
+    log.add_record(scoped("3.3.4"))
+    assert build(catalogue, log)["verdict"]["decision"] == GO
+    log.add_record(scoped("3.3.4", require_signoffs=True))
+    assert "not signed off: 3.3.4" in build(catalogue, log)["verdict"]["reasons"][0]
+
+
 def test_an_interrupted_run_is_no_go(catalogue):
     log = RunLog(interrupted="during task 'Upgrade'")
     log.add_record(record("2.1.2", "passed"))
