@@ -162,6 +162,33 @@ def test_helm_install_of_ready_deployment_succeeds(lab_env, namespace):
     assert all(p["status"]["phase"] == "Running" for p in pods)
 
 
+def test_a_pod_whose_readiness_was_taken_away_is_ready_again(lab_env, namespace):
+    """What the node lifecycle controller does to every pod when the nodes' leases lapse during a control-plane
+    restart: the lab's nodes make their pods ready again, as kubelets do, instead of leaving them NotReady."""
+    run(lab_env, "helm", "upgrade", "--install", "probe", str(CHART), "--namespace", namespace, "--wait",
+        "--timeout", "60s", timeout=90)  # fmt: skip
+    pod = kubectl_json(lab_env, "-n", namespace, "get", "pods")["items"][0]["metadata"]["name"]
+    not_ready = {
+        "status": {
+            "conditions": [
+                {"type": "Ready", "status": "False", "reason": "NodeStatusUnknown"},
+                {"type": "ContainersReady", "status": "False"},
+            ]
+        }
+    }
+    run(lab_env, "kubectl", "-n", namespace, "patch", "pod", pod, "--subresource=status", "--type=strategic",
+        "-p", json.dumps(not_ready))  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        conditions = kubectl_json(lab_env, "-n", namespace, "get", "pod", pod)["status"]["conditions"]
+        if {c["type"]: c["status"] for c in conditions}.get("Ready") == "True":
+            break
+        assert time.monotonic() < deadline, f"pod {pod} still not ready: {conditions}"
+        time.sleep(1)
+    deploy = kubectl_json(lab_env, "-n", namespace, "get", "deployment", "probe-probe")
+    assert deploy["status"].get("readyReplicas") == 3, deploy["status"]
+
+
 def test_helm_install_of_unready_tag_times_out(lab_env, namespace):
     proc = run(
         lab_env,
