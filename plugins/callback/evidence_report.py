@@ -312,7 +312,7 @@ class CallbackModule(CallbackBase):
 
     def _write_if_interrupted(self) -> None:
         """At exit: a run that ended without its stats (Ctrl-C, an abort) still leaves its report."""
-        if self._finished or self._journal is None:
+        if self._finished or self._journal is None or not os.path.exists(self._journal):
             return
         try:
             self._finish(f"ansible-playbook ended before the end of the run, during task {self._last_task!r}")

@@ -66,18 +66,18 @@ def test_a_sign_off_cannot_pass_an_automated_item(playbook_runner, tmp_path):
 def test_required_sign_offs_of_manual_items(playbook_runner, tmp_path):
     extra = {
         "report_test_items": [_passed("2.1.3")],
-        "report_test_scope": ["2.1.3", "10.1.1"],
+        "report_test_scope": ["2.1.3", "4.2.1"],
         "report_test_require_signoffs": True,
     }
     _run(playbook_runner, tmp_path, extra)
-    assert "manual item(s) not signed off: 10.1.1" in _report(tmp_path)["verdict"]["reasons"][0]
+    assert "manual item(s) not signed off: 4.2.1" in _report(tmp_path)["verdict"]["reasons"][0]
     signed = tmp_path / "signed"
     signed.mkdir()
-    extra["report_test_signoffs"] = {"10.1.1": {"by": "R. Manager", "at": "2026-12-01T22:00:00Z"}}
+    extra["report_test_signoffs"] = {"4.2.1": {"by": "R. Manager", "at": "2026-12-01T22:00:00Z"}}
     _run(playbook_runner, signed, extra)
     report = _report(signed)
     assert report["verdict"]["decision"] == "GO"
-    item = {i["id"]: i for i in report["items"]}["10.1.1"]
+    item = {i["id"]: i for i in report["items"]}["4.2.1"]
     assert item["status"] == "passed"
     assert item["evidence"][0]["detail"] == "signed off by R. Manager at 2026-12-01 22:00 UTC"
 

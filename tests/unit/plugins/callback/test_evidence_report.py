@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 from types import SimpleNamespace
@@ -28,11 +29,12 @@ def callback(tmp_path, monkeypatch):
     monkeypatch.setattr(cb, "get_option", options.get)
     monkeypatch.setattr(cb, "_display", SimpleNamespace(banner=print, display=lambda *a, **k: None, error=print))
     cb.v2_playbook_on_start(SimpleNamespace(_file_name="/x/playbooks/deploy.yml"))
-    return cb
+    yield cb
+    atexit.unregister(cb._write_if_interrupted)  # the test process's exit is no interrupted run
 
 
 def report(tmp_path):
-    [name] = [n for n in os.listdir(tmp_path) if n.endswith(".json")]
+    [name] = [n for n in os.listdir(tmp_path) if n.endswith(".json") and not n.startswith(".")]
     return json.loads((tmp_path / name).read_text())
 
 
@@ -42,16 +44,17 @@ def items(doc):
 
 def test_entries_become_item_statuses_and_the_journal_follows_the_run(callback, tmp_path):
     path = os.environ[journal.ENV_VAR]
-    callback.v2_playbook_on_task_start(SimpleNamespace(_uuid="check"), False)
+    callback.v2_playbook_on_task_start(SimpleNamespace(_uuid="check", get_name=lambda: "check"), False)
     callback.v2_runner_on_ok(result([{"id": "2.1.1", "status": "passed"}, {"id": "2.1.2", "status": "failed"}]))
-    assert [r["entry"]["id"] for r in journal.read(path)] == ["2.1.1", "2.1.2"]
+    assert [r["entry"]["id"] for r in journal.read(path) if r["kind"] == "evidence"] == ["2.1.1", "2.1.2"]
     callback.v2_playbook_on_stats(None)
     doc = report(tmp_path)
     assert items(doc)["2.1.1"] == "passed" and items(doc)["2.1.2"] == "failed"
     assert items(doc)["deploy.5"] == "not run"
     assert doc["verdict"]["decision"] == "NO-GO"
     assert not os.path.exists(path)
-    assert {f.rsplit(".", 1)[1] for f in os.listdir(tmp_path)} == {"md", "json", "xml"}
+    assert {f.rsplit(".", 1)[1] for f in os.listdir(tmp_path)} == {"md", "json", "xml", "html"}
+    assert os.path.exists(tmp_path / "unit-index.html")
 
 
 def test_a_failed_task_is_a_reason_but_the_verdict_task_is_not(callback, tmp_path):
