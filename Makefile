@@ -31,11 +31,16 @@ $(COLLECTION_LINK):
 	@ln -sfn ../../.. $@
 
 .PHONY: lint
-lint: setup ## ansible-lint (production profile), yamllint, ruff
+lint: setup ## ansible-lint (production profile), yamllint, ruff, ansible-test sanity
 	ansible-lint
 	yamllint --strict .
 	ruff check .
 	ruff format --check .
+	tests/tools/sanity.sh
+
+.PHONY: sanity
+sanity: setup ## ansible-test sanity alone (tests/tools/sanity.sh; pass TEST=name for one test)
+	tests/tools/sanity.sh $(if $(TEST),--test $(TEST))
 
 .PHONY: unit
 unit: setup ## Unit tests of modules, plugins and module_utils

@@ -9,10 +9,13 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
+    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: full
 """

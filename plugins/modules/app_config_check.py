@@ -99,7 +99,7 @@ requirements:
   - kubernetes
   - dnspython
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -81,7 +81,7 @@ requirements:
   - kubernetes
   - psycopg >= 3.1 (with O(db_host))
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -113,19 +113,22 @@ extends_documentation_fragment:
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The API server validates the change as a server-side dry run; nothing is stored, no Job starts.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: Shows the managed fields before and after.
   idempotent:
+    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: partial
     details: Idempotent unless O(run_now) is set, which starts a new Job every time; O(run_when_stale) starts one
       only while no fresh backup exists.
 requirements:
   - kubernetes
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -80,7 +80,7 @@ extends_documentation_fragment:
 requirements:
   - kubernetes
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

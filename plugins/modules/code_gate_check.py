@@ -258,7 +258,7 @@ requirements:
 extends_documentation_fragment:
   - smeplatform.deploy.read_only_check
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -70,7 +70,7 @@ attributes:
 requirements:
   - kubernetes (Python client)
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -59,13 +59,16 @@ attributes:
     support: full
     description: Records in check mode too; nothing is changed either way.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
+    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: full
   action:
+    description: Has a corresponding action plugin, so parts of its work run on the controller.
     support: full
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

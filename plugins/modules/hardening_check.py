@@ -73,7 +73,7 @@ requirements:
 notes:
   - The caller needs C(create) on C(subjectaccessreviews.authorization.k8s.io).
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -184,7 +184,7 @@ seealso:
   - module: smeplatform.deploy.deploy_lock
   - module: smeplatform.deploy.release_diagnostics
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -128,6 +128,7 @@ attributes:
     support: full
     description: Reads only; no Job is created.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
     support: full
@@ -135,7 +136,7 @@ attributes:
 requirements:
   - kubernetes (Python client)
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -68,7 +68,7 @@ notes:
   - Runs where the task runs; the collection's hosts use C(ansible_connection=local), so O(rules_file) is read on
     the controller.
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

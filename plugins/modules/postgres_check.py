@@ -101,7 +101,7 @@ requirements:
 notes:
   - Passwords are never part of a message; connection errors name user, host, port and database only.
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

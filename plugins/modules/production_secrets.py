@@ -211,7 +211,7 @@ attributes:
     support: full
     description: Existing values are kept; a second run reports no change.
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

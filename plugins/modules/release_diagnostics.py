@@ -60,6 +60,7 @@ attributes:
     support: full
     description: Reads only, writes the file in check mode too.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
     support: full
@@ -67,7 +68,7 @@ attributes:
 requirements:
   - kubernetes (Python client)
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -325,6 +325,7 @@ attributes:
     description: Runs every read-only check; the sample invoice is not written and no e-mail is sent (the relay
       still has to accept the credentials).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
     support: full
@@ -332,7 +333,7 @@ attributes:
 notes:
   - The rate-limit probe sends up to O(rate_limit.max_limit) + 1 requests to O(rate_limit.path) from the controller.
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

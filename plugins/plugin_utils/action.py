@@ -24,7 +24,7 @@ class CatalogueAction(ActionBase):
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec={**self.ARGUMENT_SPEC, **CATALOGUE_OPTION})
+        _unused, args = self.validate_argument_spec(argument_spec={**self.ARGUMENT_SPEC, **CATALOGUE_OPTION})
         return self.act(result, args, task_vars or {})
 
     def act(self, result: dict[str, Any], args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:

@@ -90,8 +90,8 @@ def svg_plot(points: list[tuple[float, float]], title: str, threshold: Any = Non
     height, left, right, top, bottom = 180, 56, 12, 22, 28
     limit = float(threshold) if isinstance(threshold, (int, float)) and not isinstance(threshold, bool) else None
     t0, t1 = points[0][0], points[-1][0]
-    values = [v for _, v in points] + ([limit] if limit is not None else [])
-    v0, v1 = min(0.0, min(values)), max(values)
+    values = [v for _unused, v in points] + ([limit] if limit is not None else [])
+    v0, v1 = min(0.0, *values), max(values)
     if v1 == v0:
         v1 = v0 + 1.0
     span_t = (t1 - t0) or 1.0

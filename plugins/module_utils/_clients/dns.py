@@ -45,10 +45,10 @@ def parse_server(server: str) -> tuple[str, int] | None:
     if not server:
         return None
     if server.startswith("["):
-        host, _, rest = server[1:].partition("]")
+        host, _unused, rest = server[1:].partition("]")
         port = rest.lstrip(":") or "53"
     elif server.count(":") == 1:
-        host, _, port = server.partition(":")
+        host, _unused, port = server.partition(":")
     else:
         host, port = server, "53"
     try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import yaml
+from ansible.module_utils.common.yaml import yaml_dump
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError
 
@@ -72,7 +72,7 @@ def _label(obj: dict[str, Any], namespace: str) -> str:
 
 
 def as_yaml(obj: dict[str, Any]) -> str:
-    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False) if obj else ""
+    return yaml_dump(obj, sort_keys=True, default_flow_style=False) if obj else ""
 
 
 class LiveDiff:

@@ -100,14 +100,14 @@ class Kube:
         kwargs.setdefault("_request_timeout", self.timeout)
         try:
             return fn(*args, **kwargs)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ConnectionFailure(f"cannot reach the Kubernetes API at {self.server} for {what}: {exc}") from exc
         except ApiException as exc:
             if exc.status in (401, 403):
                 raise ConnectionFailure(
                     f"Kubernetes API at {self.server} refused {what}: {exc.status} {exc.reason}"
                 ) from exc
             raise ApiError(f"Kubernetes API at {self.server}: {what} failed: {exc.status} {exc.reason}") from exc
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ConnectionFailure(f"cannot reach the Kubernetes API at {self.server} for {what}: {exc}") from exc
 
     def get_or_none(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Like call(), but None when the object does not exist."""

@@ -77,7 +77,7 @@ def hostname_matches(name: str, dns_names: list[str], ip_addresses: list[str]) -
         if pattern == name:
             return True
         if pattern.startswith("*.") and "." in name:
-            head, _, rest = name.partition(".")
+            head, _unused, rest = name.partition(".")
             if head and rest == pattern[2:]:
                 return True
     return False

@@ -174,7 +174,7 @@ def test_every_container_is_restricted(helm: str, values_file: str | None) -> No
     files = (values_file,) if values_file else ()
     objects = render(helm, *files, sets=("migrations.job.enabled=true",))
     specs = pod_specs(objects)  # type: ignore[arg-type]
-    assert {name for name, _ in specs} >= {
+    assert {name for name, _unused in specs} >= {
         "Deployment/sme-platform-backend",
         "Deployment/sme-platform-frontend",
         "Job/sme-platform-migrations",

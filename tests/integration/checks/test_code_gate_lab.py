@@ -101,7 +101,7 @@ def _gate(gate_lab: dict[str, Any], **over: Any) -> dict[str, list[dict[str, Any
                 {"repository": "sme-platform/frontend", "tag": "v1.0.0"}],
     )  # fmt: skip
     p.update(over)
-    found, _ = checks.run_gate(checks.settings_from(p, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=10)))
+    found, _unused = checks.run_gate(checks.settings_from(p, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=10)))
     by_id: dict[str, list[dict[str, Any]]] = {}
     for one in found:
         by_id.setdefault(one["id"], []).append(one)
@@ -128,8 +128,8 @@ def test_the_lab_release_passes_through_the_real_servers(gate_lab):
 )
 def test_a_tag_with_a_defect_fails_its_item(gate_lab, tag, item, reason):
     # no images of these tags are in the registry: provenance and scans are not what these cases are about
-    failed = _failed(_gate(gate_lab, tag=tag, images=[], items=[i for i in ARGUMENT_SPEC["items"]["default"]
-                                                              if i != "1.3.5"]))  # fmt: skip
+    items = [i for i in ARGUMENT_SPEC["items"]["default"] if i != "1.3.5"]
+    failed = _failed(_gate(gate_lab, tag=tag, images=[], items=items))
     assert item in failed and reason in failed[item], failed
     assert set(failed) - {item, "1.3.3"} == set(), failed  # a committed .env is also an ignored file tracked
     if item == "1.2.1":

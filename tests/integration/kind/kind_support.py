@@ -25,7 +25,7 @@ def read_versions() -> dict[str, str]:
     for line in VERSIONS.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.partition("=")
+            key, _unused, value = line.partition("=")
             values[key] = value
     return values
 
@@ -34,7 +34,7 @@ def kind_env() -> dict[str, str]:
     out = subprocess.run(["bash", str(KIND_LAB), "env", "--kubeconfig"], capture_output=True, text=True, check=True)
     env = {}
     for line in out.stdout.splitlines():
-        name, _, raw = line.removeprefix("export ").partition("=")
+        name, _unused, raw = line.removeprefix("export ").partition("=")
         env[name] = " ".join(shlex.split(raw))
     return env
 

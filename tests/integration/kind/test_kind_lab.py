@@ -57,7 +57,7 @@ def http_get(kube: Kube, client: str, ip: str, port: int = 8080, timeout: int = 
     script = f"printf 'GET / HTTP/1.0\\r\\nHost: {ip}\\r\\n\\r\\n' | nc -w {timeout} {ip} {port}"
     out = kube.exec(client, "sh", "-c", script, timeout=timeout + 30)
     # text mode reads CRLF as a newline: headers end at the first empty line
-    head, _, body = out.stdout.partition("\n\n")
+    head, _unused, body = out.stdout.partition("\n\n")
     return (out.returncode if head.startswith("HTTP/1.1 200") else out.returncode or 1), body
 
 

@@ -115,7 +115,7 @@ def client_pod(name: str, labels: dict[str, str]) -> dict:
 @pytest.fixture(scope="module")
 def platform(kind_kube: Kube) -> Iterator[Platform]:
     env = kind_env()
-    helm = next(Path(p) / "helm" for p in env["PATH"].split(":") if (Path(p) / "helm").exists())
+    helm = [Path(p) / "helm" for p in env["PATH"].split(":") if (Path(p) / "helm").exists()][0]
     name = f"kind-platform-{uuid.uuid4().hex[:6]}"
     kind_kube.run("create", "namespace", name, ns=False)
     kube = Kube(kind_kube.base[0], kind_kube.base[2], kind_kube.base[4], name)

@@ -25,7 +25,7 @@ def parse_exports(text: str, base: dict[str, str]) -> dict[str, str]:
     for line in text.splitlines():
         if not line.startswith("export "):
             continue
-        name, _, raw = line[len("export ") :].partition("=")
+        name, _unused, raw = line[len("export ") :].partition("=")
         value = " ".join(shlex.split(raw))
         found[name] = value.replace("$PATH", base.get("PATH", ""))
     return found

@@ -87,7 +87,7 @@ def data() -> dict[str, str]:
     printed = {}
     for line in out.stdout.splitlines():
         if line.startswith("export "):
-            name, _, raw = line[len("export ") :].partition("=")
+            name, _unused, raw = line[len("export ") :].partition("=")
             printed[name] = " ".join(shlex.split(raw))
     settings = {name: os.environ.get(name) or printed.get(name, "") for name in SETTINGS}
     missing = [name for name, value in settings.items() if not value]
@@ -233,7 +233,7 @@ def test_pgbouncer_pools_transactions_for_the_app(data: dict[str, str]) -> None:
         cursor_factory=psycopg.ClientCursor,
     )
     with admin:
-        config = dict((name, value) for name, value, *_ in admin.execute("SHOW CONFIG").fetchall())
+        config = dict((name, value) for name, value, *_unused in admin.execute("SHOW CONFIG").fetchall())
         pools = admin.execute("SHOW POOLS").fetchall()
     assert config["pool_mode"] == "transaction"
     assert config["listen_addr"] == "127.0.0.1"

@@ -77,7 +77,7 @@ class Edge:
 
 
 def addr(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
+    host, _unused, port = value.rpartition(":")
     return host, int(port)
 
 
@@ -405,14 +405,14 @@ def test_smtp_refuses_auth_before_starttls_and_wrong_password(edge: Edge) -> Non
         assert "starttls" in client.esmtp_features
         assert "auth" not in client.esmtp_features
         plain = base64.b64encode(f"\0apikey\0{password}".encode()).decode()
-        code, _ = client.docmd("AUTH", f"PLAIN {plain}")
+        code, _unused = client.docmd("AUTH", f"PLAIN {plain}")
         assert code in (530, 538)
-        code, _ = client.docmd("MAIL", f"FROM:<noreply@{DOMAIN}>")
+        code, _unused = client.docmd("MAIL", f"FROM:<noreply@{DOMAIN}>")
         assert code == 530
     with smtp_tls(edge) as client:
         with pytest.raises(smtplib.SMTPAuthenticationError):
             client.login("apikey", password + "x")
-        code, _ = client.docmd("MAIL", f"FROM:<noreply@{DOMAIN}>")
+        code, _unused = client.docmd("MAIL", f"FROM:<noreply@{DOMAIN}>")
         assert code == 530, "mail accepted without authentication"
 
 
@@ -501,7 +501,7 @@ def test_cors_echoes_allowed_origin_only(https: LabHTTPS, static_platform: str, 
 def test_rate_limit_per_client_and_route(https: LabHTTPS, static_platform: str, token: str, client_ip: str) -> None:
     auth = {"Authorization": f"Bearer {token}", "X-Forwarded-For": client_ip}
     remaining = []
-    for _ in range(5):
+    for _unused in range(5):
         r = https.request("GET", f"{static_platform}/api/invoices", headers=auth)
         assert r.status == 200
         assert r.headers["X-RateLimit-Limit"] == "5"
@@ -516,13 +516,13 @@ def test_rate_limit_per_client_and_route(https: LabHTTPS, static_platform: str, 
         "GET", f"{static_platform}/api/invoices", headers={**auth, "X-Forwarded-For": "203.0.113.7"}
     )
     assert other_client.status == 200 and other_client.headers["X-RateLimit-Remaining"] == "4"
-    for _ in range(8):
+    for _unused in range(8):
         h = https.request("GET", f"{static_platform}/health", headers={"X-Forwarded-For": client_ip})
         assert h.status == 200 and "X-RateLimit-Limit" not in h.headers
 
 
 def test_metrics_count_requests_and_durations(https: LabHTTPS, static_platform: str, client_ip: str) -> None:
-    for _ in range(3):
+    for _unused in range(3):
         https.request("GET", f"{static_platform}/health")
     text = https.request("GET", f"{static_platform}/metrics").body.decode()
     lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
@@ -787,7 +787,7 @@ def test_lab_platform_publishes_the_load_balancer_address_of_nginx_ingresses(kub
             lambda: load_balancer(kubectl, namespace, "ours")[0], 15, "a load balancer address on the nginx Ingress"
         )
         assert addresses == [{"ip": "127.0.0.1"}]
-        _, version = load_balancer(kubectl, namespace, "ours")
+        _unused, version = load_balancer(kubectl, namespace, "ours")
         time.sleep(5)  # two passes of the stand-in's ingress controller (every 2 s)
         # Idempotent: an Ingress that already shows the address is not written again.
         assert load_balancer(kubectl, namespace, "ours") == (addresses, version)

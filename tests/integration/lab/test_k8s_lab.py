@@ -37,7 +37,7 @@ def read_versions() -> dict[str, str]:
     for line in VERSIONS.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.partition("=")
+            key, _unused, value = line.partition("=")
             values[key.strip()] = value.strip()
     return values
 
@@ -48,7 +48,7 @@ def parse_env(text: str, base: dict[str, str]) -> dict[str, str]:
     for line in text.splitlines():
         if not line.startswith("export "):
             continue
-        name, _, raw = line[len("export ") :].partition("=")
+        name, _unused, raw = line[len("export ") :].partition("=")
         value = " ".join(shlex.split(raw))
         value = value.replace("$PATH", base.get("PATH", ""))
         env[name] = value
@@ -59,7 +59,7 @@ def parse_env(text: str, base: dict[str, str]) -> dict[str, str]:
 def lab_env() -> dict[str, str]:
     out = subprocess.run(["bash", str(LAB_SH), "env"], capture_output=True, text=True, check=True).stdout
     env = parse_env(out, dict(os.environ))
-    status = subprocess.run(["bash", str(LAB_SH), "status"], capture_output=True, text=True, env=env)
+    status = subprocess.run(["bash", str(LAB_SH), "status"], capture_output=True, text=True, env=env, check=False)
     if status.returncode != 0:
         pytest.fail(
             "the Kubernetes lab is not up; start it with `tests/lab/k8s/lab.sh up`\n" + status.stdout + status.stderr
@@ -68,7 +68,7 @@ def lab_env() -> dict[str, str]:
 
 
 def run(env, *args, timeout=120, check=True):
-    proc = subprocess.run(list(args), capture_output=True, text=True, env=env, timeout=timeout)
+    proc = subprocess.run(list(args), capture_output=True, text=True, env=env, timeout=timeout, check=False)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -343,7 +343,7 @@ def test_lab_listens_on_loopback_only(lab_env):
     for line in out.splitlines():
         fields = line.split()
         local = fields[4]
-        addr, _, port = local.rpartition(":")
+        addr, _unused, port = local.rpartition(":")
         line_pids = {int(p) for p in re.findall(r"pid=(\d+)", line)}
         ours = bool(line_pids & pids) or int(port) in LAB_PORTS
         if not ours:

@@ -24,7 +24,7 @@ def exports(text: str, base: dict[str, str]) -> dict[str, str]:
     found = {}
     for line in text.splitlines():
         if line.startswith("export "):
-            name, _, raw = line[len("export ") :].partition("=")
+            name, _unused, raw = line[len("export ") :].partition("=")
             found[name] = " ".join(shlex.split(raw)).replace("$PATH", base.get("PATH", ""))
     return found
 

@@ -133,7 +133,7 @@ def test_concurrent_deploy_is_refused_while_an_unready_release_is_rolled_back(la
     assert "is held by" in second.stdout and holder in second.stdout
     assert time.monotonic() - started < 60, "the second run did not fail fast"
 
-    out, _ = first.communicate(timeout=600)
+    out, _unused = first.communicate(timeout=600)
     assert first.returncode != 0, out[-4000:]
     history = lab.history()
     assert history[-2]["status"] == "failed" and history[-1]["status"] == "deployed"

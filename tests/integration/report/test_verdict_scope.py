@@ -103,7 +103,7 @@ def test_an_interrupted_run_writes_its_no_go_report_at_exit(tmp_path):
                              "report_test_pause": 120})  # fmt: skip
     _wait_for_journal(tmp_path, proc)
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
+    out, _unused = proc.communicate(timeout=60)
     report = _report(tmp_path)
     assert report["verdict"]["decision"] == "NO-GO", out
     assert report["verdict"]["reasons"][0].startswith("the run was interrupted: ansible-playbook ended before")

@@ -33,7 +33,7 @@ def lab_environment() -> dict[str, str]:
         )
         for line in out.stdout.splitlines():
             if line.startswith("export "):
-                name, _, raw = line[len("export ") :].partition("=")
+                name, _unused, raw = line[len("export ") :].partition("=")
                 value = " ".join(shlex.split(raw)).replace("$PATH", env.get("PATH", ""))
                 env[name] = value
     return env
@@ -100,7 +100,10 @@ class Lab:
     def external(self, **override: str) -> dict[str, str]:
         """The lab's live external keys (the lab inventory's values), with overrides."""
         folder = Path(self.env["SMEPLATFORM_LAB_SECRETS_DIR"])
-        read = lambda name: (folder / name).read_text().strip()  # noqa: E731
+
+        def read(name):
+            return (folder / name).read_text().strip()
+
         seed = read("jwt_secret")
         import hashlib
 

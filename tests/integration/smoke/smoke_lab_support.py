@@ -35,7 +35,7 @@ def lab_settings() -> dict[str, str]:
     )
     for line in out.stdout.splitlines():
         if line.startswith("export "):
-            name, _, raw = line[len("export ") :].partition("=")
+            name, _unused, raw = line[len("export ") :].partition("=")
             value = " ".join(shlex.split(raw))
             env[name] = value.replace("$PATH", env.get("PATH", ""))
     return env
@@ -94,7 +94,7 @@ class Release:
 
 
 def health_version() -> str | None:
-    status, _, body = platform_get("/health")
+    status, _unused, body = platform_get("/health")
     try:
         return json.loads(body).get("version") if status == 200 else None
     except ValueError:

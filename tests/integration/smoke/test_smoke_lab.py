@@ -112,7 +112,7 @@ def test_foreign_cors_origin_accepted_is_caught(release, smoke):
 
 
 def _acao(origin):
-    _, headers, _ = platform_get("/health", {"Origin": origin})
+    _unused, headers, _unused = platform_get("/health", {"Origin": origin})
     return {k.lower(): v for k, v in headers.items()}.get("access-control-allow-origin")
 
 

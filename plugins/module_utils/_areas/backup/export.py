@@ -14,7 +14,7 @@ import tempfile
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
+from ansible.module_utils.common.yaml import yaml_dump, yaml_dump_all, yaml_load, yaml_load_all
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup.cronjob import REDACTED
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError
@@ -61,7 +61,10 @@ def export_files(
     release: dict[str, Any] | None, configmaps: list[dict[str, Any]], secrets: list[dict[str, Any]]
 ) -> dict[str, str]:
     """File name -> content of one configuration export (deterministic, so two exports compare equal)."""
-    dump = lambda data: yaml.safe_dump(data, sort_keys=True, default_flow_style=False)  # noqa: E731
+
+    def dump(data: Any) -> str:
+        return yaml_dump(data, sort_keys=True, default_flow_style=False)
+
     files: dict[str, str] = {}
     if release is not None:
         chart = (release.get("chart") or {}).get("metadata") or {}
@@ -78,8 +81,8 @@ def export_files(
             }
         )
         files["values.yaml"] = dump(redact_values(release.get("config") or {}))
-        docs = [d for d in yaml.safe_load_all(release.get("manifest") or "") if isinstance(d, dict)]
-        files["manifest.yaml"] = yaml.safe_dump_all([secret_keys_only(d) for d in docs], sort_keys=True)
+        docs = [d for d in yaml_load_all(release.get("manifest") or "") if isinstance(d, dict)]
+        files["manifest.yaml"] = yaml_dump_all([secret_keys_only(d) for d in docs], sort_keys=True)
     files["configmaps.yaml"] = dump({c["name"]: c["data"] for c in sorted(configmaps, key=lambda c: c["name"])})
     files["secret-keys.yaml"] = dump(
         {s["name"]: {"type": s["type"], "keys": sorted(s["keys"])} for s in sorted(secrets, key=lambda s: s["name"])}
@@ -125,7 +128,7 @@ def export_stamp(revision: Any, now: datetime | None = None) -> str:
 def export_revision(files: dict[str, str]) -> Any:
     if "release.yaml" not in files:
         return None
-    return (yaml.safe_load(files["release.yaml"]) or {}).get("revision")
+    return (yaml_load(files["release.yaml"]) or {}).get("revision")
 
 
 # ---------------------------------------------------------------- Kubernetes side

@@ -105,7 +105,7 @@ def parse_hsts(value: str) -> tuple[int | None, bool]:
     max_age = None
     subdomains = False
     for part in value.split(";"):
-        key, _, val = part.strip().partition("=")
+        key, _unused, val = part.strip().partition("=")
         key = key.strip().lower()
         if key == "max-age":
             try:

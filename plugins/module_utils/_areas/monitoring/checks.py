@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import yaml
+from ansible.module_utils.common.yaml import yaml_load
+
+try:
+    from yaml import YAMLError
+except ImportError:  # no PyYAML: yaml_load cannot run, so nothing raises it
+    YAMLError = ValueError
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url
@@ -68,8 +73,8 @@ def expected_rules(path: str) -> dict[str, list[str]]:
     """Group name -> rule names (alerts and recordings) of a Prometheus rule file."""
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
-    except (OSError, yaml.YAMLError) as exc:
+            data = yaml_load(handle) or {}
+    except (OSError, YAMLError) as exc:
         raise ConfigurationError(f"cannot read the rule file {path}: {exc}") from exc
     groups = data.get("groups") if isinstance(data, dict) else None
     if not isinstance(groups, list) or not groups:
@@ -112,8 +117,8 @@ class MonitoringApi:
 
 def health_entry(api: MonitoringApi) -> dict[str, Any]:
     base = api.settings.prometheus_url
-    healthy, _ = api.get(base, "/-/healthy")
-    ready, _ = api.get(base, "/-/ready")
+    healthy, _unused = api.get(base, "/-/healthy")
+    ready, _unused = api.get(base, "/-/ready")
     version = None
     if healthy == 200:
         build = api.prometheus_data("/api/v1/status/buildinfo") or {}
@@ -269,7 +274,7 @@ def notification_entries(api: MonitoringApi) -> Entries:
     status, body = api.get(s.alertmanager_url, "/api/v2/status")
     if status != 200 or not isinstance(body, dict):
         raise ApiError(f"Alertmanager {s.alertmanager_url}/api/v2/status answered {status}")
-    config = yaml.safe_load(((body.get("config") or {}).get("original")) or "") or {}
+    config = yaml_load(((body.get("config") or {}).get("original")) or "") or {}
     routed = _routed_receivers(config.get("route") or {})
     notifying = {
         r["name"]: sorted(k.replace("_configs", "") for k in NOTIFYING_CONFIGS if r.get(k))

@@ -49,10 +49,10 @@ class IntegrationProbes:
                 msg["Date"] = formatdate(localtime=False)
                 msg["Message-ID"] = make_msgid("smoke-" + self.run_id)
                 msg.set_content(f"Deployment smoke test {self.run_id}: the platform can send e-mail.\n")
-                code, _ = smtp.mail(msg["From"])
+                code, _unused = smtp.mail(msg["From"])
                 if code != 250:
                     return failed(code, threshold, f"MAIL FROM refused: {code}", where)
-                code, _ = smtp.rcpt(msg["To"])
+                code, _unused = smtp.rcpt(msg["To"])
                 if code not in (250, 251):
                     return failed(code, threshold, f"RCPT TO refused: {code}", where)
                 code, reply = smtp.data(msg.as_bytes())

@@ -193,7 +193,7 @@ class WebProbes:
 
             def burst(count: int) -> None:
                 with self.session() as s:
-                    for _ in range(count):
+                    for _unused in range(count):
                         if stop.is_set():
                             return
                         status = s.request("GET", url).status
@@ -216,7 +216,7 @@ def _bind(fn: Callable[..., Outcome], *args: Any) -> Callable[[], Outcome]:
 
 def _host_port(name: str, default_port: int) -> tuple[str, int]:
     if name.count(":") == 1:
-        host, _, port = name.partition(":")
+        host, _unused, port = name.partition(":")
         try:
             return host, int(port)
         except ValueError as exc:

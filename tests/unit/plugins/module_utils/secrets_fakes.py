@@ -104,7 +104,7 @@ UPPER_ALNUM = string.ascii_uppercase + string.digits
 
 
 def _alnum(n: int) -> str:
-    return "".join(pysecrets.choice(string.ascii_letters + string.digits) for _ in range(n))
+    return "".join(pysecrets.choice(string.ascii_letters + string.digits) for _unused in range(n))
 
 
 def good_external() -> dict[str, str]:
@@ -115,7 +115,7 @@ def good_external() -> dict[str, str]:
         "razorpay_key_id": "rzp_live_" + _alnum(14),
         "razorpay_key_secret": _alnum(24),
         "aws_access_key_id": "AKIA"
-        + "".join(pysecrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)),
+        + "".join(pysecrets.choice(string.ascii_uppercase + string.digits) for _unused in range(16)),
         "aws_secret_access_key": base64.b64encode(pysecrets.token_bytes(30)).decode(),
     }
 

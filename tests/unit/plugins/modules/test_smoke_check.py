@@ -25,7 +25,10 @@ HEADERS = {
 
 def _jwt(lifetime):
     now = int(time.time())
-    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
+
+    def enc(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
     return f"{enc({'alg': 'HS256'})}.{enc({'iat': now, 'exp': now + lifetime})}.c2ln"
 
 

@@ -72,7 +72,7 @@ def test_safe_source():
 
 
 def test_the_source_repository_is_untouched(repo):
-    path, _ = repo
+    path, _unused = repo
     before = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--branch"], capture_output=True,
                             text=True, check=True).stdout  # fmt: skip
     with git.Clone(str(path)) as clone:

@@ -43,7 +43,7 @@ def test_connects_to_the_pinned_address_and_keeps_the_name(relay):
         return "127.0.0.1"
 
     with PinnedSMTP(address_for, timeout=5) as smtp:
-        code, _ = smtp.connect("relay.unit.invalid", relay)
+        code, _unused = smtp.connect("relay.unit.invalid", relay)
         assert code == 220
         assert smtp.ehlo("unit.test")[0] == 250
         assert smtp._host == "relay.unit.invalid"  # the name STARTTLS would verify

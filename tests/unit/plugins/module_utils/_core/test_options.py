@@ -61,7 +61,7 @@ def test_parameters_outside_the_table_are_kept_and_attributes_fail_cleanly():
     assert isinstance(got, Settings)
     assert got["extra"] == 1
     try:
-        _ = got.missing
+        _unused = got.missing
     except AttributeError as exc:
         assert "missing" in str(exc)
     else:

@@ -107,7 +107,7 @@ def test_retry_until_success_with_exponential_backoff():
 
 def test_backoff_is_capped():
     clock = Clock()
-    run, _ = flaky(10, clock)
+    run, _unused = flaky(10, clock)
     run_with_retry(run, RetryPolicy(settle=100, backoff=1, backoff_max=4), 1000, True, clock, clock.sleep)
     assert clock.sleeps[:5] == [1, 2, 4, 4, 4]
 
@@ -126,7 +126,7 @@ def test_settling_window_ends_the_retries():
 
 def test_overall_deadline_is_shorter_than_the_window():
     clock = Clock()
-    run, _ = flaky(1000, clock)
+    run, _unused = flaky(1000, clock)
     run_with_retry(run, RetryPolicy(settle=30, backoff=1, backoff_max=1), 3, True, clock, clock.sleep)
     assert clock.now <= 3
 
@@ -135,7 +135,7 @@ def test_final_failure_and_no_retry_checks_run_once():
     clock = Clock()
     outcome, attempts = run_with_retry(lambda: failed(final=True), RetryPolicy(), 60, True, clock, clock.sleep)
     assert attempts == 1 and outcome.status == "failed"
-    outcome, attempts = run_with_retry(lambda: failed(), RetryPolicy(), 60, False, clock, clock.sleep)
+    outcome, attempts = run_with_retry(failed, RetryPolicy(), 60, False, clock, clock.sleep)
     assert attempts == 1
     assert clock.sleeps == []
 

@@ -15,6 +15,6 @@ def test_feature_flags_written_as_words_become_booleans():
 
 
 def test_source_planned_needs_the_planned_values_and_the_smtp_password_is_no_log():
-    _, errors = validate("app_config", "app_config_check", {**REQUIRED, "source": "planned"})
+    _unused, errors = validate("app_config", "app_config_check", {**REQUIRED, "source": "planned"})
     assert any("planned" in e for e in errors)
     assert "smtp_password" in no_log_options("app_config", "app_config_check")

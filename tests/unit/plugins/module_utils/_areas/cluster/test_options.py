@@ -11,12 +11,12 @@ from ..area_module import validate
 
 
 def test_the_table_needs_a_namespace_and_a_backend():
-    _, errors = validate("cluster", "cluster_check", {})
+    _unused, errors = validate("cluster", "cluster_check", {})
     assert any("namespace" in e and "backend_deployment" in e for e in errors)
 
 
 def test_the_policy_takes_every_option_from_the_table():
-    params, _ = validate("cluster", "cluster_check", {"namespace": "ns", "backend_deployment": "b"})
+    params, _unused = validate("cluster", "cluster_check", {"namespace": "ns", "backend_deployment": "b"})
     policy = ClusterPolicy.from_options(params)
     assert (policy.namespace, policy.min_nodes, policy.volume_claims) == ("ns", params["min_nodes"], ())
 

@@ -84,7 +84,7 @@ def test_a_good_release_passes_every_item(lab_repo, github_api):
     ],
 )
 def test_a_tag_with_one_defect_fails_that_item_only(lab_repo, github_api, tag, item, reason):
-    by_id, _ = gate(params(lab_repo, github_api, tag=tag))
+    by_id, _unused = gate(params(lab_repo, github_api, tag=tag))
     assert status(by_id, item) == "failed"
     assert reason in " ".join(e["detail"] for e in by_id[item])
     also = {"1.3.2": {"1.3.3"}}.get(item, set())  # a committed .env is also a tracked, ignored file
@@ -127,7 +127,7 @@ def _no_secret(data, _tags):
 )
 def test_a_ci_defect_fails_that_item(lab_repo, github_api, name, change, item, reason):
     repository = variant(lab_repo, name, change)
-    by_id, _ = gate(params(lab_repo, github_api, github_repository=repository))
+    by_id, _unused = gate(params(lab_repo, github_api, github_repository=repository))
     assert status(by_id, item) == "failed"
     assert reason in by_id[item][0]["detail"]
     failed = {i for i in by_id if status(by_id, i) == "failed"}
@@ -142,7 +142,7 @@ def test_a_missing_tag_fails_every_item_naming_the_tag(lab_repo, github_api):
 
 
 def test_a_wrong_token_fails_the_github_items_without_showing_it(lab_repo, github_api):
-    by_id, _ = gate(params(lab_repo, github_api, github_token="github_pat_wrongwrongwrong"))
+    by_id, _unused = gate(params(lab_repo, github_api, github_token="github_pat_wrongwrongwrong"))
     assert status(by_id, "8.1.1") == "failed" and "refused the token" in by_id["8.1.1"][0]["detail"]
     assert status(by_id, "1.1.5") == "passed"  # the repository's own checks still ran
     assert "wrongwrong" not in json.dumps(by_id)
@@ -195,7 +195,7 @@ def test_run_local_runs_the_projects_own_scripts(tmp_path, github_api, lab_repo)
         subprocess.run(["git", *args], cwd=repo, env=env, check=True)
     p = params(lab_repo, github_api, repository=str(repo), run_local=True, items=["1.1.1", "1.1.2", "1.1.3"],
                local_scripts={"typecheck": "typecheck", "lint": "lint", "unit": "test", "e2e": "test:e2e"})  # fmt: skip
-    by_id, _ = gate(p)
+    by_id, _unused = gate(p)
     assert status(by_id, "1.1.1") == "passed"
     assert status(by_id, "1.1.2") == "failed"
     assert "npm run lint exited 1" in by_id["1.1.2"][0]["detail"] and "no-console" in by_id["1.1.2"][0]["detail"]
@@ -213,7 +213,7 @@ def _matrix(data, tags):
 
 def test_every_variant_of_a_matrix_job_must_be_green(lab_repo, github_api):
     repository = variant(lab_repo, "case-matrix", _matrix)
-    by_id, _ = gate(params(lab_repo, github_api, github_repository=repository, items=["1.1.3"]))
+    by_id, _unused = gate(params(lab_repo, github_api, github_repository=repository, items=["1.1.3"]))
     assert status(by_id, "1.1.3") == "failed"
     assert by_id["1.1.3"][0]["measured"] == {"unit (18.x)": "success", "unit (20.x)": "failure", "e2e": "success"}
     assert by_id["1.1.3"][0]["detail"].startswith("unit (20.x): failure")

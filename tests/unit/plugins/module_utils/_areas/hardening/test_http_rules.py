@@ -21,7 +21,9 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardenin
 
 
 def token(claims, header=None):
-    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
+    def enc(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
     return f"{enc(header or {'alg': 'HS256', 'typ': 'JWT'})}.{enc(claims)}.c2ln"
 
 

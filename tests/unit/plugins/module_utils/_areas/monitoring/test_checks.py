@@ -68,9 +68,9 @@ def test_composites_follow_the_measured_items():
     deploy6, success9 = monitoring.composite_entries(settings, ok, {"_alertmanagers": {"measured": 1}})
     assert deploy6["status"] == success9["status"] == "passed"
     assert "Grafana not checked" in deploy6["detail"]
-    _, success9 = monitoring.composite_entries(settings, ok, {"_alertmanagers": {"measured": 0}})
+    _unused, success9 = monitoring.composite_entries(settings, ok, {"_alertmanagers": {"measured": 0}})
     assert success9["status"] == "failed" and "alertmanager connected" in success9["detail"]
-    deploy6, _ = monitoring.composite_entries(
+    deploy6, _unused = monitoring.composite_entries(
         settings, ok, {"_alertmanagers": {"measured": 1}, "_grafana": {"ok": False}}
     )
     assert deploy6["status"] == "failed" and "grafana healthy" in deploy6["detail"]

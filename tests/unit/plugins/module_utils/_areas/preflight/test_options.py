@@ -7,5 +7,5 @@ from ..area_module import no_log_options, validate
 
 def test_the_password_is_no_log_and_images_are_required():
     assert "password" in no_log_options("preflight", "registry_check")
-    _, errors = validate("preflight", "registry_check", {"registry_url": "http://r"})
+    _unused, errors = validate("preflight", "registry_check", {"registry_url": "http://r"})
     assert any("images" in e for e in errors)

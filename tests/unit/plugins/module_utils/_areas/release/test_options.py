@@ -6,9 +6,9 @@ from ..area_module import no_log_options, validate
 
 
 def test_a_release_to_install_needs_a_chart():
-    _, errors = validate("release", "helm_release", {"name": "web", "namespace": "ns"})
+    _unused, errors = validate("release", "helm_release", {"name": "web", "namespace": "ns"})
     assert any("chart" in e for e in errors)
-    _, errors = validate("release", "helm_release", {"name": "web", "namespace": "ns", "state": "rolled_back"})
+    _unused, errors = validate("release", "helm_release", {"name": "web", "namespace": "ns", "state": "rolled_back"})
     assert errors == []
 
 
@@ -18,5 +18,5 @@ def test_values_to_redact_are_no_log():
 
 
 def test_a_migration_needs_its_command():
-    _, errors = validate("release", "migration_job", {"release": "web", "namespace": "ns", "action": "run"})
+    _unused, errors = validate("release", "migration_job", {"release": "web", "namespace": "ns", "action": "run"})
     assert any("command" in e for e in errors)

@@ -34,7 +34,7 @@ NOW = datetime.datetime(2026, 1, 10, 12, 0, 0, tzinfo=datetime.UTC)
 )
 @pytest.mark.parametrize("size", [24, 32, 64])
 def test_generated_values_have_the_size_and_alphabet(encoding, alphabet, size):
-    values = {keyring.generate(size, encoding) for _ in range(20)}
+    values = {keyring.generate(size, encoding) for _unused in range(20)}
     assert len(values) == 20, "values must not repeat"
     for value in values:
         assert re.match(alphabet, value)

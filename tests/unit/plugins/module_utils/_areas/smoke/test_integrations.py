@@ -30,7 +30,7 @@ class Provider(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
-        user, _, password = base64.b64decode(self.headers["Authorization"].split()[1]).decode().partition(":")
+        user, _unused, password = base64.b64decode(self.headers["Authorization"].split()[1]).decode().partition(":")
         if self.path == f"/2010-04-01/Accounts/{SID}.json":
             if (user, password) != (SID, TOKEN):
                 return self._send(401, {"code": 20003})

@@ -8,7 +8,7 @@ from ..area_module import no_log_options, validate
 
 
 def test_only_known_checks_can_be_chosen():
-    _, errors = validate("smoke", "smoke_check", {"api_url": "https://a", "checks": ["helth"]})
+    _unused, errors = validate("smoke", "smoke_check", {"api_url": "https://a", "checks": ["helth"]})
     assert any("helth" in e for e in errors)
     params, errors = validate("smoke", "smoke_check", {"api_url": "https://a", "checks": list(CHECKS)})
     assert errors == []
@@ -22,5 +22,5 @@ def test_credentials_are_no_log_and_dict_options_are_completed():
         "razorpay.key_secret",
         "prometheus.bearer_token",
     } <= (no_log_options("smoke", "smoke_check"))
-    params, _ = validate("smoke", "smoke_check", {"api_url": "https://a"})
+    params, _unused = validate("smoke", "smoke_check", {"api_url": "https://a"})
     assert params["prometheus"]["no_data"] == "fail" and params["prometheus"]["error_rate_query"]
