@@ -125,7 +125,8 @@ def write_report(report_dir: str, report: dict[str, Any], redactor: Redactor, st
     for suffix, render in renderings:
         with open(base + suffix, "w", encoding="utf-8") as handle:
             handle.write(render(report, redactor))
-    runs_path = os.path.join(report_dir, f".{report['environment']}-runs.json")
+    # the index's data (JSON), named so that no *.json glob over the reports takes it for a report
+    runs_path = os.path.join(report_dir, f".{report['environment']}-index.data")
     try:
         with open(runs_path, encoding="utf-8") as handle:
             runs = [run for run in json.load(handle) if run.get("page") != name + ".html"]

@@ -162,7 +162,7 @@ def run_module(module: str, args: dict, kube: Kube) -> dict:
     )
     assert proc.stdout.startswith("{"), proc.stderr[-2000:]
     # the json callback's document, then the evidence report's summary lines
-    document, _ = json.JSONDecoder().raw_decode(proc.stdout)
+    document, _unused = json.JSONDecoder().raw_decode(proc.stdout)
     result = document["plays"][0]["tasks"][0]["hosts"]["localhost"]
     assert proc.returncode == 0, result.get("msg")
     return result
