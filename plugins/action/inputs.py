@@ -31,7 +31,7 @@ class ActionModule(ActionBase):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         started = time.monotonic()
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(
+        _validated, args = self.validate_argument_spec(
             argument_spec={"roles": {"type": "list", "elements": "str", "required": True}}
         )
         task_vars = task_vars or {}

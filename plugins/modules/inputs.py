@@ -28,12 +28,13 @@ attributes:
     support: full
     description: Reads variables only.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   action:
     support: full
     description: Runs on the controller.
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

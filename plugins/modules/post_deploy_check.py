@@ -184,7 +184,7 @@ extends_documentation_fragment:
   - smeplatform.deploy.ca_bundle
   - smeplatform.deploy.read_only_check
 author:
-  - SME Platform operations
+  - SME Platform operations (@smeplatform-ops)
 """
 
 EXAMPLES = r"""

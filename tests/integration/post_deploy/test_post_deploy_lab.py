@@ -61,7 +61,7 @@ def test_first_hour_passes_on_a_healthy_release_with_every_series(post_deploy, l
     rate = [e for e in run.items["post.hour.1"]["evidence"] if e["detail"].startswith("error rate")][0]
     # 75 s with a sample every 15 s: six samples, each a point of the plotted series
     assert len(rate["measured"]["series"]) == 6 and rate["measured"]["samples"] == 6
-    stamps = [t for t, _ in rate["measured"]["series"]]
+    stamps = [t for t, _value in rate["measured"]["series"]]
     assert stamps[-1] - stamps[0] >= 75 - 1
     assert any("pod logs cannot be read" in e["detail"] for e in run.items["post.hour.4"]["evidence"])
 
@@ -80,7 +80,7 @@ def test_later_stages_pass_on_a_healthy_release(post_deploy, stage):
         [perf] = run.items["post.week1.1"]["evidence"]
         assert perf["measured"]["coverage"] >= 0.9 and len(perf["measured"]["series"]) >= 20
     if stage == "day":
-        [db] = [e for e in run.items["post.day1.4"]["evidence"]]
+        [db] = list(run.items["post.day1.4"]["evidence"])
         assert db["measured"]["calls"] > 0 and db["measured"]["index_hit_ratio"] is not None
 
 
@@ -108,8 +108,8 @@ def test_schedules_render_and_the_cluster_accepts_the_cronjobs(lab_env, tmp_path
     assert all("post_deploy_follows=lab-20261202T030000Z" in j["spec"]["jobTemplate"]["spec"]["template"]["spec"][
         "containers"][0]["command"] for j in jobs.values())  # fmt: skip
     lines = [line for line in crontab.read_text().splitlines() if line and not line.startswith(("#", "CRON_TZ"))]
-    assert [line.split()[:5] for line in lines] == [["00", "03", "03", "12", "*"], ["00", "03", "09", "12", "*"],
-                                                     ["00", "03", "01", "01", "*"]]  # fmt: skip
+    expected = [["00", "03", "03", "12", "*"], ["00", "03", "09", "12", "*"], ["00", "03", "01", "01", "*"]]
+    assert [line.split()[:5] for line in lines] == expected
     assert all("post_deploy_follows=lab-20261202T030000Z" in line for line in lines)
 
 

@@ -139,7 +139,7 @@ def run_post_deploy_check(module: Any) -> None:
         database = endpoint.connect
 
     def certificate(name: str) -> tls.Certificate:
-        host, _, port = name.partition(":")
+        host, _sep, port = name.partition(":")
         return tls.inspect(
             host, int(port or 443), ca_bundle=p["ca_bundle"], timeout=p["timeout"], address=resolver(host)
         )

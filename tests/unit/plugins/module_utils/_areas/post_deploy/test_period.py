@@ -76,7 +76,10 @@ def test_errors_without_traffic_or_ratio_fail():
 
 def test_alerts_fail_while_one_pages_and_pass_when_none_does_with_rules_evaluating():
     firing = [{"labels": {"alertname": "HighErrorRate", "severity": "critical"}, "status": {"state": "active"}}]
-    rules = lambda: [{"name": "HighErrorRate", "health": "ok"}]  # noqa: E731
+
+    def rules():
+        return [{"name": "HighErrorRate", "health": "ok"}]
+
     [bad] = run(["alerts"], clients(alertmanager=lambda path: firing, rules=rules), alertmanager_url="http://am")
     assert bad["status"] == "failed" and "HighErrorRate" in bad["detail"]
     [good] = run(["alerts"], clients(alertmanager=lambda path: [], rules=rules), alertmanager_url="http://am")
