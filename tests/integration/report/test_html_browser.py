@@ -12,7 +12,7 @@ import pytest
 
 HERE = Path(__file__).parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (make setup-browser)")
+pytestmark = pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (.ci/run installs Debian's chromium)")
 
 
 def _run(playbook_runner, tmp_path, gate):
