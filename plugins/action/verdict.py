@@ -78,6 +78,8 @@ class ActionModule(CatalogueAction):
         "signoffs": {"type": "dict", "default": {}},
         "signoffs_file": {"type": "path"},
         "require_signoffs": {"type": "bool", "default": False},
+        # the run this one follows (a post-deployment stage names its deploy run), carried by the report
+        "follows": {"type": "str", "default": ""},
     }
 
     def act(self, result: dict[str, Any], args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +105,12 @@ class ActionModule(CatalogueAction):
         except (CatalogueError, journal.JournalError) as exc:
             result.update(failed=True, msg=str(exc))
             return result
-        declared = {"name": scope.name, "items": list(scope.items), "require_signoffs": args["require_signoffs"]}
+        declared = {
+            "name": scope.name,
+            "items": list(scope.items),
+            "require_signoffs": args["require_signoffs"],
+            "follows": args["follows"],
+        }
         log.add_record({"kind": "scope", **declared})
         for entry in signed:
             log.add_record({"kind": "evidence", "host": task_vars.get("inventory_hostname"),

@@ -116,6 +116,8 @@ def write_report(report_dir: str, report: dict[str, Any], redactor: Redactor, st
     os.makedirs(report_dir, exist_ok=True)
     name = f"{report['environment']}-{stamp.strftime('%Y%m%dT%H%M%SZ')}"
     base = os.path.join(report_dir, name)
+    # the run id is the report's name: a later run names it to say which run it follows
+    report["run_id"] = report.get("run_id") or name
     renderings = (
         (".md", render_markdown),
         (".json", render_json),

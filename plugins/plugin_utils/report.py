@@ -33,6 +33,8 @@ class RunLog:
     # what the run must prove, as its verdict task declared it: {name, items, require_signoffs}
     scope: dict[str, Any] | None = None
     interrupted: str = ""
+    # the report's own name (<environment>-<UTC time>), set when it is written
+    run_id: str = ""
 
     def add_record(self, record: dict[str, Any]) -> None:
         """Fold one journal record into the log."""
@@ -119,6 +121,8 @@ def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
         "started": log.started,
         "finished": log.finished,
         "playbooks": log.playbooks,
+        "run_id": log.run_id,
+        "follows": scope.get("follows", ""),
         "scope": {
             "name": scope.get("name", ""),
             "items": sorted(in_scope, key=[one["id"] for one in items].index),
@@ -233,6 +237,8 @@ def render_markdown(report: dict[str, Any], redactor: Redactor | None = None) ->
         f"**Environment**: {report['environment']}  ",
         f"**Run**: {report['started']} to {report['finished']} UTC  ",
         f"**Playbooks**: {', '.join(report['playbooks']) or '-'}  ",
+        *([f"**Run id**: {report['run_id']}  "] if report.get("run_id") else []),
+        *([f"**Follows**: {report['follows']}  "] if report.get("follows") else []),
         f"**Scope**: {report['scope']['name'] or 'none declared'} ({len(report['scope']['items'])} items)  ",
         f"**Verdict**: **{verdict['decision']}**",
         "",

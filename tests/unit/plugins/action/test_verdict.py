@@ -29,7 +29,7 @@ def test_no_failed_item_is_go(run_action, journal_file):
     journal.append(journal_file, evidence("4.2.2", "passed"))
     result = run_action(ActionModule, {"scope_items": ["4.2.2"]})
     assert result["decision"] == "GO" and not result.get("failed")
-    assert result["scope"] == {"name": "items", "items": ["4.2.2"], "require_signoffs": False}
+    assert result["scope"] == {"name": "items", "items": ["4.2.2"], "require_signoffs": False, "follows": ""}
 
 
 def test_a_failed_item_is_no_go_and_gates(run_action, journal_file):
