@@ -194,3 +194,13 @@ def test_secret_reaches_no_rendering(catalogue):
     for render in (render_markdown, render_json, render_junit):
         assert SECRET not in render(report, redactor)
     assert json.loads(render_json(report, redactor))["verdict"]["decision"] == NO_GO
+
+
+def test_the_report_names_its_run_and_the_run_it_follows(catalogue):
+    log = RunLog(run_id="lab-20261203T030000Z")
+    log.add_record(record("post.day1.4", "passed", detail="measured"))
+    log.add_record({**scoped("post.day1.4", name="post_day1"), "follows": "lab-20261202T030000Z"})
+    report = build(catalogue, log)
+    assert report["run_id"] == "lab-20261203T030000Z" and report["follows"] == "lab-20261202T030000Z"
+    text = render_markdown(report)
+    assert "**Run id**: lab-20261203T030000Z" in text and "**Follows**: lab-20261202T030000Z" in text
