@@ -125,7 +125,8 @@ def test_bad_scopes_are_named(scopes, message):
 def test_unknown_scope_lists_the_known_ones():
     with pytest.raises(
         CatalogueError,
-        match="the scopes are deploy, generate_secrets, post_day1, post_hour, post_month1, post_week1, pre_deploy, release, rollback",
+        match="the scopes are deploy, generate_secrets, post_day1, post_hour, post_month1, post_week1, pre_deploy, "
+        "release, rollback",
     ):
         Catalogue.load().scope("nope")
 
