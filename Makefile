@@ -31,7 +31,8 @@ $(COLLECTION_LINK):
 	@ln -sfn ../../.. $@
 
 .PHONY: lint
-lint: setup ## ansible-lint (production profile), yamllint, ruff, ansible-test sanity
+lint: setup ## Shell syntax, ansible-lint (production profile), yamllint, ruff, ansible-test sanity
+	for f in .ci/run $$(git ls-files '*.sh'); do bash -n "$$f" || exit 1; done
 	ansible-lint
 	yamllint --strict .
 	ruff check .
