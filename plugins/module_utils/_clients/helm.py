@@ -370,10 +370,9 @@ def wait_rollout(kube: Any, manifest: str, namespace: str, timeout: float) -> li
 
 def release_installed(kube: Any, namespace: str, release: str) -> bool:
     """A revision of the Helm release is deployed in the namespace (read from helm's own release Secrets)."""
-    found = kube.call(
-        f"list Helm releases in {namespace}",
-        kube.core.list_namespaced_secret,
-        namespace,
-        label_selector=f"owner=helm,name={release}",
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
+
+    found = k8s.items(
+        kube, f"list Helm releases in {namespace}", "v1", "secrets", namespace, f"owner=helm,name={release}"
     )
-    return any((s.metadata.labels or {}).get("status") == "deployed" for s in found.items)
+    return any(((s.get("metadata") or {}).get("labels") or {}).get("status") == "deployed" for s in found)

@@ -9,8 +9,8 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.app_config import checks as app_config
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConnectionFailure,
@@ -25,14 +25,14 @@ def read_settings(module: AnsibleModule) -> tuple[dict[str, str] | None, str]:
     if p["source"] == "planned":
         return planned, "planned values"
     try:
-        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        live = kube.get_or_none(live_name, kube.core.read_namespaced_config_map, p["configmap"], p["namespace"])
+        kube = k8s.Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        live = k8s.get(kube, live_name, k8s.path("v1", "configmaps", p["namespace"], p["configmap"]))
     except (ConnectionFailure, ApiError) as exc:
         if p["source"] == "auto" and planned is not None:
             return planned, f"planned values ({live_name} unreadable: {exc})"
         return None, f"{live_name} unreadable: {exc}"
     if live is not None:
-        return dict(live.data or {}), live_name
+        return {k: str(v) for k, v in (live.get("data") or {}).items()}, live_name
     if p["source"] == "auto" and planned is not None:
         return planned, f"planned values ({live_name} not deployed yet)"
     return None, f"{live_name} not found"

@@ -1,6 +1,6 @@
 # Copyright: contributors to smeplatform.deploy
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Cluster checks (2.1.1-2.1.5, 2.2.3, 2.3.1, 2.3.2) over one Kubernetes API session."""
+"""Cluster checks (2.1.1-2.1.5, 2.2.3, 2.3.1, 2.3.2) over one Kubernetes API session, read as plain JSON."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.cluster import options
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConnectionFailure
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
@@ -54,9 +55,13 @@ class ClusterPolicy:
         return build(cls, p, volume_claims=tuple(p["volume_claims"]))
 
 
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
 def version_entries(kube: Any, policy: ClusterPolicy) -> Entries:
-    info = kube.call("the server version", kube.version.get_code)
-    version = info.git_version
+    info = k8s.request(kube, "the server version", "GET", "/version") or {}
+    version = info.get("gitVersion") or ""
     where = kube.server
     wanted = version_tuple(policy.min_version)
     have = version_tuple(version)[: len(wanted)]
@@ -66,7 +71,7 @@ def version_entries(kube: Any, policy: ClusterPolicy) -> Entries:
             "passed",
             measured=version,
             threshold="API reachable, version reported",
-            detail=f"Kubernetes API at {where} answered ({info.platform})",
+            detail=f"Kubernetes API at {where} answered ({info.get('platform')})",
             where=where,
         ),
         passed_if(
@@ -80,21 +85,22 @@ def version_entries(kube: Any, policy: ClusterPolicy) -> Entries:
     ]
 
 
-def _ready(node: Any) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in (node.status.conditions or []))
+def _ready(node: Mapping[str, Any]) -> bool:
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def node_entries(kube: Any, policy: ClusterPolicy) -> Entries:
-    nodes = kube.call("the node list", kube.core.list_node).items
-    ready = [n for n in nodes if _ready(n) and not n.spec.unschedulable]
-    zones = sorted({(n.metadata.labels or {}).get(policy.zone_label) for n in ready} - {None})
+    nodes = (k8s.request(kube, "the node list", "GET", k8s.path("v1", "nodes")) or {}).get("items") or []
+    ready = [n for n in nodes if _ready(n) and not (n.get("spec") or {}).get("unschedulable")]
+    zones = sorted({(_meta(n).get("labels") or {}).get(policy.zone_label) for n in ready} - {None})
     return [
         passed_if(
             "2.1.3",
             len(ready) >= policy.min_nodes,
             measured={"ready_schedulable": len(ready), "total": len(nodes)},
             threshold=f">= {policy.min_nodes} Ready, schedulable nodes",
-            detail=", ".join(n.metadata.name for n in ready) or "no Ready node",
+            detail=", ".join(_meta(n).get("name", "") for n in ready) or "no Ready node",
             where=kube.server,
         ),
         passed_if(
@@ -110,33 +116,35 @@ def node_entries(kube: Any, policy: ClusterPolicy) -> Entries:
 
 def autoscaling_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
     """2.1.4: an HPA scales the backend Deployment, or a cluster autoscaler runs."""
-    hpas = kube.call(
-        f"HorizontalPodAutoscalers in {policy.namespace}",
-        kube.autoscaling.list_namespaced_horizontal_pod_autoscaler,
+    hpas = k8s.items(
+        kube, f"HorizontalPodAutoscalers in {policy.namespace}", "autoscaling/v2", "horizontalpodautoscalers",
         policy.namespace,
-    ).items
+    )  # fmt: skip
+    specs = [(_meta(h).get("name"), h.get("spec") or {}) for h in hpas]
     ours = [
-        h
-        for h in hpas
-        if h.spec.scale_target_ref.kind == "Deployment" and h.spec.scale_target_ref.name == policy.backend_deployment
+        (name, spec)
+        for name, spec in specs
+        if (spec.get("scaleTargetRef") or {}).get("kind") == "Deployment"
+        and (spec.get("scaleTargetRef") or {}).get("name") == policy.backend_deployment
     ]
-    scaling = [h for h in ours if (h.spec.max_replicas or 0) > (h.spec.min_replicas or 1)]
+    scaling = [h for h in ours if (h[1].get("maxReplicas") or 0) > (h[1].get("minReplicas") or 1)]
     autoscalers = []
-    status_cm = kube.get_or_none(
+    status_cm = k8s.get(
+        kube,
         "ConfigMap kube-system/cluster-autoscaler-status",
-        kube.core.read_namespaced_config_map,
-        "cluster-autoscaler-status",
-        "kube-system",
+        k8s.path("v1", "configmaps", "kube-system", "cluster-autoscaler-status"),
     )
     if status_cm is not None:
         autoscalers.append("kube-system/cluster-autoscaler-status")
-    deployments = kube.call("Deployments in all namespaces", kube.apps.list_deployment_for_all_namespaces).items
+    deployments = (
+        k8s.request(kube, "Deployments in all namespaces", "GET", k8s.path("apps/v1", "deployments")) or {}
+    ).get("items") or []
     autoscalers += [
-        f"{d.metadata.namespace}/{d.metadata.name}"
+        f"{_meta(d).get('namespace')}/{_meta(d).get('name')}"
         for d in deployments
-        if any(name in d.metadata.name for name in AUTOSCALER_NAMES)
+        if any(name in (_meta(d).get("name") or "") for name in AUTOSCALER_NAMES)
     ]
-    hpa_text = [f"{h.metadata.name} ({h.spec.min_replicas}-{h.spec.max_replicas})" for h in ours]
+    hpa_text = [f"{name} ({spec.get('minReplicas')}-{spec.get('maxReplicas')})" for name, spec in ours]
     return passed_if(
         "2.1.4",
         bool(scaling) or bool(autoscalers),
@@ -148,25 +156,29 @@ def autoscaling_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
     )
 
 
-def _addresses(status: Any) -> list[str]:
-    ingress = getattr(getattr(status, "load_balancer", None), "ingress", None) or []
-    return [i.ip or i.hostname for i in ingress if i.ip or i.hostname]
+def _addresses(obj: Mapping[str, Any]) -> list[str]:
+    ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return [i.get("ip") or i.get("hostname") for i in ingress if i.get("ip") or i.get("hostname")]
 
 
 def load_balancer_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
     """2.2.3: the IngressClass exists and a load balancer address is published (Ingress or LoadBalancer Service)."""
-    klass = kube.get_or_none(
-        f"IngressClass {policy.ingress_class}", kube.networking.read_ingress_class, policy.ingress_class
+    klass = k8s.get(
+        kube,
+        f"IngressClass {policy.ingress_class}",
+        k8s.path("networking.k8s.io/v1", "ingressclasses", name=policy.ingress_class),
     )
-    ingresses = kube.call(
-        f"Ingresses in {policy.namespace}", kube.networking.list_namespaced_ingress, policy.namespace
-    ).items
-    ingress_addresses = sorted({a for i in ingresses for a in _addresses(i.status)})
-    services = kube.call("Services in all namespaces", kube.core.list_service_for_all_namespaces).items
+    ingresses = k8s.items(
+        kube, f"Ingresses in {policy.namespace}", "networking.k8s.io/v1", "ingresses", policy.namespace
+    )
+    ingress_addresses = sorted({a for i in ingresses for a in _addresses(i)})
+    services = (k8s.request(kube, "Services in all namespaces", "GET", k8s.path("v1", "services")) or {}).get(
+        "items"
+    ) or []
     lb_services = {
-        f"{s.metadata.namespace}/{s.metadata.name}": _addresses(s.status)
+        f"{_meta(s).get('namespace')}/{_meta(s).get('name')}": _addresses(s)
         for s in services
-        if s.spec.type == "LoadBalancer"
+        if (s.get("spec") or {}).get("type") == "LoadBalancer"
     }
     lb_addresses = sorted({a for addrs in lb_services.values() for a in addrs})
     have_address = bool(ingress_addresses or lb_addresses)
@@ -175,7 +187,7 @@ def load_balancer_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
         problems.append(f"IngressClass {policy.ingress_class} missing")
     if policy.require_lb_address and not have_address:
         problems.append("no load balancer address: no Ingress address and no LoadBalancer Service with an address")
-    controller = klass.spec.controller if klass is not None else None
+    controller = (klass.get("spec") or {}).get("controller") if klass is not None else None
     return passed_if(
         "2.2.3",
         not problems,
@@ -193,31 +205,35 @@ def load_balancer_entry(kube: Any, policy: ClusterPolicy) -> dict[str, Any]:
     )
 
 
-def _default_class(classes: list[Any]) -> Any:
+def _default_class(classes: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     for c in classes:
-        annotations = c.metadata.annotations or {}
+        annotations = _meta(c).get("annotations") or {}
         if any(annotations.get(a) == "true" for a in DEFAULT_CLASS_ANNOTATIONS):
             return c
     return None
 
 
-def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
-    from kubernetes import client as k8s  # the session exists, so the client is installed
+def _name(obj: Mapping[str, Any] | None) -> str | None:
+    return _meta(obj).get("name") if obj is not None else None
 
-    classes = kube.call("StorageClasses", kube.storage.list_storage_class).items
+
+def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
+    classes = (k8s.request(kube, "StorageClasses", "GET", k8s.path("storage.k8s.io/v1", "storageclasses")) or {}).get(
+        "items"
+    ) or []
     default = _default_class(classes)
-    wanted_class = policy.storage_class or (default.metadata.name if default else "")
-    chosen = next((c for c in classes if c.metadata.name == wanted_class), None)
+    wanted_class = policy.storage_class or (_name(default) or "")
+    chosen = next((c for c in classes if _name(c) == wanted_class), None)
     storage_class = passed_if(
         "2.3.2",
         default is not None and (not policy.storage_class or chosen is not None),
         measured={
-            "default": default.metadata.name if default else None,
-            "provisioner": default.provisioner if default else None,
-            "classes": sorted(c.metadata.name for c in classes),
+            "default": _name(default),
+            "provisioner": default.get("provisioner") if default else None,
+            "classes": sorted(_name(c) or "" for c in classes),
         },
         threshold="a default StorageClass" + (f"; class {policy.storage_class} exists" if policy.storage_class else ""),
-        detail=f"default StorageClass {default.metadata.name} ({default.provisioner})"
+        detail=f"default StorageClass {_name(default)} ({default.get('provisioner')})"
         if default
         else "no StorageClass is marked default",
         where=kube.server,
@@ -227,17 +243,17 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
         sizes: dict[str, Any] = {}
         problems = []
         for name in policy.volume_claims:
-            claim = kube.get_or_none(
+            claim = k8s.get(
+                kube,
                 f"PersistentVolumeClaim {policy.namespace}/{name}",
-                kube.core.read_namespaced_persistent_volume_claim,
-                name,
-                policy.namespace,
+                k8s.path("v1", "persistentvolumeclaims", policy.namespace, name),
             )
             if claim is None:
                 problems.append(f"{name} missing")
                 continue
-            capacity = ((claim.status.capacity or {}).get("storage")) if claim.status else None
-            sizes[name] = {"phase": claim.status.phase if claim.status else None, "capacity": capacity}
+            status = claim.get("status") or {}
+            capacity = (status.get("capacity") or {}).get("storage")
+            sizes[name] = {"phase": status.get("phase"), "capacity": capacity}
             if sizes[name]["phase"] != "Bound" or capacity is None or parse_quantity(capacity) < minimum:
                 problems.append(f"{name} {sizes[name]['phase']} {capacity}")
         volumes = passed_if(
@@ -252,29 +268,34 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
     # No named claims: ask the API server whether a claim of the required size would be admitted
     # (quotas, LimitRanges, the class exists) without creating it.
     namespace = policy.namespace
-    if kube.get_or_none(f"namespace {namespace}", kube.core.read_namespace, namespace) is None:
+    if k8s.get(kube, f"namespace {namespace}", k8s.path("v1", "namespaces", name=namespace)) is None:
         namespace = "default"
-    claim = k8s.V1PersistentVolumeClaim(
-        metadata=k8s.V1ObjectMeta(generate_name="smeplatform-size-probe-"),
-        spec=k8s.V1PersistentVolumeClaimSpec(
-            access_modes=["ReadWriteOnce"],
-            resources=k8s.V1VolumeResourceRequirements(requests={"storage": policy.volume_size}),
-            storage_class_name=wanted_class or None,
-        ),
-    )
+    spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": policy.volume_size}},
+    }
+    if wanted_class:
+        spec["storageClassName"] = wanted_class
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"generateName": "smeplatform-size-probe-"},
+        "spec": spec,
+    }
     problems = []
     if chosen is None:
         problems.append("no StorageClass to provision from")
-    elif chosen.provisioner == "kubernetes.io/no-provisioner":
-        problems.append(f"StorageClass {chosen.metadata.name} has no dynamic provisioner")
+    elif chosen.get("provisioner") == "kubernetes.io/no-provisioner":
+        problems.append(f"StorageClass {_name(chosen)} has no dynamic provisioner")
     admitted = None
     try:
-        kube.call(
+        k8s.request(
+            kube,
             f"a {policy.volume_size} claim (dry run) in {namespace}",
-            kube.core.create_namespaced_persistent_volume_claim,
-            namespace,
-            claim,
-            dry_run="All",
+            "POST",
+            k8s.path("v1", "persistentvolumeclaims", namespace),
+            body=claim,
+            query={"dryRun": "All"},
         )
         admitted = True
     except (ApiError, ConnectionFailure) as exc:  # the refusal (quota, LimitRange, 403) is the measurement
@@ -289,7 +310,7 @@ def storage_entries(kube: Any, policy: ClusterPolicy) -> Entries:
                 "claim_size": policy.volume_size,
                 "storage_class": wanted_class or None,
                 "admitted": admitted,
-                "provisioner": chosen.provisioner if chosen else None,
+                "provisioner": chosen.get("provisioner") if chosen else None,
             },
             threshold=f"a {policy.volume_size} claim is admitted and can be provisioned dynamically",
             detail="; ".join(problems)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening import options
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
@@ -67,22 +68,27 @@ def default_denied(namespace: str) -> tuple[Access, ...]:
     )
 
 
-def _is_default_deny(policy: Any) -> bool:
+def _name(obj: Mapping[str, Any]) -> str:
+    return (obj.get("metadata") or {}).get("name") or ""
+
+
+def _is_default_deny(policy: Mapping[str, Any]) -> bool:
     """Selects every pod and allows no ingress (policyTypes holds Ingress, no ingress rules)."""
-    spec = policy.spec
-    selects_all = not (spec.pod_selector.match_labels or spec.pod_selector.match_expressions)
-    return selects_all and "Ingress" in (spec.policy_types or []) and not spec.ingress
+    spec = policy.get("spec") or {}
+    selector = spec.get("podSelector") or {}
+    selects_all = not (selector.get("matchLabels") or selector.get("matchExpressions"))
+    return selects_all and "Ingress" in (spec.get("policyTypes") or []) and not spec.get("ingress")
 
 
 def network_policy_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
-    items = kube.call(
-        f"NetworkPolicies in {policy.namespace}", kube.networking.list_namespaced_network_policy, policy.namespace
-    ).items
-    deny = [p.metadata.name for p in items if _is_default_deny(p)]
+    items = k8s.items(
+        kube, f"NetworkPolicies in {policy.namespace}", "networking.k8s.io/v1", "networkpolicies", policy.namespace
+    )
+    deny = [_name(p) for p in items if _is_default_deny(p)]
     return passed_if(
         "7.1.1",
         bool(items) and bool(deny),
-        measured={"policies": sorted(p.metadata.name for p in items), "default_deny": deny or None},
+        measured={"policies": sorted(_name(p) for p in items), "default_deny": deny or None},
         threshold="NetworkPolicies in the namespace, one of them a default deny of ingress",
         detail=f"{len(items)} polic(ies); default deny: {', '.join(deny) or 'none'}",
         where=f"{kube.server} namespace {policy.namespace}",
@@ -91,32 +97,34 @@ def network_policy_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
 
 def exposure_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
     """7.1.2: traffic enters through TLS Ingresses only; no NodePort/LoadBalancer Service on other ports."""
-    ingresses = kube.call(
-        f"Ingresses in {policy.namespace}", kube.networking.list_namespaced_ingress, policy.namespace
-    ).items
-    services = kube.call(f"Services in {policy.namespace}", kube.core.list_namespaced_service, policy.namespace).items
+    ingresses = k8s.items(
+        kube, f"Ingresses in {policy.namespace}", "networking.k8s.io/v1", "ingresses", policy.namespace
+    )
+    services = k8s.items(kube, f"Services in {policy.namespace}", "v1", "services", policy.namespace)
     problems = []
     for ing in ingresses:
-        hosts = {r.host for r in ing.spec.rules or [] if r.host}
-        covered = {h for t in ing.spec.tls or [] for h in t.hosts or []}
-        if not ing.spec.tls:
-            problems.append(f"Ingress {ing.metadata.name} has no TLS (plain port 80 only)")
+        spec = ing.get("spec") or {}
+        hosts = {r["host"] for r in spec.get("rules") or [] if r.get("host")}
+        covered = {h for t in spec.get("tls") or [] for h in t.get("hosts") or []}
+        if not spec.get("tls"):
+            problems.append(f"Ingress {_name(ing)} has no TLS (plain port 80 only)")
         elif hosts - covered:
-            problems.append(f"Ingress {ing.metadata.name}: no TLS for {', '.join(sorted(hosts - covered))}")
+            problems.append(f"Ingress {_name(ing)}: no TLS for {', '.join(sorted(hosts - covered))}")
     exposed = {}
     for svc in services:
-        if svc.spec.type in ("NodePort", "LoadBalancer"):
-            ports = [p.port for p in svc.spec.ports or []]
-            exposed[svc.metadata.name] = f"{svc.spec.type} {ports}"
+        kind = (svc.get("spec") or {}).get("type")
+        if kind in ("NodePort", "LoadBalancer"):
+            ports = [p.get("port") for p in (svc.get("spec") or {}).get("ports") or []]
+            exposed[_name(svc)] = f"{kind} {ports}"
             bad = [p for p in ports if p not in policy.allowed_ports]
-            if svc.spec.type == "NodePort" or bad:
-                problems.append(f"Service {svc.metadata.name} is {svc.spec.type} on {ports}")
+            if kind == "NodePort" or bad:
+                problems.append(f"Service {_name(svc)} is {kind} on {ports}")
     if not ingresses:
         problems.append(f"no Ingress in {policy.namespace}")
     return passed_if(
         "7.1.2",
         not problems,
-        measured={"ingresses": sorted(i.metadata.name for i in ingresses), "exposed_services": exposed or None},
+        measured={"ingresses": sorted(_name(i) for i in ingresses), "exposed_services": exposed or None},
         threshold=f"TLS on every Ingress host; no NodePort, no LoadBalancer outside ports {list(policy.allowed_ports)}",
         detail="; ".join(problems) or f"{len(ingresses)} Ingress(es) with TLS; no other exposed Service",
         where=f"{kube.server} namespace {policy.namespace}",
@@ -126,7 +134,7 @@ def exposure_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
 def pod_security_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
     where = f"{kube.server} namespace {policy.namespace}"
     threshold = f"{PSA_ENFORCE}={policy.psa_level} or stricter"
-    ns = kube.get_or_none(f"namespace {policy.namespace}", kube.core.read_namespace, policy.namespace)
+    ns = k8s.get(kube, f"namespace {policy.namespace}", k8s.path("v1", "namespaces", name=policy.namespace))
     if ns is None:
         return entry(
             "7.1.3",
@@ -136,7 +144,8 @@ def pod_security_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
             where=where,
             detail=f"namespace {policy.namespace} does not exist",
         )
-    labels = {k: v for k, v in (ns.metadata.labels or {}).items() if k.startswith("pod-security.kubernetes.io/")}
+    all_labels = (ns.get("metadata") or {}).get("labels") or {}
+    labels = {k: v for k, v in all_labels.items() if k.startswith("pod-security.kubernetes.io/")}
     level = labels.get(PSA_ENFORCE)
     ok = level in PSA_LEVELS and PSA_LEVELS.index(level) >= PSA_LEVELS.index(policy.psa_level)
     return passed_if(
@@ -150,30 +159,31 @@ def pod_security_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
 
 
 def rbac_entry(kube: Any, policy: HardeningPolicy) -> dict[str, Any]:
-    from kubernetes import client as k8s  # the session exists, so the client is installed
-
-    authz = k8s.AuthorizationV1Api(kube.api)
     user = f"system:serviceaccount:{policy.namespace}:{policy.service_account}"
     groups = ["system:serviceaccounts", f"system:serviceaccounts:{policy.namespace}", "system:authenticated"]
     allowed = []
     for access in policy.denied:
-        review = k8s.V1SubjectAccessReview(
-            spec=k8s.V1SubjectAccessReviewSpec(
-                user=user,
-                groups=groups,
-                resource_attributes=k8s.V1ResourceAttributes(
-                    verb=access.verb, resource=access.resource, group=access.group, namespace=access.namespace or None
-                ),
-            )
+        attributes = {"verb": access.verb, "resource": access.resource, "group": access.group}
+        if access.namespace:
+            attributes["namespace"] = access.namespace
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {"user": user, "groups": groups, "resourceAttributes": attributes},
+        }
+        answer = k8s.request(
+            kube,
+            f"SubjectAccessReview for {user}",
+            "POST",
+            k8s.path("authorization.k8s.io/v1", "subjectaccessreviews"),
+            body=review,
         )
-        answer = kube.call(f"SubjectAccessReview for {user}", authz.create_subject_access_review, review)
-        if answer.status.allowed:
+        if ((answer or {}).get("status") or {}).get("allowed"):
             allowed.append(access.text())
-    account = kube.get_or_none(
+    account = k8s.get(
+        kube,
         f"ServiceAccount {policy.namespace}/{policy.service_account}",
-        kube.core.read_namespaced_service_account,
-        policy.service_account,
-        policy.namespace,
+        k8s.path("v1", "serviceaccounts", policy.namespace, policy.service_account),
     )
     problems = [f"may {a}" for a in allowed]
     if account is None:

@@ -1,25 +1,20 @@
 from __future__ import annotations
 
-from types import SimpleNamespace as NS
-
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening import checks as hardening
 
 
 def _policy(match_labels=None, types=("Ingress",), ingress=None):
-    return NS(
-        spec=NS(
-            pod_selector=NS(match_labels=match_labels, match_expressions=None),
-            policy_types=list(types),
-            ingress=ingress,
-        )
-    )
+    spec = {"podSelector": {"matchLabels": match_labels} if match_labels else {}, "policyTypes": list(types)}
+    if ingress is not None:
+        spec["ingress"] = ingress
+    return {"metadata": {"name": "p"}, "spec": spec}
 
 
 def test_default_deny_is_every_pod_and_no_ingress_rule():
     assert hardening._is_default_deny(_policy())
     assert not hardening._is_default_deny(_policy(match_labels={"app": "x"}))
     assert not hardening._is_default_deny(_policy(types=("Egress",)))
-    assert not hardening._is_default_deny(_policy(ingress=[NS()]))
+    assert not hardening._is_default_deny(_policy(ingress=[{}]))
 
 
 def test_default_denied_requests_cover_cluster_secrets_and_admin():
