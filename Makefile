@@ -68,7 +68,7 @@ demo: setup lab-up ## Start the lab, run the whole deploy flow on it, print wher
 	@echo "reports: $$(ls -t reports/*.md | head -n 2 | tr '\n' ' ')"
 
 .PHONY: bench
-bench: setup lab-up ## Measure the smoke suite and the deploy overhead over raw helm
+bench: setup lab-up ## Every speed target side by side (pre_deploy --check, deploy overhead, rollback, fleet of 3, smoke) with a task profile
 	eval "$$(tests/lab/lab.sh env)" && python tests/bench/bench.py
 
 .PHONY: lab-up

@@ -1,6 +1,6 @@
 """The deploy playbook against a raw `helm upgrade --install --wait` of the same chart, side by side.
 
-Target: the playbook's overhead over raw helm is at most 30 % or 15 s, whichever is larger.
+Target: the playbook's overhead over raw helm is at most 8 s (bench.py runs this with the other measures).
 
 Each round changes the image tag of two releases of the reference chart on the lab cluster, one by raw helm
 (`bench-raw` in namespace `sme-release-bench-raw`) and one by playbooks/deploy.yml (`bench-play` in namespace
@@ -100,12 +100,12 @@ def main() -> int:
             play_times.append(play)
             print(f"round {i + 1} ({tag}): raw helm {raw:6.1f}s  deploy playbook {play:6.1f}s  ratio {play / raw:4.2f}")
     raw, play = statistics.median(raw_times), statistics.median(play_times)
-    allowed = max(0.3 * raw, 15.0)
+    allowed = 8.0
     overhead = play - raw
     ok = overhead <= allowed
     print(
         f"median: raw helm {raw:.1f}s, deploy playbook {play:.1f}s, ratio {play / raw:.2f}, overhead {overhead:.1f}s "
-        f"(target <= {allowed:.1f}s: max(30 %, 15 s)) -> {'PASS' if ok else 'MISS'}"
+        f"(target <= {allowed:.1f}s) -> {'PASS' if ok else 'MISS'}"
     )
     return 0 if ok else 1
 
