@@ -311,6 +311,11 @@ class CallbackModule(CallbackBase):
         self._display.display(f"verdict: {verdict} ({counts})", color=color)
         for reason in report["verdict"]["reasons"][:10]:
             self._display.display(f"  - {self._redactor.text(reason)}", color=color)
+        for host, one in report["hosts"].items():
+            first = f": {self._redactor.text(one['reasons'][0])[:200]}" if one["reasons"] else ""
+            self._display.display(
+                f"host {host}: {one['decision']}{first}", color="green" if one["decision"] == "GO" else "red"
+            )
         self._display.display(f"report: {base}.md (.json, .xml, .html)")
 
     def _write_if_interrupted(self) -> None:

@@ -113,6 +113,7 @@ def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
     for one in items:
         one["in_scope"] = one["id"] in in_scope
     reasons = [*decide(items, scope, log.interrupted), *(_task_reason(f) for f in log.task_failures), *errors]
+    hosts = per_host(items, scope, log)
     return {
         "schema": 1,
         "title": catalogue.meta.get("title", "Checklist"),
@@ -130,6 +131,7 @@ def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
         },
         "verdict": {"decision": NO_GO if reasons else GO, "reasons": reasons},
         "summary": summary,
+        "hosts": hosts,
         "sections": [
             {
                 "id": s.id,
@@ -143,6 +145,35 @@ def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
         "task_failures": log.task_failures,
         "errors": errors,
     }
+
+
+def per_host(items: list[dict[str, Any]], scope: dict[str, Any], log: RunLog) -> dict[str, dict[str, Any]]:
+    """The verdict of each host of a run over several (a fleet of environments), from that host's evidence alone.
+
+    Sign-offs count for every host (a person signs the run off). Empty for a run over one host: the run's verdict
+    is that host's. The run's own verdict stays NO-GO when any host's is.
+    """
+    names = sorted(
+        {e["host"] for one in items for e in one["evidence"] if e.get("host") and e.get("where") != "sign-off"}
+        | {f["host"] for f in log.task_failures if f.get("host")}
+    )
+    if len(names) < 2:
+        return {}
+    out = {}
+    for name in names:
+        mine = []
+        for one in items:
+            evidence = [e for e in one["evidence"] if e.get("host") == name or e.get("where") == "sign-off"]
+            if evidence:
+                status = worst([e["status"] for e in evidence])
+            else:
+                status = "manual" if one["proof"] == "manual" else NOT_RUN
+            mine.append({**one, "status": status, "evidence": evidence})
+        failures = [f for f in log.task_failures if f.get("host") == name]
+        reasons = [*decide(mine, scope, log.interrupted), *(_task_reason(f) for f in failures)]
+        summary = {status: sum(one["status"] == status for one in mine) for status in ORDER}
+        out[name] = {"decision": NO_GO if reasons else GO, "reasons": reasons, "summary": summary}
+    return out
 
 
 def _ids(items: list[dict[str, Any]], limit: int = 25) -> str:
@@ -247,6 +278,14 @@ def render_markdown(report: dict[str, Any], redactor: Redactor | None = None) ->
         "| " + " | ".join(str(summary[s]) for s in ORDER) + f" | {summary['total']} |",
         "",
     ]
+    if report.get("hosts"):
+        out.extend(["## Per host", "", "| host | verdict | " + " | ".join(ORDER) + " | first reason |"])
+        out.append("|" + "---|" * (len(ORDER) + 3))
+        for name, one in report["hosts"].items():
+            first = one["reasons"][0] if one["reasons"] else ""
+            counts = " | ".join(str(one["summary"][s]) for s in ORDER)
+            out.append(f"| {name} | **{one['decision']}** | {counts} | {first} |")
+        out.append("")
     if verdict["reasons"]:
         out.append("## Why NO-GO")
         out.append("")

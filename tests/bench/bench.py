@@ -8,7 +8,7 @@ Measures (medians of --rounds runs, after one uncounted round that installs what
                chart and tag change (bench_release.py says what each runs)          target overhead <= 8 s
   rollback     playbooks/rollback.yml of the deploy benchmark's release (helm rollback, verify roles as shipped)
                                                                                      target <= 12 s
-  fleet        the deploy benchmark's playbook for 3 environments (tests/bench/fleet.yml, 3 namespaces) with
+  fleet        the deploy benchmark's playbook for 3 environments (inventories/lab-fleet, 3 namespaces) with
                forks=3, against one of them alone                                    target <= 1.5 x
   smoke        the smoke suite's own duration (bench_smoke.py)                        target < 10 s
 Every ansible-playbook run is profiled task by task (tests/bench/callback_plugins/bench_profile.py); the slowest
@@ -107,7 +107,7 @@ def rollback(runner: Runner, rounds: int) -> dict[str, Any]:
 
 
 def fleet(runner: Runner, rounds: int) -> dict[str, Any]:
-    inventory = ["-i", str(ROOT / "inventories/lab"), "-i", str(HERE / "fleet.yml")]
+    inventory = ["-i", str(ROOT / "inventories/lab"), "-i", str(ROOT / "inventories/lab-fleet")]
 
     def cmd(tag: str, limit: str) -> list[str]:
         base = bench_release.playbook(tag, False, "")

@@ -204,3 +204,44 @@ def test_the_report_names_its_run_and_the_run_it_follows(catalogue):
     assert report["run_id"] == "lab-20261203T030000Z" and report["follows"] == "lab-20261202T030000Z"
     text = render_markdown(report)
     assert "**Run id**: lab-20261203T030000Z" in text and "**Follows**: lab-20261202T030000Z" in text
+
+
+def test_a_fleet_gets_a_verdict_per_host_and_one_failing_host_makes_the_run_no_go(catalogue):
+    log = RunLog(environment="fleet")
+    for host in ("env-a", "env-b", "env-c"):
+        status = "failed" if host == "env-b" else "passed"
+        log.add_record({**record("deploy.3", status, detail=f"on {host}"), "host": host})
+        log.add_record({**record("2.1.2", "passed"), "host": host})
+    log.add_record({"kind": "task_failed", "host": "env-b", "task": "helm upgrade", "msg": "rolled back"})
+    log.add_record(scoped("deploy.3", "2.1.2"))
+    report = build(catalogue, log)
+    hosts = report["hosts"]
+    assert {name: one["decision"] for name, one in hosts.items()} == {"env-a": GO, "env-b": NO_GO, "env-c": GO}
+    assert "deploy.3" in hosts["env-b"]["reasons"][0]
+    assert any("helm upgrade" in reason for reason in hosts["env-b"]["reasons"])
+    assert hosts["env-a"]["summary"]["passed"] == 2
+    assert report["verdict"]["decision"] == NO_GO
+    text = render_markdown(report)
+    assert "## Per host" in text
+    assert "| env-b | **NO-GO** |" in text and "| env-a | **GO** |" in text
+
+
+def test_a_single_host_run_has_no_per_host_table(catalogue):
+    log = RunLog()
+    log.add_record(record("2.1.2", "passed"))
+    log.add_record(scoped("2.1.2"))
+    report = build(catalogue, log)
+    assert report["hosts"] == {}
+    assert "## Per host" not in render_markdown(report)
+
+
+def test_a_sign_off_counts_for_every_host_of_a_fleet(catalogue):
+    log = RunLog()
+    for host in ("env-a", "env-b"):
+        log.add_record({**record("2.1.2", "passed"), "host": host})
+    signed = {"id": "8.2.2", "status": "passed", "measured": {"signed_off_by": "ops"}, "where": "sign-off"}
+    log.add_record({"kind": "evidence", "host": "env-a", "task": "verdict", "entry": signed})
+    log.add_record(scoped("2.1.2", "8.2.2", require_signoffs=True))
+    hosts = build(catalogue, log)["hosts"]
+    assert set(hosts) == {"env-a", "env-b"}
+    assert hosts["env-b"]["decision"] == GO, hosts["env-b"]["reasons"]
