@@ -13,7 +13,7 @@ from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist impor
 
 pytestmark = pytest.mark.lab
 
-ROLES = {"code_gate", "preflight", "cluster", "database", "app_config", "monitoring", "hardening", "backup"}
+ROLES = {"code_gate", "preflight", "cluster", "database", "app_config", "monitoring", "hardening", "backup", "operations"}
 
 
 def test_pre_deploy_check_measures_every_item_and_changes_nothing(lab, tmp_path, platform_release):
@@ -42,5 +42,8 @@ def test_pre_deploy_check_measures_every_item_and_changes_nothing(lab, tmp_path,
     for name in ("SMEPLATFORM_LAB_PG_PASSWORD_FILE", "SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE",
                  "SMEPLATFORM_LAB_SMTP_PASSWORD_FILE", "SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE"):  # fmt: skip
         secret = Path(lab[name]).read_text().strip()
+        assert secret not in run.output and secret not in run.report_text, f"{name} leaked"
+    for name in ("grafana_token", "s3_secret_access_key"):
+        secret = (Path(lab["SMEPLATFORM_LAB_SECRETS_DIR"]) / name).read_text().strip()
         assert secret not in run.output and secret not in run.report_text, f"{name} leaked"
     (tmp_path / "failed.json").write_text(json.dumps(sorted(failed)))

@@ -7,6 +7,9 @@
 #   SendGrid/Twilio/Razorpay :15580/15581/15582 https  SaaS stand-ins (standins/saas.py)
 #   GitHub REST API :15583 https  stand-in (standins/github.py) serving the lab application repository's CI
 #                                  results, workflows, secret names and releases (.lab/data/app-repo/github)
+#   Grafana API    :15584 https   stand-in (standins/grafana.py): health, data sources, dashboards, users, teams
+#   S3             :15585 http    moto's server mode (MOTO_VERSION, its own venv in the lab cache) holding the
+#                                  offsite file backup bucket, made by s3_bucket.py at every up
 #
 # Usage: tests/lab/edge/lab.sh install|up|down|status|env
 # State: .lab/edge/{run,logs,mail,secrets,dnsmasq.conf}; TLS material from .lab/tls.
@@ -27,6 +30,10 @@ secrets="$state/secrets"
 mail="$state/mail"
 kubeconfig="${SMEPLATFORM_LAB_KUBECONFIG:-$lab/k8s/kubeconfig}"
 requirements="$labsrc/requirements.txt"
+# shellcheck source=../versions.env
+. "$labsrc/versions.env"
+cache="${SMEPLATFORM_LAB_CACHE:-$HOME/.cache/smeplatform-lab}"
+moto_venv="$cache/moto-$MOTO_VERSION/venv"
 
 host=127.0.0.1
 port_dns=15553
@@ -36,11 +43,16 @@ port_sendgrid=15580
 port_twilio=15581
 port_razorpay=15582
 port_github=15583
+port_grafana=15584
+port_s3=15585
+# The offsite file backup bucket (checklist 9.1.2): in another region than the platform's (ap-south-1).
+s3_bucket=sme-platform-uploads-backup
+s3_region=ap-south-2
 fixtures_github="$lab/data/app-repo/github"
 domain=smeplatform.test
 names=("$domain" "www.$domain" "app.$domain" "api.$domain" "prometheus.$domain" "grafana.$domain"
   "smtp.$domain" "expired.$domain")
-components=(dns smtp platform saas github)
+components=(dns smtp platform saas github grafana s3)
 
 t0=$SECONDS
 log() { printf '[edge-lab +%3ds] %s\n' "$((SECONDS - t0))" "$*" >&2; }
@@ -59,6 +71,8 @@ ports_of() {
     platform) echo "$port_platform" ;;
     saas) echo "$port_sendgrid $port_twilio $port_razorpay" ;;
     github) echo "$port_github" ;;
+    grafana) echo "$port_grafana" ;;
+    s3) echo "$port_s3" ;;
   esac
 }
 
@@ -103,6 +117,13 @@ cmd_install() {
     "$py" -m pip install -q --disable-pip-version-check -r "$requirements"
     mkdir -p "$state"
     printf '%s\n' "$want" >"$stamp"
+  fi
+  if [[ ! -x "$moto_venv/bin/moto_server" ]]; then
+    # Its own venv: moto pins botocore's python-dateutil below what the project's kubernetes client needs.
+    log "installing moto $MOTO_VERSION (S3 server mode) into $moto_venv"
+    rm -rf "$moto_venv"
+    python3 -m venv "$moto_venv"
+    "$moto_venv/bin/python" -m pip install -q --disable-pip-version-check "moto[s3,server]==$MOTO_VERSION"
   fi
   log "install done: dnsmasq $(dnsmasq --version | head -1 | awk '{print $3}'), python $py"
 }
@@ -164,6 +185,11 @@ command_of() { # command_of NAME: prints the argv, one per line
       --secrets-dir "$secrets" --mail-dir "$mail" ;;
     github) printf '%s\n' "$py" -m standins.github --listen "$host" --port "$port_github" --tls-dir "$tls" \
       --secrets-dir "$secrets" --fixtures-dir "$fixtures_github" ;;
+    grafana) printf '%s\n' "$py" -m standins.grafana --listen "$host" --port "$port_grafana" --tls-dir "$tls" \
+      --secrets-dir "$secrets" --state "$state/grafana/state.json" --prometheus-url "http://$host:15490" ;;
+    # HTTPS with copies of the lab certificate under the state directory (pid_of looks for it in the arguments)
+    s3) printf '%s\n' "$moto_venv/bin/python" "$moto_venv/bin/moto_server" -H "$host" -p "$port_s3" \
+      --ssl-cert "$state/s3/server-fullchain.crt" --ssl-key "$state/s3/server.key" ;;
   esac
 }
 
@@ -198,7 +224,7 @@ cmd_up() {
   t_start=$SECONDS
   command -v dnsmasq >/dev/null || cmd_install
   py="$(python_bin)"
-  if ! { [[ -x "$py" ]] && "$py" -c 'import aiosmtpd, yaml' 2>/dev/null; }; then
+  if ! { [[ -x "$py" ]] && "$py" -c 'import aiosmtpd, yaml' 2>/dev/null && [[ -x "$moto_venv/bin/moto_server" ]]; }; then
     cmd_install
     py="$(python_bin)"
   fi
@@ -217,8 +243,13 @@ cmd_up() {
     cmd_down
   fi
   printf '%s\n' "$inputs" >"$run/inputs.sha256"
+  mkdir -p "$state/s3" && (umask 077 && cp "$tls/server-fullchain.crt" "$tls/server.key" "$state/s3/")
   for c in "${components[@]}"; do start "$c"; done
   for c in "${components[@]}"; do wait_ready "$c"; done
+  # moto keeps buckets in memory: (re)make the file backup bucket, with a fresh backup object, at every up.
+  "$py" "$here/s3_bucket.py" --endpoint "https://$host:$port_s3" --ca-bundle "$tls/ca.crt" "$s3_bucket" \
+    --region "$s3_region" --object "uploads/$(date -u +%Y-%m-%d)/lab-up-$(date -u +%H%M%S).txt" \
+    | sed 's/^/[edge-lab] s3 /' >&2
   # UDP side of the resolver: dnsmasq binds udp and tcp together, check anyway.
   [[ -n "$(ss -lunH "sport = :$port_dns")" ]] || die "dnsmasq is not listening on udp $port_dns"
   log "up in $((SECONDS - t_start))s"
@@ -282,6 +313,12 @@ export SMEPLATFORM_LAB_RAZORPAY_URL=https://$host:$port_razorpay
 export SMEPLATFORM_LAB_SECRETS_DIR=$secrets
 export SMEPLATFORM_LAB_GITHUB_URL=https://$host:$port_github
 export SMEPLATFORM_LAB_GITHUB_TOKEN_FILE=$secrets/github_token
+export SMEPLATFORM_LAB_GRAFANA_URL=https://grafana.$domain:$port_grafana
+export SMEPLATFORM_LAB_GRAFANA_TOKEN_FILE=$secrets/grafana_token
+export SMEPLATFORM_LAB_GRAFANA_STATE=$state/grafana/state.json
+export SMEPLATFORM_LAB_S3_URL=https://$host:$port_s3
+export SMEPLATFORM_LAB_S3_BUCKET=$s3_bucket
+export SMEPLATFORM_LAB_S3_REGION=$s3_region
 ENV
 }
 

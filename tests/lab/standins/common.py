@@ -215,6 +215,11 @@ SECRET_FORMATS: dict[str, Callable[[], str]] = {
     "razorpay_test_key_secret": lambda: _rand(24),
     # a GitHub fine-grained personal access token for the GitHub API stand-in
     "github_token": lambda: "github_pat_" + _rand(22) + "_" + _rand(59),
+    # a Grafana service account token for the Grafana API stand-in
+    "grafana_token": lambda: "glsa_" + _rand(32) + "_" + _hex(8),
+    # the AWS-format access key the file backup check signs its S3 requests with
+    "s3_access_key_id": lambda: "AKIA" + _rand(16, string.ascii_uppercase + "234567"),
+    "s3_secret_access_key": lambda: _rand(40, ALNUM + "+/"),
 }
 
 

@@ -1,0 +1,26 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The operations area's modules, each one call: what the module does with its validated parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import checks as operations
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
+
+
+def run_operations_check(module: Any) -> None:
+    """operations_check: run with the module's validated parameters and exit."""
+    p = module.params
+
+    def run() -> list:
+        resolver = AddressResolver(p["dns_resolver"])
+        settings = operations.OperationsSettings.from_options(p)
+        return operations.check_operations(
+            settings, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver)
+        )
+
+    exit_checked(module, "operations", run)

@@ -1,0 +1,39 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The options of the operations area's modules: one function a module, returning its AnsibleModule arguments
+(argument spec and all); every default of the area's modules is written here once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DASHBOARD_OPTIONS = {
+    "uid": {"type": "str", "required": True},
+    "panels": {"type": "list", "elements": "str", "default": []},
+}
+
+
+def operations_check() -> dict[str, Any]:
+    """The AnsibleModule arguments of operations_check."""
+    return dict(
+        argument_spec={
+            "grafana_url": {"type": "str", "default": ""},
+            "grafana_token": {"type": "str", "default": "", "no_log": True},
+            "grafana_dashboards": {"type": "list", "elements": "dict", "options": DASHBOARD_OPTIONS, "default": []},
+            "grafana_datasources": {"type": "list", "elements": "str", "default": []},
+            "grafana_teams": {"type": "list", "elements": "str", "default": []},
+            "grafana_max_admins": {"type": "int", "default": 3},
+            "s3_endpoint": {"type": "str", "default": ""},
+            "s3_bucket": {"type": "str", "default": ""},
+            "s3_region": {"type": "str", "default": ""},
+            "s3_primary_region": {"type": "str", "default": ""},
+            "s3_access_key_id": {"type": "str", "default": "", "no_log": False},
+            "s3_secret_access_key": {"type": "str", "default": "", "no_log": True},
+            "s3_prefix": {"type": "str", "default": ""},
+            "s3_max_backup_age": {"type": "str", "default": "26h"},
+            "ca_bundle": {"type": "path"},
+            "dns_resolver": {"type": "str", "default": ""},
+            "timeout": {"type": "float", "default": 10.0},
+        },
+        supports_check_mode=True,
+    )
