@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: operations_check
-short_description: Check Grafana's dashboards, data sources and access, and the offsite file backups
+short_description: Check Grafana, the offsite file backups and the platform's admin accounts
 version_added: 0.2.0
 description:
   - Proves checklist items C(6.2.1) (Grafana's C(/api/health) answers with database C(ok), and every dashboard of
@@ -17,6 +17,9 @@ description:
     O(s3_bucket) lies in O(s3_region) and not in O(s3_primary_region), keeps versions, has an enabled lifecycle
     rule that expires, expires old versions or transitions, and holds an object under O(s3_prefix) written within
     O(s3_max_backup_age)).
+  - When O(platform_url) is set, also C(7.3.2) (every admin account the platform lists at O(platform_admins_path)
+    has C(mfaEnabled) true, read as the admin O(platform_admin_email) after a login at O(platform_login_path));
+    skipped while the platform answers 502, 503 or 504 (no release serves it yet).
   - Grafana is read with a service account token through its HTTP API; the bucket through the S3 REST API with
     Signature Version 4, on AWS or any S3-compatible store.
   - An item whose tool is not configured (O(grafana_url) or O(s3_bucket) empty) fails and says which setting is
@@ -95,6 +98,26 @@ options:
     description: Oldest accepted age of the newest backup object, as a duration such as C(26h).
     type: str
     default: 26h
+  platform_url:
+    description: Base URL of the platform's API; C(7.3.2) is checked only when set.
+    type: str
+    default: ""
+  platform_admin_email:
+    description: Email of an admin account of the platform, used to read the admin list.
+    type: str
+    default: ""
+  platform_admin_password:
+    description: Password of O(platform_admin_email).
+    type: str
+    default: ""
+  platform_login_path:
+    description: Login path of the platform's API (JSON C(email), C(password); answers C(access_token)).
+    type: str
+    default: /api/auth/login
+  platform_admins_path:
+    description: Path listing the platform's admin accounts (C(items) with C(email), C(role), C(mfaEnabled)).
+    type: str
+    default: /api/admin/users
 extends_documentation_fragment:
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout
@@ -119,6 +142,9 @@ EXAMPLES = r"""
     s3_primary_region: ap-south-1
     s3_access_key_id: "{{ vault_backup_check_key_id }}"
     s3_secret_access_key: "{{ vault_backup_check_secret }}"
+    platform_url: https://api.smeplatform.com
+    platform_admin_email: admin@smeplatform.com
+    platform_admin_password: "{{ vault_admin_password }}"
 """
 
 RETURN = r"""

@@ -1,7 +1,8 @@
 """The operations role on the lab: Grafana (the edge lab's API stand-in, whose data source health check really queries
 the lab Prometheus) and the offsite file backup bucket on the lab's S3 server (moto). Each item passes on what the
 tools answer, and fails with the precise reason when a dashboard is gone, a data source cannot be queried, an admin
-too many exists, or a bucket keeps no versions or lies in the platform's own region."""
+too many exists, a bucket keeps no versions or lies in the platform's own region, or an admin of the platform has no
+MFA (the platform stand-in lists its admin accounts as the application does)."""
 
 from __future__ import annotations
 
@@ -128,3 +129,24 @@ def test_a_missing_bucket_and_a_wrong_token_fail_naming_what_failed(run_role, la
     assert "S3 bucket sme-no-such-bucket does not exist" in run.evidence("9.1.2")["detail"]
     assert "Grafana refused the token on GET" in run.evidence("6.2.2")["detail"]
     assert "glsa_xxxx" not in run.output
+
+
+def test_admins_with_mfa_pass_and_an_admin_without_it_fails_7_3_2(run_role, lab, platform_release):
+    admins = Path(lab["SMEPLATFORM_LAB_PLATFORM_ADMINS_FILE"])
+    password = Path(lab["SMEPLATFORM_LAB_ADMIN_PASSWORD_FILE"]).read_text().strip()
+    run = run_role("operations", check=True)
+    assert run.status("7.3.2") == "passed", run.evidence("7.3.2")
+    assert run.evidence("7.3.2")["measured"] == {"admins": 1, "without_mfa": []}
+    listed = [
+        {"id": "1", "email": "admin@smeplatform.test", "role": "admin", "mfaEnabled": True},
+        {"id": "7", "email": "finance-admin@smeplatform.test", "role": "admin", "mfaEnabled": False},
+    ]
+    admins.parent.mkdir(parents=True, exist_ok=True)
+    admins.write_text(json.dumps(listed))
+    try:
+        run = run_role("operations", check=True)
+    finally:
+        admins.unlink()
+    assert run.status("7.3.2") == "failed"
+    assert run.evidence("7.3.2")["detail"] == "admin account(s) without MFA: finance-admin@smeplatform.test"
+    assert password not in run.output and password not in run.report_text

@@ -13,7 +13,17 @@ from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist impor
 
 pytestmark = pytest.mark.lab
 
-ROLES = {"code_gate", "preflight", "cluster", "database", "app_config", "monitoring", "hardening", "backup", "operations"}
+ROLES = {
+    "code_gate",
+    "preflight",
+    "cluster",
+    "database",
+    "app_config",
+    "monitoring",
+    "hardening",
+    "backup",
+    "operations",
+}
 
 
 def test_pre_deploy_check_measures_every_item_and_changes_nothing(lab, tmp_path, platform_release):

@@ -172,7 +172,7 @@ command_of() { # command_of NAME: prints the argv, one per line
       --password-file "$secrets/smtp" --mail-dir "$mail" ;;
     platform)
       printf '%s\n' "$py" -m standins.platform --listen "$host" --port "$port_platform" --tls-dir "$tls" \
-        --secrets-dir "$secrets" --kubeconfig "$kubeconfig"
+        --secrets-dir "$secrets" --kubeconfig "$kubeconfig" --admins-file "$state/platform/admins.json"
       if [[ -n "${SMEPLATFORM_LAB_PLATFORM_STATIC_VERSION:-}" ]]; then
         printf '%s\n' --static-version "$SMEPLATFORM_LAB_PLATFORM_STATIC_VERSION"
       fi
@@ -316,6 +316,7 @@ export SMEPLATFORM_LAB_GITHUB_TOKEN_FILE=$secrets/github_token
 export SMEPLATFORM_LAB_GRAFANA_URL=https://grafana.$domain:$port_grafana
 export SMEPLATFORM_LAB_GRAFANA_TOKEN_FILE=$secrets/grafana_token
 export SMEPLATFORM_LAB_GRAFANA_STATE=$state/grafana/state.json
+export SMEPLATFORM_LAB_PLATFORM_ADMINS_FILE=$state/platform/admins.json
 export SMEPLATFORM_LAB_S3_URL=https://$host:$port_s3
 export SMEPLATFORM_LAB_S3_BUCKET=$s3_bucket
 export SMEPLATFORM_LAB_S3_REGION=$s3_region

@@ -31,7 +31,9 @@ decide readiness; "-faulty" builds are Ready with /health 503 and login 500.
 --frontend serves the frontend's page on every other path.
 
 Endpoints: GET /health, GET /metrics, POST /api/auth/login, GET /api/auth/me,
-GET|POST /api/invoices, GET|DELETE /api/invoices/{id}; any other GET on
+GET|POST /api/invoices, GET|DELETE /api/invoices/{id}, GET /api/admin/users (admins only: the platform's admin
+accounts with mfaEnabled, from --admins-file when given and present, re-read on change, else the one admin account
+with MFA on; the flag is data here, login asks for no second factor); any other GET on
 smeplatform.test, www. and app. serves the frontend's index.html.
 Every response carries helmet-like security headers; CORS echoes allowed
 origins; /api routes are rate limited per client IP and route like
@@ -554,7 +556,19 @@ class Handler(JSONHandler):
             return 200
         if route in ("/api/invoices", "/api/invoices/:id"):
             return self.invoice_api(path, route)
+        if route == "/api/admin/users" and self.command == "GET":
+            return self.admin_users()
         return self.error(404, f"Cannot {self.command} {path}")
+
+    def admin_users(self) -> int:
+        claims = self.authorised()
+        if claims is None:
+            return self.error(401, "Unauthorized")
+        if claims.get("role") != "admin":
+            return self.error(403, "Forbidden resource")
+        admins = admin_accounts(self.server_args.admins_file)
+        self.send_json(200, {"items": admins, "total": len(admins)})
+        return 200
 
     def health(self) -> int:
         state = self.release.backend()
@@ -701,6 +715,7 @@ def main() -> None:
     p.add_argument("--database-addr", help="host:port whose TCP reachability /health reports as database")
     p.add_argument("--redis-addr", help="host:port whose TCP reachability /health reports as redis")
     p.add_argument("--pod", action="store_true", help="the platform's container: see the module's docstring")
+    p.add_argument("--admins-file", help="JSON list of the admin accounts /api/admin/users lists (tests change it)")
     p.add_argument("--frontend", action="store_true", help="with --pod: serve the frontend's page on other paths")
     args = p.parse_args()
     args.setting = dict(s.split("=", 1) for s in args.setting)
@@ -727,6 +742,18 @@ def main() -> None:
         threading.Thread(target=publisher.run, args=(stop,), name="ingress-status", daemon=True).start()
         LOG.info("ingress controller for IngressClass %s: publishing %s", args.ingress_class, publisher.wanted[0])
     serve_forever([server], on_stop=stop.set)
+
+
+def admin_accounts(path: str | None) -> list[dict[str, Any]]:
+    """The platform's admin accounts as its users table holds them: the file's list, else the lab's one admin."""
+    if path and Path(path).is_file():
+        try:
+            found = json.loads(Path(path).read_text())
+        except ValueError:
+            found = None
+        if isinstance(found, list):
+            return found
+    return [{"id": "1", "email": ADMIN_EMAIL, "role": "admin", "mfaEnabled": True}]
 
 
 def serve_pod(args: argparse.Namespace) -> None:

@@ -7,7 +7,9 @@
 - 6.2.3 user access: at least one and at most ``grafana_max_admins`` org admins, every required team with members,
   anonymous reads refused;
 - 9.1.2 file backups: the backup bucket lies in its region, not the primary one, keeps versions, has an enabled
-  lifecycle rule, and holds an object written within ``s3_max_backup_age``.
+  lifecycle rule, and holds an object written within ``s3_max_backup_age``;
+- 7.3.2 (when ``platform_url`` is set) every admin account the platform lists has MFA enabled, read through the
+  platform's own API as its admin; skipped while the platform answers 502-504 (not deployed yet).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.grafana import Grafana, panel_titles
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.s3 import S3Bucket
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
@@ -27,6 +29,9 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units imp
 
 GRAFANA_IDS = ("6.2.1", "6.2.2", "6.2.3")
 BACKUP_ID = "9.1.2"
+MFA_ID = "7.3.2"
+# What a gateway answers while no release serves the platform yet.
+NOT_SERVING = (502, 503, 504)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,11 @@ class OperationsSettings:
     s3_secret_access_key: str
     s3_prefix: str
     max_backup_age: float
+    platform_url: str
+    platform_admin_email: str
+    platform_admin_password: str
+    platform_login_path: str
+    platform_admins_path: str
 
     @classmethod
     def from_options(cls, params: Mapping[str, Any]) -> OperationsSettings:
@@ -208,6 +218,84 @@ def file_backups_entry(bucket: S3Bucket, s: OperationsSettings) -> dict[str, Any
     )
 
 
+# --- admin accounts (7.3.2) ------------------------------------------------------------------------------------
+
+
+def admin_mfa_entry(s: OperationsSettings, session_factory: Callable[[], HttpSession]) -> dict[str, Any]:
+    login_url = join_url(s.platform_url, s.platform_login_path)
+    admins_url = join_url(s.platform_url, s.platform_admins_path)
+    threshold = "at least one admin account, every one with MFA enabled"
+    if not s.platform_admin_email or not s.platform_admin_password:
+        return entry(
+            MFA_ID,
+            "failed",
+            measured="no admin credentials",
+            threshold=threshold,
+            detail="the platform's admin email and password are not set (operations_platform_admin_email/_password)",
+            where=admins_url,
+        )
+    with session_factory() as session:
+        login = session.request(
+            "POST", login_url, json_body={"email": s.platform_admin_email, "password": s.platform_admin_password}
+        )
+        if login.status in NOT_SERVING:
+            return entry(
+                MFA_ID,
+                "skipped",
+                measured=login.status,
+                threshold=threshold,
+                detail=f"the platform answers {login.status} at {login_url}: no release serves it yet; "
+                "its admin accounts are checked after the deploy",
+                where=admins_url,
+            )
+        token = None
+        try:
+            body = login.json()
+            token = body.get("access_token") or body.get("token") if isinstance(body, dict) else None
+        except ValueError:
+            pass
+        if not 200 <= login.status < 300 or not isinstance(token, str):
+            return entry(
+                MFA_ID,
+                "failed",
+                measured=login.status,
+                threshold=threshold,
+                detail=f"login of {s.platform_admin_email} at {login_url} answered {login.status} without a token",
+                where=admins_url,
+            )
+        listed = session.request("GET", admins_url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        body = listed.json()
+    except ValueError:
+        body = None
+    items = body.get("items") if isinstance(body, dict) else body
+    if listed.status != 200 or not isinstance(items, list):
+        return entry(
+            MFA_ID,
+            "failed",
+            measured=listed.status,
+            threshold=threshold,
+            detail=f"GET {admins_url} as {s.platform_admin_email} answered {listed.status}: no admin list",
+            where=admins_url,
+        )
+    admins = [a for a in items if isinstance(a, dict) and str(a.get("role", "admin")).lower() == "admin"]
+    without = sorted(str(a.get("email") or a.get("id")) for a in admins if a.get("mfaEnabled") is not True)
+    return passed_if(
+        MFA_ID,
+        bool(admins) and not without,
+        measured={"admins": len(admins), "without_mfa": without},
+        threshold=threshold,
+        detail=(
+            f"admin account(s) without MFA: {', '.join(without)}"
+            if without
+            else f"{len(admins)} admin(s), all with MFA"
+        )
+        if admins
+        else "the platform lists no admin account",
+        where=admins_url,
+    )
+
+
 # --- the batch -------------------------------------------------------------------------------------------------
 
 
@@ -245,5 +333,7 @@ def check_operations(s: OperationsSettings, session_factory: Callable[[], HttpSe
                 detail="no file backup bucket is named (operations_s3_bucket)",
             )
         )
+    if s.platform_url:
+        checks.append(Check((MFA_ID,), lambda: [admin_mfa_entry(s, session_factory)], s.platform_url))
     found = run_checks(checks) if checks else []
     return found + unset

@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 TOKEN = "glsa_unitTestTokenValue0123456789abcd_0a1b2c3d"
 S3_KEY_ID = "AKIAUNITTESTKEY00001"
 S3_SECRET = "unitTestSecretAccessKey/0123456789abcdefg"
+ADMIN_PASSWORD = "unitTestAdminPassword-42"
+JWT = "eyJhbGciOiJIUzI1NiJ9.unit.test"
 
 BASE: dict[str, Any] = {
     "health": {"database": "ok", "version": "11.3.0"},
@@ -35,6 +37,13 @@ BASE: dict[str, Any] = {
     ],
     "teams": [{"name": "SRE", "memberCount": 2}],
     "anonymous": 401,
+    "platform": {
+        "status": 200,
+        "admins": [
+            {"id": "1", "email": "admin@x.test", "role": "admin", "mfaEnabled": True},
+            {"id": "2", "email": "ops@x.test", "role": "admin", "mfaEnabled": True},
+        ],
+    },
     "bucket": {
         "name": "backups",
         "region": "eu-west-1",
@@ -67,11 +76,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def xml(self, status: int, text: str) -> None:
         self.reply(status, ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode(), "application/xml")
 
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        self.seen.append({"path": self.path, "auth": ""})
+        platform = self.state["platform"]
+        if platform["status"] != 200:
+            self.reply(platform["status"], {"message": "Service Unavailable"})
+        elif body.get("password") == ADMIN_PASSWORD:
+            self.reply(201, {"access_token": JWT})
+        else:
+            self.reply(401, {"message": "Invalid credentials"})
+
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         auth = self.headers.get("Authorization", "")
         self.seen.append({"path": self.path, "auth": auth})
-        if parts.path.startswith("/api/"):
+        if parts.path == "/api/admin/users":
+            if auth != f"Bearer {JWT}":
+                self.reply(401, {"message": "Unauthorized"})
+            else:
+                admins = self.state["platform"]["admins"]
+                self.reply(200, {"items": admins, "total": len(admins)})
+        elif parts.path.startswith("/api/"):
             self.grafana(parts.path, auth)
         else:
             self.s3(parts.path, parse_qs(parts.query, keep_blank_values=True), auth)

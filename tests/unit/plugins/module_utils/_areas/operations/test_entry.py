@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ..area_module import no_log_options, run_entry
-from .fake_tools import S3_KEY_ID, S3_SECRET, TOKEN, fake_tools
+from .fake_tools import ADMIN_PASSWORD, JWT, S3_KEY_ID, S3_SECRET, TOKEN, fake_tools
 
 
 def args(base: str, **extra):
@@ -24,6 +24,9 @@ def args(base: str, **extra):
         "s3_primary_region": "ap-south-1",
         "s3_access_key_id": S3_KEY_ID,
         "s3_secret_access_key": S3_SECRET,
+        "platform_url": base,
+        "platform_admin_email": "admin@x.test",
+        "platform_admin_password": ADMIN_PASSWORD,
         "timeout": 5,
         **extra,
     }
@@ -33,14 +36,17 @@ def run(monkeypatch, base, **extra):
     result = run_entry("operations", "operations_check", args(base, **extra), monkeypatch)
     assert not result["failed"], result.get("msg")
     text = json.dumps(result)
-    assert TOKEN not in text and S3_SECRET not in text
+    assert TOKEN not in text and S3_SECRET not in text and ADMIN_PASSWORD not in text and JWT not in text
     return {e["id"]: e for e in result["evidence"]}
 
 
 def test_every_item_passes_on_healthy_tools_and_reads_them_signed(monkeypatch):
     with fake_tools() as (base, _state, seen):
         found = run(monkeypatch, base)
-    assert {i: e["status"] for i, e in found.items()} == dict.fromkeys(("6.2.1", "6.2.2", "6.2.3", "9.1.2"), "passed")
+    assert {i: e["status"] for i, e in found.items()} == dict.fromkeys(
+        ("6.2.1", "6.2.2", "6.2.3", "9.1.2", "7.3.2"), "passed"
+    )
+    assert found["7.3.2"]["measured"] == {"admins": 2, "without_mfa": []}
     assert found["6.2.1"]["measured"]["dashboards"]["overview"]["panels"] == 2  # the one inside the row counts
     assert found["6.2.2"]["measured"]["Prometheus"].startswith("prometheus: OK")
     assert found["6.2.3"]["measured"]["anonymous"] == 401
@@ -68,6 +74,9 @@ def test_every_item_passes_on_healthy_tools_and_reads_them_signed(monkeypatch):
         (lambda s: s["bucket"].update(region="ap-south-1"), "9.1.2", "in the primary region ap-south-1: not offsite"),
         (lambda s: s["bucket"].update(objects=[]), "9.1.2", "no file backup written"),
         (lambda s: s["bucket"]["objects"].pop(), "9.1.2", "newest object uploads/a.pdf is"),
+        (lambda s: s["platform"]["admins"][1].update(mfaEnabled=False), "7.3.2", "without MFA: ops@x.test"),
+        (lambda s: s["platform"]["admins"][1].pop("mfaEnabled"), "7.3.2", "without MFA: ops@x.test"),
+        (lambda s: s["platform"]["admins"].clear(), "7.3.2", "lists no admin account"),
     ],
 )
 def test_each_fault_fails_its_item_with_the_reason(monkeypatch, change, item, reason):
@@ -97,6 +106,17 @@ def test_a_missing_bucket_and_wrong_keys_fail_9_1_2_with_the_reason(monkeypatch)
     assert refused["status"] == "failed" and "S3 refused GET" in refused["detail"]
 
 
+def test_admins_are_skipped_while_no_release_serves_the_platform_and_a_wrong_password_fails(monkeypatch):
+    with fake_tools() as (base, state, _seen):
+        state["platform"]["status"] = 503
+        skipped = run(monkeypatch, base)["7.3.2"]
+        state["platform"]["status"] = 200
+        refused = run(monkeypatch, base, platform_admin_password="wrong-password-1")["7.3.2"]
+    assert skipped["status"] == "skipped" and "checked after the deploy" in skipped["detail"]
+    assert refused["status"] == "failed" and "answered 401 without a token" in refused["detail"]
+    assert "wrong-password-1" not in refused["detail"]
+
+
 def test_unconfigured_tools_fail_their_items_naming_the_setting(monkeypatch):
     result = run_entry("operations", "operations_check", {}, monkeypatch)
     found = {e["id"]: e for e in result["evidence"]}
@@ -115,4 +135,8 @@ def test_bad_input_fails_the_module_before_any_request(monkeypatch):
 
 
 def test_credentials_are_no_log():
-    assert no_log_options("operations", "operations_check") == {"grafana_token", "s3_secret_access_key"}
+    assert no_log_options("operations", "operations_check") == {
+        "grafana_token",
+        "s3_secret_access_key",
+        "platform_admin_password",
+    }
