@@ -41,6 +41,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.
     check_providers,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.store import (
+    create_namespace,
     diff,
     export_document,
     namespace_exists,
@@ -152,13 +153,7 @@ def run(
 
     def write(_change: Change) -> str:
         if namespace_missing:
-            from kubernetes import client as k8s_client
-
-            kube.call(
-                f"creating namespace {request.namespace}",
-                kube.core.create_namespace,
-                k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(name=request.namespace)),
-            )
+            create_namespace(kube, request.namespace)
         return write_secret(kube, request, current, result)
 
     resource_version = sync(Change("write" if changed else NONE), write, check_mode)["applied"]

@@ -27,6 +27,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.
     Plan,
     Request,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
@@ -49,51 +50,51 @@ def _decode_data(raw: dict[str, str] | None, mask: Mask, what: str) -> dict[str,
 
 def read_secret(kube: Any, namespace: str, name: str, mask: Mask) -> Current:
     what = f"Secret {namespace}/{name}"
-    obj = kube.get_or_none(f"reading {what}", kube.core.read_namespaced_secret, name, namespace)
+    obj = k8s.get(kube, f"reading {what}", k8s.path("v1", "secrets", namespace, name))
     if obj is None:
         return Current(False, {}, {}, {}, None)
+    meta = obj.get("metadata") or {}
     return Current(
         True,
-        _decode_data(obj.data, mask, what),
-        dict(obj.metadata.annotations or {}),
-        dict(obj.metadata.labels or {}),
-        obj.metadata.resource_version,
-        obj.type or "Opaque",
+        _decode_data(obj.get("data"), mask, what),
+        dict(meta.get("annotations") or {}),
+        dict(meta.get("labels") or {}),
+        meta.get("resourceVersion"),
+        obj.get("type") or "Opaque",
     )
 
 
 def namespace_exists(kube: Any, namespace: str) -> bool:
-    return kube.get_or_none(f"reading namespace {namespace}", kube.core.read_namespace, namespace) is not None
+    return k8s.get(kube, f"reading namespace {namespace}", k8s.path("v1", "namespaces", name=namespace)) is not None
+
+
+def create_namespace(kube: Any, namespace: str) -> None:
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+    k8s.request(kube, f"creating namespace {namespace}", "POST", k8s.path("v1", "namespaces"), body=body)
 
 
 def write_secret(kube: Any, request: Request, current: Current, result: Plan) -> str:
     """One create, or one replace guarded by the resourceVersion that was read. Returns the new resourceVersion."""
-    from kubernetes import client as k8s_client  # imported here so the planning code runs without the client
-
     data = {k: base64.b64encode(v.encode("utf-8")).decode("ascii") for k, v in result.data.items() if v is not None}
     labels = dict(current.labels)
     labels[MANAGER_LABEL[0]] = MANAGER_LABEL[1]
-    body = k8s_client.V1Secret(
-        api_version="v1",
-        kind="Secret",
-        type=current.type,
-        metadata=k8s_client.V1ObjectMeta(
-            name=request.name,
-            namespace=request.namespace,
-            labels=labels,
-            annotations=result.annotations,
-            resource_version=current.resource_version,
-        ),
-        data=data,
-    )
+    metadata: dict[str, Any] = {
+        "name": request.name,
+        "namespace": request.namespace,
+        "labels": labels,
+        "annotations": result.annotations,
+    }
+    if current.resource_version:
+        metadata["resourceVersion"] = current.resource_version
+    body = {"apiVersion": "v1", "kind": "Secret", "type": current.type, "metadata": metadata, "data": data}
     what = f"Secret {request.namespace}/{request.name}"
     try:
         if current.exists:
-            obj = kube.call(
-                f"replacing {what}", kube.core.replace_namespaced_secret, request.name, request.namespace, body
-            )
+            path = k8s.path("v1", "secrets", request.namespace, request.name)
+            obj = k8s.request(kube, f"replacing {what}", "PUT", path, body=body)
         else:
-            obj = kube.call(f"creating {what}", kube.core.create_namespaced_secret, request.namespace, body)
+            path = k8s.path("v1", "secrets", request.namespace)
+            obj = k8s.request(kube, f"creating {what}", "POST", path, body=body)
     except ApiError as exc:
         status = getattr(exc.__cause__, "status", None)
         if status == 409:
@@ -101,7 +102,7 @@ def write_secret(kube: Any, request: Request, current: Current, result: Plan) ->
                 f"{what} was changed or created by someone else since it was read; nothing was written, run again"
             ) from exc
         raise
-    return obj.metadata.resource_version
+    return ((obj or {}).get("metadata") or {}).get("resourceVersion")
 
 
 def other_fingerprints(

@@ -67,14 +67,58 @@ class FakeCore:
         return body
 
 
+def _secret(body: dict[str, Any]) -> k8s_client.V1Secret:
+    meta = body.get("metadata") or {}
+    return k8s_client.V1Secret(
+        api_version=body.get("apiVersion"),
+        kind=body.get("kind"),
+        type=body.get("type"),
+        data=body.get("data"),
+        metadata=k8s_client.V1ObjectMeta(
+            name=meta.get("name"),
+            namespace=meta.get("namespace"),
+            labels=meta.get("labels"),
+            annotations=meta.get("annotations"),
+            resource_version=meta.get("resourceVersion"),
+        ),
+    )
+
+
 class FakeKube:
-    """Mimics module_utils.k8s.Kube: call() and get_or_none() with the same error mapping."""
+    """Mimics module_utils.k8s.Kube: call() and get_or_none() with the same error mapping, and the plain JSON
+    requests of module_utils.k8s (request/get) on the Secret and Namespace paths, answered by FakeCore."""
 
     def __init__(self, core: FakeCore, server: str = "https://fake:6443") -> None:
         self.core = core
         self.server = server
+        self.api = k8s_client.ApiClient()
+
+    def _json(self, method: str, path: str, body: Any, query: Any, content_type: str, **_: Any) -> Any:
+        parts = path.strip("/").split("/")  # api v1 namespaces <ns> [secrets [<name>]]
+        core = self.core
+        if parts[:3] != ["api", "v1", "namespaces"]:
+            raise ApiException(status=404, reason="Not Found")
+        rest = parts[3:]
+        if method == "POST" and not rest:
+            answer = core.create_namespace(k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(**body["metadata"])))
+        elif method == "GET" and len(rest) == 1:
+            answer = core.read_namespace(rest[0])
+        elif method == "GET" and len(rest) == 3 and rest[1] == "secrets":
+            answer = core.read_namespaced_secret(rest[2], rest[0])
+        elif method == "POST" and len(rest) == 2 and rest[1] == "secrets":
+            answer = core.create_namespaced_secret(rest[0], _secret(body))
+        elif method == "PUT" and len(rest) == 3 and rest[1] == "secrets":
+            answer = core.replace_namespaced_secret(rest[2], rest[0], _secret(body))
+        else:
+            raise ApiException(status=405, reason=f"{method} {path} is not served by the fake")
+        return self.api.sanitize_for_serialization(answer)
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
+
+        if fn is k8s._http:
+            _kube, method, path, body, query, content_type = args
+            return self.call(what, self._json, method, path, body, query, content_type)
         if self.core.down:
             raise ConnectionFailure(f"cannot reach the Kubernetes API at {self.server} for {what}: refused")
         try:
