@@ -40,3 +40,35 @@ def test_first_play_checks_the_inputs_of_every_role_run(playbook: Path) -> None:
     run = roles_run(plays[1:])
     assert run, f"{playbook.name}: runs no role of the collection"
     assert run <= checked, f"{playbook.name}: roles run without their inputs checked first: {sorted(run - checked)}"
+
+
+def module_defaults_of(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, list):
+        for child in node:
+            found += module_defaults_of(child)
+    elif isinstance(node, dict):
+        if isinstance(node.get("module_defaults"), dict):
+            found.append(node["module_defaults"])
+        for child in node.values():
+            if isinstance(child, (list, dict)):
+                found += module_defaults_of(child)
+    return found
+
+
+def test_roles_set_the_kubernetes_connection_once_through_the_action_group() -> None:
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text(encoding="utf-8"))
+    group = {f"smeplatform.deploy.{name}" for name in runtime["action_groups"]["kubernetes"]}
+    seen = 0
+    for tasks in sorted((ROOT / "roles").glob("*/tasks/*.yml")):
+        for defaults in module_defaults_of(yaml.safe_load(tasks.read_text(encoding="utf-8"))):
+            seen += 1
+            for action, options in defaults.items():
+                repeated = {"kubeconfig", "context"} & set(options or {})
+                assert action not in group or not repeated, (
+                    f"{tasks.relative_to(ROOT)}: module_defaults of {action} repeat {sorted(repeated)}; "
+                    "set them once under group/smeplatform.deploy.kubernetes"
+                )
+            if any(action in group for action in defaults):
+                assert "group/smeplatform.deploy.kubernetes" in defaults, f"{tasks.relative_to(ROOT)}"
+    assert seen, "no role sets module_defaults"
