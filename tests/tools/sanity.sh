@@ -8,7 +8,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 python=${PYTHON:-$root/.venv/bin/python}
 ansible_test=$(dirname "$python")/ansible-test
-scratch=${SANITY_SCRATCH:-${TMPDIR:-/tmp}/smeplatform-sanity}
+# one scratch folder per checkout: runs from two worktrees at once must not delete each other's copy
+scratch=${SANITY_SCRATCH:-${TMPDIR:-/tmp}/smeplatform-sanity-$(printf %s "$root" | sha256sum | cut -c1-12)}
 dest=$scratch/ansible_collections/smeplatform/deploy
 
 pip_version=$("$python" - <<'PY'
