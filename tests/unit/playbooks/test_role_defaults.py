@@ -8,6 +8,7 @@ never inside the installed collection.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,13 @@ OUTPUTS = ("backup_config_dest", "post_deploy_schedule_manifest", "post_deploy_s
 
 
 @pytest.fixture(autouse=True, scope="module")
-def plugins() -> None:
+def plugins() -> Iterator[None]:
     init_plugin_loader()  # lookups (env, pipe) as ansible-playbook loads them
+    yield
+    # the collection finder it installed would hide this collection's metadata from the tests that follow
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+    _AnsibleCollectionFinder._remove()
 
 
 def render(role: str, extra: dict[str, Any]) -> dict[str, Any]:
