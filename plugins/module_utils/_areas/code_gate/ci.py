@@ -56,14 +56,8 @@ class CiChecks(GateView):
         else:
             found = self.artifact(self.s.coverage_artifact)
             if found is None:
-                return entry(
-                    "1.1.4",
-                    "failed",
-                    measured=None,
-                    threshold=f">= {self.s.coverage_min:g} %",
-                    detail=f"no artifact {self.s.coverage_artifact!r} on the CI runs of {self.tag.name} "
-                    f"({self.sha[:12]})",
-                    where=self.s.github.where,
+                return self.no_artifact(
+                    "1.1.4", self.s.coverage_artifact, measured=None, threshold=f">= {self.s.coverage_min:g} %"
                 )
             files, source = found
         try:
@@ -185,13 +179,7 @@ class CiChecks(GateView):
     def audit(self) -> dict[str, Any]:
         found = self.artifact(self.s.audit_artifact)
         if found is None:
-            return entry(
-                "1.3.4",
-                "failed",
-                detail=f"no artifact {self.s.audit_artifact!r} (npm audit --json) on the "
-                f"CI runs of {self.tag.name} ({self.sha[:12]})",
-                where=self.s.github.where,
-            )
+            return self.no_artifact("1.3.4", self.s.audit_artifact, "npm audit --json")
         files, source = found
         findings = []
         for name, body in sorted(files.items()):

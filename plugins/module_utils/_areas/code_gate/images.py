@@ -58,13 +58,7 @@ class ImageChecks(GateView):
             )
         found = self.artifact(self.s.scan_artifact)
         if found is None:
-            return entry(
-                "1.3.5",
-                "failed",
-                detail=f"no artifact {self.s.scan_artifact!r} (Trivy JSON or SARIF) on the "
-                f"CI runs of {self.tag.name} ({self.sha[:12]})",
-                where=self.s.github.where,
-            )
+            return self.no_artifact("1.3.5", self.s.scan_artifact, "Trivy JSON or SARIF")
         files, source = found
         results = scans.image_scans(files)
         by_digest = {d: r for r in results for d in r["digests"]}

@@ -15,40 +15,40 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence 
 class RepositoryChecks(GateView):
     """Items proven from the clone at the tag: its files, history and documentation."""
 
-    def console_logs(self) -> dict[str, Any]:
-        paths = scans.matching(sorted(self.files()), self.s.console_globs, self.s.test_globs)
-        found = [str(f) for p in paths for f in scans.console_logs(p, self.text(p))]
+    def _scan(self, item_id: str, globs: list[str], find: Any, key: str, threshold: str, what: str, ok: str) -> dict:
+        """Scan the files matching globs (tests excluded) at the tag with find(path, text) -> findings."""
+        paths = scans.matching(sorted(self.files()), globs, self.s.test_globs)
+        found = [str(f) for p in paths for f in find(p, self.text(p))]
+        nothing = f"no file matches {globs} at {self.tag.name}: nothing was scanned"
         return passed_if(
-            "1.1.5",
+            item_id,
             bool(paths) and not found,
-            measured={"files_scanned": len(paths), "console_log": _listed(found)},
-            threshold=f"no console.log( in {', '.join(self.s.console_globs)} (tests excluded)",
-            detail=("console.log in production code: " + "; ".join(found[:5]))
-            if found
-            else (
-                f"{len(paths)} production file(s) scanned at {self.tag.name}, none calls console.log"
-                if paths
-                else f"no file matches {self.s.console_globs} at {self.tag.name}: nothing was scanned"
-            ),
+            measured={"files_scanned": len(paths), key: _listed(found)},
+            threshold=threshold,
+            detail=(f"{what}: " + "; ".join(found[:5])) if found else (ok.format(n=len(paths)) if paths else nothing),
             where=f"{self.clone.where}@{self.tag.name}",
         )
 
+    def console_logs(self) -> dict[str, Any]:
+        return self._scan(
+            "1.1.5",
+            self.s.console_globs,
+            scans.console_logs,
+            "console_log",
+            threshold=f"no console.log( in {', '.join(self.s.console_globs)} (tests excluded)",
+            what="console.log in production code",
+            ok=f"{{n}} production file(s) scanned at {self.tag.name}, none calls console.log",
+        )
+
     def todos(self) -> dict[str, Any]:
-        paths = scans.matching(sorted(self.files()), self.s.critical_globs, self.s.test_globs)
-        found = [str(f) for p in paths for f in scans.todo_markers(p, self.text(p), self.s.todo_markers)]
-        return passed_if(
+        return self._scan(
             "1.1.6",
-            bool(paths) and not found,
-            measured={"files_scanned": len(paths), "markers": _listed(found)},
+            self.s.critical_globs,
+            lambda path, text: scans.todo_markers(path, text, self.s.todo_markers),
+            "markers",
             threshold=f"no {'/'.join(self.s.todo_markers)} comment in {', '.join(self.s.critical_globs)}",
-            detail=("marker comments in critical paths: " + "; ".join(found[:5]))
-            if found
-            else (
-                f"{len(paths)} critical-path file(s) scanned, no marker comment"
-                if paths
-                else f"no file matches {self.s.critical_globs} at {self.tag.name}: nothing was scanned"
-            ),
-            where=f"{self.clone.where}@{self.tag.name}",
+            what="marker comments in critical paths",
+            ok="{n} critical-path file(s) scanned, no marker comment",
         )
 
     # -- 1.2: version control ---------------------------------------------------------------------------

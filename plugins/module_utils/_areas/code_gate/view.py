@@ -11,6 +11,7 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate.settings import MAX_LISTED, Settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.git import Clone, Tag
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry
 
 
 class Memo:
@@ -82,3 +83,14 @@ class GateView:
             return None
 
         return self.memo.get(f"artifact:{name}", load)
+
+    def no_artifact(self, item_id: str, name: str, what: str = "", **extra: Any) -> dict[str, Any]:
+        """The item failed: the CI runs of the tag's commit left no artifact called name."""
+        return entry(
+            item_id,
+            "failed",
+            detail=f"no artifact {name!r}{f' ({what})' if what else ''} on the CI runs of {self.tag.name} "
+            f"({self.sha[:12]})",
+            where=self.s.github.where,
+            **extra,
+        )
