@@ -71,6 +71,15 @@ class Settings:
     today: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+AS_GIVEN = (
+    "repository", "tag", "main_branch", "tag_pattern", "coverage_artifact", "coverage_metric", "console_globs",
+    "test_globs", "critical_globs", "todo_markers", "changelog_path", "gitignore_must_ignore", "secret_scan_exclude",
+    "audit_artifact", "scan_artifact", "workflows_required", "secrets_required", "secret_environments",
+    "staging_workflow", "staging_same_commit", "docs_max_age_days", "run_local", "local_install", "local_timeout",
+    "npm", "timeout",
+)  # fmt: skip
+
+
 def settings_from(params: dict[str, Any], session: Callable[[], Any]) -> Settings:
     """Validate the module parameters; ConfigurationError names the first bad one."""
     unknown = sorted(set(params["items"]) - set(ITEMS))
@@ -113,44 +122,21 @@ def settings_from(params: dict[str, Any], session: Callable[[], Any]) -> Setting
         )
     scans.version_of(params["tag"], params["tag_pattern"])  # a bad pattern fails here
     local_scripts = {k: str(v or "") for k, v in (params["local_scripts"] or {}).items()}
+    # the parameters the gate takes as the module completed them; the others are checked or built above
+    taken_as_given = {name: params[name] for name in AS_GIVEN}
     return Settings(
-        repository=params["repository"],
-        tag=params["tag"],
-        main_branch=params["main_branch"],
-        tag_pattern=params["tag_pattern"],
+        **taken_as_given,
         github=GitHub(params["github_url"], params["github_repository"], params["github_token"], session),
         ci_jobs=jobs,
-        coverage_artifact=params["coverage_artifact"],
-        coverage_metric=params["coverage_metric"],
         coverage_min=float(params["coverage_min"]),
-        console_globs=params["console_globs"],
-        test_globs=params["test_globs"],
-        critical_globs=params["critical_globs"],
-        todo_markers=params["todo_markers"],
-        changelog_path=params["changelog_path"],
-        gitignore_must_ignore=params["gitignore_must_ignore"],
-        secret_scan_exclude=params["secret_scan_exclude"],
-        audit_artifact=params["audit_artifact"],
         audit_fail_levels=levels,
         audit_allowlist=scans.parse_allowlist(params["audit_allowlist"]),
-        scan_artifact=params["scan_artifact"],
         scan_fail_severities=[s.lower() for s in params["scan_fail_severities"]],
-        workflows_required=params["workflows_required"],
-        secrets_required=params["secrets_required"],
-        secret_environments=params["secret_environments"],
-        staging_workflow=params["staging_workflow"],
-        staging_same_commit=params["staging_same_commit"],
         docs=docs,
-        docs_max_age_days=params["docs_max_age_days"],
         registry=registry,
         images=images,
         runbook_collection_root=params.get("runbook_collection_root"),
         runbook_environment=params.get("runbook_environment") or "",
-        run_local=params["run_local"],
         local_scripts=local_scripts,
-        local_install=params["local_install"],
-        local_timeout=params["local_timeout"],
-        npm=params["npm"],
         items=list(params["items"]),
-        timeout=params["timeout"],
     )
