@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import checks as operations
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import window
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 
 
@@ -24,3 +26,23 @@ def run_operations_check(module: Any) -> None:
         )
 
     exit_checked(module, "operations", run)
+
+
+def run_deploy_window(module: Any) -> None:
+    """deploy_window: decide with the module's validated parameters and exit."""
+    p = module.params
+    try:
+        settings = window.WindowSettings.from_options(p)
+        resolver = AddressResolver(p["dns_resolver"])
+        found, is_open = window.check_window(
+            settings, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver)
+        )
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+        return
+    module.exit_json(
+        changed=False,
+        open=is_open,
+        msg=("deployment window open: " if is_open else "deployment window closed: ") + found["detail"],
+        evidence=[found],
+    )

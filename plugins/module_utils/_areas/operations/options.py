@@ -42,3 +42,29 @@ def operations_check() -> dict[str, Any]:
         },
         supports_check_mode=True,
     )
+
+
+WINDOW_OPTIONS = {
+    "days": {"type": "list", "elements": "str", "required": True},
+    "start": {"type": "str", "required": True},
+    "end": {"type": "str", "required": True},
+}
+
+
+def deploy_window() -> dict[str, Any]:
+    """The AnsibleModule arguments of deploy_window."""
+    return dict(
+        argument_spec={
+            "windows": {"type": "list", "elements": "dict", "options": WINDOW_OPTIONS, "required": True},
+            "timezone": {"type": "str", "default": "UTC"},
+            "prometheus_url": {"type": "str", "required": True},
+            "bearer_token": {"type": "str", "no_log": True},
+            "traffic_query": {"type": "str", "default": "sum(rate(http_requests_total[5m]))"},
+            "max_traffic": {"type": "float", "default": 5.0},
+            "override": {"type": "str", "default": ""},
+            "ca_bundle": {"type": "path"},
+            "dns_resolver": {"type": "str", "default": ""},
+            "timeout": {"type": "float", "default": 10.0},
+        },
+        supports_check_mode=True,
+    )
