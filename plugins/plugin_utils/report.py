@@ -181,6 +181,18 @@ def _ids(items: list[dict[str, Any]], limit: int = 25) -> str:
     return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
+def _causes(failed: list[dict[str, Any]], limit: int = 10, width: int = 400) -> list[str]:
+    """One line per distinct cause of the failed items (the first failed evidence's detail), with the items it
+    failed: a dead server failing six items is one line naming it and what to do."""
+    causes: dict[str, list[str]] = {}
+    for one in failed:
+        detail = next((e.get("detail") for e in one.get("evidence") or [] if e.get("status") == "failed"), "")
+        if detail:
+            causes.setdefault(" ".join(str(detail).split())[:width], []).append(one["id"])
+    lines = [f"{', '.join(ids)}: {detail}" for detail, ids in causes.items()]
+    return lines[:limit] + ([f"and {len(lines) - limit} more cause(s) in the report"] if len(lines) > limit else [])
+
+
 def _task_reason(failure: dict[str, Any]) -> str:
     return f"task {failure.get('task')!r} failed on {failure.get('host')}: {failure.get('msg')}"
 
@@ -199,6 +211,7 @@ def decide(items: list[dict[str, Any]], scope: dict[str, Any], interrupted: str 
     failed = [one for one in items if one["status"] == "failed"]
     if failed:
         reasons.append(f"{len(failed)} checklist item(s) failed: {_ids(failed)}")
+        reasons.extend(_causes(failed))
     if not scope.get("items"):
         reasons.append(
             "no report scope was declared: the run ended before its verdict task (interrupted or stopped by an "

@@ -60,6 +60,8 @@ class Check:
     ids: tuple[str, ...]
     run: Callable[[], Entries]
     where: str = ""
+    # What to do when the server cannot be reached, added to the failure's one line ("start Prometheus at ...").
+    advice: str = ""
 
 
 def run_checks(checks: Iterable[Check], max_workers: int = 6) -> Entries:
@@ -76,7 +78,10 @@ def run_checks(checks: Iterable[Check], max_workers: int = 6) -> Entries:
             found = check.run()
         except ConfigurationError:
             raise
-        except (ConnectionFailure, ApiError) as exc:
+        except ConnectionFailure as exc:
+            detail = f"{exc}; {check.advice}" if check.advice else str(exc)
+            found = [entry(i, FAILED, detail=detail, where=check.where) for i in check.ids]
+        except ApiError as exc:
             found = [entry(i, FAILED, detail=str(exc), where=check.where) for i in check.ids]
         elapsed = time.monotonic() - started
         for item in found:

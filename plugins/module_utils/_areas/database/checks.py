@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,10 +46,46 @@ class Endpoint:
     sslmode: str = "prefer"
     sslrootcert: str | None = None
     connect_timeout: int = 10
+    # What this server is, in messages ("the PostgreSQL primary", "PgBouncer"), and the settings that point at it.
+    kind: str = "PostgreSQL"
+    settings: str = ""
+    # For a pooler: the address of the PostgreSQL server it hands queries to.
+    behind: str = ""
 
     @property
     def label(self) -> str:
         return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def advice(self, error: str) -> str:
+        """What to do about a connection error: one clause, or empty."""
+        text = error.lower()
+        if "password authentication failed" in text or "authentication failed" in text:
+            return f"correct the password of {self.user} (it is what the server refused)"
+        held = ("server login has been failing", "no answer within")
+        if any(s in text for s in held) or (self.behind and "timeout expired" in text):
+            # a pooler that holds the login or the query: it runs, its server does not answer it
+            server = f"the PostgreSQL primary at {self.behind}" if self.behind else "its PostgreSQL server"
+            also = f" (if {self.kind} itself does not answer, start {self.kind})" if "timeout expired" in text else ""
+            return f"{self.kind} at {self.address} cannot reach {server}: start it{also}"
+        if any(
+            s in text
+            for s in ("connection refused", "timeout expired", "timed out", "no route", "could not translate host")
+        ):
+            where = f" (or correct {self.settings})" if self.settings else ""
+            return f"start {self.kind} at {self.address}{where}"
+        return ""
+
+    def failure(self, exc: Exception) -> ConnectionFailure:
+        """The one-line error of a failed connection or query: which server, as whom, why, what to do."""
+        error = _one_line(exc)
+        advice = self.advice(error)
+        return ConnectionFailure(
+            f"cannot connect to {self.kind} as {self.label}: {error}" + (f"; {advice}" if advice else "")
+        )
 
     def connect(self, admin_console: bool = False) -> Any:
         """Open a connection; an admin console (PgBouncer's) takes the simple query protocol only."""
@@ -73,7 +112,37 @@ class Endpoint:
         try:
             return psycopg.connect(**params)
         except psycopg.Error as exc:
-            raise ConnectionFailure(f"cannot connect to PostgreSQL as {self.label}: {_one_line(exc)}") from exc
+            raise self.failure(exc) from exc
+
+    def rows(self, conn: Any, sql: str) -> list[dict[str, Any]]:
+        """Run a query that must answer within connect_timeout seconds: a pooler holds a query while it has no
+        server (PgBouncer's query_wait_timeout is 120 s by default), so the socket is shut down at the deadline
+        and the wait becomes this endpoint's failure."""
+        fired = threading.Event()
+
+        def give_up() -> None:
+            fired.set()
+            try:
+                with socket.socket(fileno=os.dup(conn.fileno())) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        timer = threading.Timer(self.connect_timeout, give_up)
+        timer.daemon = True
+        timer.start()
+        try:
+            return _rows(conn, sql)
+        except Exception as exc:
+            if fired.is_set():
+                raise self.failure(
+                    TimeoutError(f"no answer within {self.connect_timeout} s to a query sent through it")
+                ) from exc
+            if HAS_PSYCOPG and isinstance(exc, psycopg.Error):
+                raise self.failure(exc) from exc
+            raise
+        finally:
+            timer.cancel()
 
 
 @dataclass(frozen=True)
@@ -272,11 +341,12 @@ def app_connection_entry(app: Endpoint) -> dict[str, Any]:
     try:
         conn = app.connect()
     except ConnectionFailure as exc:
-        return entry(
-            "4.2.4", "failed", measured="connection refused", threshold=threshold, detail=str(exc), where=app.label
-        )
-    with conn:
-        row = _rows(conn, "SELECT 1 AS one, current_user AS who, current_setting('server_version') AS v")[0]
+        return entry("4.2.4", "failed", measured="no connection", threshold=threshold, detail=str(exc), where=app.label)
+    try:
+        with conn:
+            row = app.rows(conn, "SELECT 1 AS one, current_user AS who, current_setting('server_version') AS v")[0]
+    except ConnectionFailure as exc:
+        return entry("4.2.4", "failed", measured="no answer", threshold=threshold, detail=str(exc), where=app.label)
     return passed_if(
         "4.2.4",
         row["one"] == 1 and row["who"] == app.user,
@@ -302,14 +372,14 @@ def pooling_entry(pooler: Endpoint | None, admin: Endpoint | None, dbname: str) 
     problems = []
     try:
         with pooler.connect() as conn:
-            measured["select_1"] = _rows(conn, "SELECT 1 AS one")[0]["one"]
+            measured["select_1"] = pooler.rows(conn, "SELECT 1 AS one")[0]["one"]
     except ConnectionFailure as exc:
         problems.append(str(exc))
     if admin is not None:
         try:
             with admin.connect(admin_console=True) as conn:
-                version = _rows(conn, "SHOW VERSION")
-                pools = _rows(conn, "SHOW POOLS")
+                version = admin.rows(conn, "SHOW VERSION")
+                pools = admin.rows(conn, "SHOW POOLS")
             measured["version"] = next(iter(version[0].values())) if version else None
             ours = [p for p in pools if p.get("database") == dbname]
             measured["pools"] = [f"{p['database']}/{p['user']} ({p.get('pool_mode', '?')})" for p in ours]

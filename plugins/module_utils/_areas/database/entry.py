@@ -23,18 +23,41 @@ def run_postgres_check(module: Any) -> None:
         "connect_timeout": p["connect_timeout"],
         "dbname": p["dbname"],
     }
+    primary = f"{p['host']}:{p['port']}"
     admin = (
-        postgres.Endpoint(p["host"], p["port"], user=p["admin_user"], password=p["admin_password"], **common)
+        postgres.Endpoint(
+            p["host"],
+            p["port"],
+            user=p["admin_user"],
+            password=p["admin_password"],
+            kind="the PostgreSQL primary",
+            settings="database_host and database_port",
+            **common,
+        )
         if p["admin_user"]
         else None
     )
+    app_host, app_port = p["app_host"] or p["host"], p["app_port"] or p["port"]
     app = postgres.Endpoint(
-        p["app_host"] or p["host"], p["app_port"] or p["port"], user=p["app_user"], password=p["app_password"], **common
+        app_host,
+        app_port,
+        user=p["app_user"],
+        password=p["app_password"],
+        settings="database_app_host and database_app_port",
+        behind=primary if f"{app_host}:{app_port}" != primary else "",
+        **common,
     )
     pooler = pooler_admin = None
     if p["pgbouncer_host"]:
         pooler = postgres.Endpoint(
-            p["pgbouncer_host"], p["pgbouncer_port"], user=p["app_user"], password=p["app_password"], **common
+            p["pgbouncer_host"],
+            p["pgbouncer_port"],
+            user=p["app_user"],
+            password=p["app_password"],
+            kind="PgBouncer",
+            settings="database_pgbouncer_host and database_pgbouncer_port",
+            behind=primary,
+            **common,
         )
         if p["pgbouncer_admin_user"]:
             pooler_admin = postgres.Endpoint(
@@ -42,6 +65,8 @@ def run_postgres_check(module: Any) -> None:
                 p["pgbouncer_port"],
                 user=p["pgbouncer_admin_user"],
                 password=p["pgbouncer_admin_password"],
+                kind="PgBouncer's admin console",
+                settings="database_pgbouncer_host and database_pgbouncer_port",
                 **{**common, "dbname": "pgbouncer"},
             )
     policy = postgres.PostgresPolicy.from_options(p)

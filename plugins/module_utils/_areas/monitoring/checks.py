@@ -316,13 +316,14 @@ def grafana_entry(api: MonitoringApi) -> dict[str, Any]:
 
 def check_monitoring(settings: MonitoringSettings, session_factory: Callable[[], HttpSession]) -> Entries:
     api = MonitoringApi(settings, session_factory)
+    prometheus = f"start Prometheus at {settings.prometheus_url} (or correct monitoring_prometheus_url)"
     checks = [
-        Check(("6.1.1",), lambda: [health_entry(api)], settings.prometheus_url),
-        Check(("6.1.2", "6.4.2"), lambda: target_entries(api), settings.prometheus_url),
-        Check(("6.1.3",), lambda: [rules_entry(api)], settings.prometheus_url),
-        Check(("6.1.4",), lambda: [retention_entry(api)], settings.prometheus_url),
-        Check(("deploy.7.4",), lambda: [samples_entry(api)], settings.prometheus_url),
-        Check(("6.2.4",), lambda: notification_entries(api), settings.alertmanager_url),
+        Check(("6.1.1",), lambda: [health_entry(api)], settings.prometheus_url, prometheus),
+        Check(("6.1.2", "6.4.2"), lambda: target_entries(api), settings.prometheus_url, prometheus),
+        Check(("6.1.3",), lambda: [rules_entry(api)], settings.prometheus_url, prometheus),
+        Check(("6.1.4",), lambda: [retention_entry(api)], settings.prometheus_url, prometheus),
+        Check(("deploy.7.4",), lambda: [samples_entry(api)], settings.prometheus_url, prometheus),
+        Check(("6.2.4",), lambda: notification_entries(api), settings.alertmanager_url, prometheus),
     ]
     if settings.grafana_url:
         checks.append(Check((), lambda: [grafana_entry(api)], settings.grafana_url))

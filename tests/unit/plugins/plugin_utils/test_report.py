@@ -137,6 +137,22 @@ def test_a_failed_item_is_no_go_and_named(catalogue):
     assert "4.1.2" in report["verdict"]["reasons"][0]
 
 
+def test_each_distinct_cause_of_failed_items_is_one_line_of_the_verdict(catalogue):
+    log = RunLog()
+    dead = "cannot connect to the PostgreSQL primary as ops@10.0.0.5:5432/d: refused; start the PostgreSQL primary"
+    for item in ("4.1.1", "4.1.2", "4.1.4"):
+        log.add_record(record(item, "failed", detail=dead))
+    log.add_record(record("4.1.6", "failed", detail="PgBouncer at 10.0.0.6:6432\ncannot reach   the primary"))
+    log.add_record(record("4.2.3", "passed"))
+    log.add_record(scoped("4.1.1", "4.1.2", "4.1.4", "4.1.6", "4.2.3"))
+    reasons = build(catalogue, log)["verdict"]["reasons"]
+    assert reasons == [
+        "4 checklist item(s) failed: 4.1.1, 4.1.2, 4.1.4, 4.1.6",
+        f"4.1.1, 4.1.2, 4.1.4: {dead}",
+        "4.1.6: PgBouncer at 10.0.0.6:6432 cannot reach the primary",
+    ]
+
+
 def test_a_failed_task_is_no_go(catalogue):
     log = RunLog()
     log.add_record({"kind": "task_failed", "host": "prod", "task": "Upgrade release", "msg": "timed out"})

@@ -51,6 +51,21 @@ def test_unreachable_server_fails_only_its_items():
     assert [(e["id"], e["status"]) for e in found] == [("4.1.1", "failed"), ("4.1.2", "failed"), ("6.1.1", "passed")]
     assert found[0]["detail"] == "cannot reach db:5432" and found[0]["where"] == "db:5432"
 
+
+def test_an_unreachable_server_says_what_to_do_once_in_its_one_line():
+    def down():
+        raise ConnectionFailure("GET http://prom:9090/-/healthy: [Errno 111] Connection refused")
+
+    def refused():
+        raise ApiError("Prometheus answered 500")
+
+    advice = "start Prometheus at http://prom:9090 (or correct monitoring_prometheus_url)"
+    found = common.run_checks(
+        [common.Check(("6.1.1",), down, "http://prom:9090", advice), common.Check(("6.1.3",), refused, "", advice)]
+    )
+    assert found[0]["detail"] == f"GET http://prom:9090/-/healthy: [Errno 111] Connection refused; {advice}"
+    assert found[1]["detail"] == "Prometheus answered 500"  # it answered: it runs
+
     def broken():
         raise ApiError("500")
 
