@@ -1,13 +1,15 @@
-"""Real backups on the kind lab: the collection's backup CronJob runs pg_dump.
+"""Real backups and restore drills on the kind lab.
 
 smeplatform.deploy.backup_cronjob puts the backup role's CronJob (its default
-command: pg_dump in custom format into /backups, renamed into place when
-complete, old dumps pruned) in front of PostgreSQL in the cluster, with the
-platform's migrated schema and some rows, and starts a Job because no backup
-is fresh. The dump is then read back from its PersistentVolumeClaim, restored
-into a scratch database and compared table by table with the source (the
-measurements a restore drill makes; the drill as a module of the collection is
-not written yet).
+command: pg_dump in custom format into /backups, read back with pg_restore
+--list, renamed into place, old dumps pruned, a JSON report in the termination
+message) in front of PostgreSQL in the cluster, with the platform's migrated
+schema and some rows, and starts a Job because no backup is fresh.
+smeplatform.deploy.backup_check then passes on that dump (its size matches the
+file on the volume), smeplatform.deploy.backup_restore_drill restores it into a
+scratch database, compares row counts table by table and drops the database,
+and fails (leaving nothing) when the counts differ or the drill's user may not
+create databases. A CronJob whose command is /bin/true proves nothing.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def reader(kube: Kube, image: str) -> None:
     kube.wait("condition=Ready", "pod/restore", timeout=90)
 
 
-def test_backup_job_dumps_into_its_volume_and_the_dump_restores(namespace: Kube) -> None:
+def test_backup_job_dumps_into_its_volume_and_the_dump_restores(namespace: Kube, tmp_path) -> None:
     postgres(namespace)
     migrate(namespace, "run", "migrate-run")
     sql(
@@ -134,3 +136,102 @@ def test_backup_job_dumps_into_its_volume_and_the_dump_restores(namespace: Kube)
         restored = namespace.exec("restore", "psql", "-d", "restore_drill", "-Atc", f"SELECT count(*) FROM {table}")  # noqa: S608
         assert int(restored.stdout) == rows == int(sql(namespace, f"SELECT count(*) FROM {table}")[0])  # noqa: S608
     assert seconds < 60, f"restore took {seconds:.1f}s"
+    namespace.exec("restore", "dropdb", "restore_drill")
+    namespace.run("delete", "pod", "restore", "--wait=true")
+
+    # backup_check passes on that dump, and its evidence names it
+    check = run_module("backup_check", check_args(namespace, tmp_path), namespace)
+    found = {e["id"]: e for e in check["evidence"]}
+    for item in ("4.1.3", "9.1.1", "4.1.5", "success.10", "post.week1.4", "9.2.3"):
+        assert found[item]["status"] == "passed", found[item]
+    dump = found["4.1.3"]["measured"]["dump"]
+    assert dump["file"] == f"/backups/{name}" and dump["bytes"] == size and dump["toc_entries"] > 4, dump
+
+    # the restore drill, as a module: counts equal, timed, scratch database dropped, no pod left
+    drill = run_module("backup_restore_drill", drill_args(namespace), namespace)
+    found = {e["id"]: e for e in drill["evidence"]}
+    assert {found[i]["status"] for i in ("10.1.3", "9.2.2", "9.1.4")} == {"passed"}, found
+    measured = found["10.1.3"]["measured"]
+    assert measured["dump"]["file"] == f"/backups/{name}" and measured["dump"]["bytes"] == size
+    tables = measured["tables"]
+    assert tables["public.invoices"] == {"source": 5, "restored": 5}, tables
+    assert tables["public.payments"] == {"source": 3, "restored": 3}, tables
+    assert tables["public.migrations"]["restored"] == 3, tables
+    assert 0 < measured["seconds"] < found["9.2.2"]["measured"]["rto_seconds"]
+    assert measured["dropped"] is True
+    assert_nothing_left(namespace)
+
+    # rows written after the dump: the counts differ, the drill fails and still drops its database
+    sql(
+        namespace,
+        "INSERT INTO invoices (id, number, customer, amount_paise) VALUES (gen_random_uuid(), 'INV-X', 'X', 1)",
+    )
+    drill = run_module("backup_restore_drill", drill_args(namespace), namespace)
+    found = {e["id"]: e for e in drill["evidence"]}
+    assert found["10.1.3"]["status"] == "failed" and "row counts differ in public.invoices" in found["10.1.3"]["detail"]
+    assert found["10.1.3"]["measured"]["tables"]["public.invoices"] == {"source": 6, "restored": 5}
+    assert found["9.2.2"]["status"] == "failed"
+    assert_nothing_left(namespace)
+
+    # the backup Job's own user may not create databases: the drill fails before restoring, nothing is left
+    drill = run_module("backup_restore_drill", {"namespace": namespace.namespace, "cronjob": CRONJOB}, namespace)
+    found = {e["id"]: e for e in drill["evidence"]}
+    assert found["10.1.3"]["status"] == "failed"
+    assert "createdb" in found["10.1.3"]["detail"], found["10.1.3"]
+    assert_nothing_left(namespace)
+
+
+CRONJOB = "sme-platform-db-backup"
+
+
+def check_args(kube: Kube, tmp_path) -> dict:
+    return {
+        "namespace": kube.namespace,
+        "cronjob": CRONJOB,
+        "release": "sme-platform",
+        "config_dest": str(tmp_path / "exports"),
+    }
+
+
+def drill_args(kube: Kube) -> dict:
+    """The drill as the superuser (the backup Job's owner role may not create databases)."""
+    return {
+        "namespace": kube.namespace,
+        "cronjob": CRONJOB,
+        "rto_hours": 4,
+        "env": {"PGUSER": "postgres"},
+        "secret_env": [{"name": "PGPASSWORD", "secret_name": "postgres", "key": "POSTGRES_PASSWORD"}],
+        "timeout": 300,
+    }
+
+
+def assert_nothing_left(kube: Kube) -> None:
+    assert sql(kube, "SELECT datname FROM pg_database WHERE datname LIKE 'restore_drill%'") == []
+    pods = kube.get("pods", "-l", f"app.kubernetes.io/name={CRONJOB}-restore-drill")["items"]
+    assert all(p["metadata"].get("deletionTimestamp") for p in pods), [p["metadata"]["name"] for p in pods]
+
+
+def test_a_backup_job_that_dumps_nothing_proves_nothing(namespace: Kube, busybox_image: str, tmp_path) -> None:
+    """A CronJob whose command is /bin/true: its Job succeeds, and no backup item passes on it."""
+    result = run_module(
+        "backup_cronjob",
+        {
+            "name": CRONJOB,
+            "namespace": namespace.namespace,
+            "image": busybox_image,
+            "command": ["/bin/true"],
+            "run_when_stale": True,
+            "wait_timeout": 120,
+        },
+        namespace,
+    )
+    assert result["changed"] and result["job"]
+    check = run_module("backup_check", check_args(namespace, tmp_path), namespace)
+    found = {e["id"]: e for e in check["evidence"]}
+    assert found["post.week1.4"]["status"] == "passed"  # the Job did succeed
+    for item in ("4.1.3", "9.1.1", "4.1.5", "success.10", "9.2.3"):
+        assert found[item]["status"] == "failed", found[item]
+    assert "reported no dump" in found["success.10"]["detail"]
+    drill = run_module("backup_restore_drill", {"namespace": namespace.namespace, "cronjob": CRONJOB}, namespace)
+    assert {e["status"] for e in drill["evidence"]} == {"failed"}
+    assert namespace.get("pods", "-l", f"app.kubernetes.io/name={CRONJOB}-restore-drill")["items"] == []

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import options
@@ -17,6 +19,126 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Entries
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
+
+# ---------------------------------------------------------------- the dump a backup Job reports
+# The backup Job's last act (the backup role's default command) is one JSON line, written to its container's
+# termination message (/dev/termination-log) and its log: the dump it renamed into place, its size in bytes, the
+# archive format, the number of entries pg_restore --list read from it, and when it finished.
+REPORT_FIELDS = ("file", "bytes", "toc_entries", "finished")
+# Clock skew allowed between the backup pod and the API server when the report's time is placed in its Job's run.
+CLOCK_SLACK = 120.0
+DUMP_THRESHOLD = "a non-empty, readable dump reported by the newest successful backup Job within the allowed age"
+
+
+def parse_report(message: str | None) -> dict[str, Any] | None:
+    """The last JSON object line of a backup container's termination message or log, or None."""
+    for line in reversed((message or "").splitlines()):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def owned_jobs(cronjob: Any, jobs: list[Any]) -> list[Any]:
+    """The CronJob's Jobs, oldest first."""
+    return sorted(
+        (
+            j
+            for j in jobs
+            if any(o.kind == "CronJob" and o.name == cronjob.metadata.name for o in j.metadata.owner_references or [])
+        ),
+        key=lambda j: j.metadata.creation_timestamp,
+    )
+
+
+def newest_succeeded(owned: list[Any]) -> Any:
+    done = [j for j in owned if (j.status.succeeded or 0) > 0]
+    return done[-1] if done else None
+
+
+@dataclass(frozen=True)
+class DumpProof:
+    """What the newest successful backup Job proved about its dump: ok, what was read, and why not."""
+
+    ok: bool
+    measured: dict[str, Any] | None
+    detail: str
+    age: float | None = None
+    file: str = ""
+
+
+def dump_proof(job: Any, message: str | None, max_age: float, now: datetime | None = None) -> DumpProof:
+    """A real dump: reported by the newest successful Job, non-empty, a readable archive, written during that Job's
+    run and at most ``max_age`` seconds ago."""
+    if job is None:
+        return DumpProof(False, None, "no backup Job has succeeded: no dump to show")
+    name = job.metadata.name
+    report = parse_report(message)
+    if report is None or any(k not in report for k in REPORT_FIELDS):
+        return DumpProof(
+            False,
+            {"job": name, "report": None if report is None else sorted(report)},
+            f"backup Job {name} succeeded but reported no dump: its command must end by writing one JSON line "
+            f"with {', '.join(REPORT_FIELDS)} to /dev/termination-log (the backup role's default command does)",
+        )
+    now = now or datetime.now(UTC)
+    finished = _moment(report.get("finished"))
+    age = (now - finished).total_seconds() if finished else None
+    try:
+        size, entries = int(report["bytes"]), int(report["toc_entries"])
+    except (TypeError, ValueError):
+        size, entries = 0, 0
+    started = _moment(job.status.start_time) if getattr(job.status, "start_time", None) else None
+    completed = _moment(job.status.completion_time) if getattr(job.status, "completion_time", None) else now
+    measured = {
+        "job": name,
+        "file": str(report["file"]),
+        "bytes": size,
+        "format": report.get("format"),
+        "toc_entries": entries,
+        "finished": str(report["finished"]),
+        "age": human_duration(age) if age is not None else None,
+    }
+    problems = []
+    if size <= 0:
+        problems.append("the dump is empty")
+    if entries <= 0:
+        problems.append("pg_restore --list read no entry from it")
+    if finished is None:
+        problems.append(f"its finish time {report['finished']!r} is not a time")
+    else:
+        if age is not None and age > max_age:
+            problems.append(f"it is {human_duration(age)} old, more than {human_duration(max_age)}")
+        if (started is not None and (finished - started).total_seconds() < -CLOCK_SLACK) or (
+            completed is not None and (finished - completed).total_seconds() > CLOCK_SLACK
+        ):
+            problems.append(f"it was not written during Job {name}'s run")
+    if problems:
+        return DumpProof(False, measured, f"dump {report['file']} of Job {name}: " + "; ".join(problems), age)
+    return DumpProof(
+        True,
+        measured,
+        f"dump {report['file']} ({size} bytes, {entries} archive entries) written by Job {name} "
+        f"{human_duration(age or 0)} ago",
+        age,
+        str(report["file"]),
+    )
 
 
 # ---------------------------------------------------------------- checks
@@ -52,32 +174,46 @@ class BackupPolicy:
         return build(cls, p, max_success_age=float(p["max_success_age"]), rpo_seconds=p["rpo_hours"] * 3600)
 
 
-def cronjob_entries(cronjob: Any, jobs: list[Any], policy: BackupPolicy, where: str) -> Entries:
-    """4.1.3, 9.1.1, 4.1.5, post.week1.4 and success.10 from the CronJob and its Jobs."""
+def cronjob_entries(
+    cronjob: Any,
+    jobs: list[Any],
+    policy: BackupPolicy,
+    where: str,
+    read_report: Callable[[Any], str | None] | None = None,
+) -> tuple[Entries, DumpProof]:
+    """4.1.3, 9.1.1, 4.1.5, post.week1.4 and success.10 from the CronJob, its Jobs and the dump the newest successful
+    one reported (``read_report(job)``: its termination message). A schedule, a retention or a successful Job alone
+    proves nothing: 4.1.3, 9.1.1, 4.1.5 and success.10 also need that dump (``dump_proof``)."""
     ids = ("4.1.3", "9.1.1", "4.1.5", "post.week1.4", "success.10")
     if cronjob is None:
         return [
             entry(i, "failed", measured="no CronJob", detail="the backup CronJob does not exist", where=where)
             for i in ids
-        ]
+        ], DumpProof(False, None, "the backup CronJob does not exist")
+    owned = owned_jobs(cronjob, jobs)
+    newest = newest_succeeded(owned)
+    dump = dump_proof(
+        newest, read_report(newest) if read_report and newest is not None else None, policy.max_success_age
+    )
     spec, status = cronjob.spec, cronjob.status
     schedule = _normal_schedule(spec.schedule)
     suspended = bool(spec.suspend)
     found = [
         passed_if(
             "4.1.3",
-            _cron_is_daily(schedule) and not suspended,
-            measured={"schedule": schedule, "suspended": suspended, "time_zone": spec.time_zone},
-            threshold="a daily schedule, not suspended",
-            detail="suspended" if suspended else f"runs '{schedule}'",
+            _cron_is_daily(schedule) and not suspended and dump.ok,
+            measured={"schedule": schedule, "suspended": suspended, "time_zone": spec.time_zone, "dump": dump.measured},
+            threshold=f"a daily schedule, not suspended, {DUMP_THRESHOLD}",
+            detail=("suspended" if suspended else f"runs '{schedule}'") + f"; {dump.detail}",
             where=where,
         ),
         passed_if(
             "9.1.1",
-            schedule == _normal_schedule(policy.schedule) and not suspended,
-            measured=schedule,
-            threshold=policy.schedule,
-            detail=f"schedule '{schedule}' time zone {spec.time_zone or 'of the controller manager (UTC)'}",
+            schedule == _normal_schedule(policy.schedule) and not suspended and dump.ok,
+            measured={"schedule": schedule, "dump": dump.measured},
+            threshold=f"{policy.schedule}, {DUMP_THRESHOLD}",
+            detail=f"schedule '{schedule}' time zone {spec.time_zone or 'of the controller manager (UTC)'}; "
+            + dump.detail,
             where=where,
         ),
     ]
@@ -96,21 +232,17 @@ def cronjob_entries(cronjob: Any, jobs: list[Any], policy: BackupPolicy, where: 
     found.append(
         passed_if(
             "4.1.5",
-            retention is not None and retention >= policy.retention_days and env_retention == str(retention),
-            measured={"annotation": annotation, "BACKUP_RETENTION_DAYS": env_retention},
+            retention is not None
+            and retention >= policy.retention_days
+            and env_retention == str(retention)
+            and dump.ok,
+            measured={"annotation": annotation, "BACKUP_RETENTION_DAYS": env_retention, "dump": dump.measured},
             threshold=f">= {policy.retention_days} days, annotation {RETENTION_ANNOTATION} and the job's "
-            "BACKUP_RETENTION_DAYS agree",
-            detail=f"backups older than {retention} days are pruned by the job" if retention else "no retention set",
+            f"BACKUP_RETENTION_DAYS agree, {DUMP_THRESHOLD}",
+            detail=(f"backups older than {retention} days are pruned by the job" if retention else "no retention set")
+            + f"; {dump.detail}",
             where=where,
         )
-    )
-    owned = sorted(
-        (
-            j
-            for j in jobs
-            if any(o.kind == "CronJob" and o.name == cronjob.metadata.name for o in j.metadata.owner_references or [])
-        ),
-        key=lambda j: j.metadata.creation_timestamp,
     )
     finished = [j for j in owned if (j.status.succeeded or 0) > 0 or (j.status.failed or 0) > 0 and not j.status.active]
     last = finished[-1] if finished else None
@@ -129,19 +261,23 @@ def cronjob_entries(cronjob: Any, jobs: list[Any], policy: BackupPolicy, where: 
     found.append(
         passed_if(
             "success.10",
-            success_age is not None and success_age <= policy.max_success_age and not suspended,
+            success_age is not None and success_age <= policy.max_success_age and not suspended and dump.ok,
             measured={
                 "last_successful": str(status.last_successful_time) if status and status.last_successful_time else None,
                 "age": human_duration(success_age) if success_age is not None else None,
+                "dump": dump.measured,
             },
-            threshold=f"last successful backup within {human_duration(policy.max_success_age)}",
-            detail="no successful run recorded by the CronJob"
-            if success_age is None
-            else f"last success {human_duration(success_age)} ago",
+            threshold=f"last successful backup within {human_duration(policy.max_success_age)}, {DUMP_THRESHOLD}",
+            detail=(
+                "no successful run recorded by the CronJob"
+                if success_age is None
+                else f"last success {human_duration(success_age)} ago"
+            )
+            + f"; {dump.detail}",
             where=where,
         )
     )
-    return found
+    return found, dump
 
 
 def rpo_entry(

@@ -243,6 +243,26 @@ def wait_for_backup(kube: Any, name: str, job_name: str, namespace: str, timeout
         time.sleep(1)
 
 
+def job_report(kube: Any, job_name: str, namespace: str) -> str | None:
+    """The termination message of the backup container of Job ``job_name``'s newest succeeded pod, or None."""
+    pods = kube.call(
+        f"pods of Job {namespace}/{job_name}",
+        kube.core.list_namespaced_pod,
+        namespace,
+        label_selector=f"job-name={job_name}",
+    ).items
+    done = sorted(
+        (p for p in pods if (p.status and p.status.phase) == "Succeeded"),
+        key=lambda p: p.metadata.creation_timestamp,
+    )
+    for pod in reversed(done):
+        for status in pod.status.container_statuses or []:
+            terminated = status.state.terminated if status.state else None
+            if terminated is not None and terminated.message:
+                return terminated.message
+    return None
+
+
 def run_now(kube: Any, name: str, namespace: str, check_mode: bool) -> str:
     """Start a Job from the CronJob's template now (like ``kubectl create job --from=cronjob/NAME``)."""
     cronjob = live_cronjob(kube, name, namespace)

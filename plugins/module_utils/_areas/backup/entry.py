@@ -4,12 +4,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob, export
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob, drill, export
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure, SmeplatformError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    SmeplatformError,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY, entry, exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, run_checks
@@ -30,8 +35,10 @@ def run_backup_check(module: Any) -> None:
         def schedule_checks() -> list:
             live = cronjob.live_cronjob(kube, p["cronjob"], p["namespace"])
             jobs = kube.call(f"Jobs in {p['namespace']}", kube.batch.list_namespaced_job, p["namespace"]).items
-            state["cronjob"] = live
-            return checks.cronjob_entries(live, jobs, policy, where)
+            found, state["dump"] = checks.cronjob_entries(
+                live, jobs, policy, where, lambda job: cronjob.job_report(kube, job.metadata.name, p["namespace"])
+            )
+            return found
 
         def config_checks() -> list:
             release = export.read_release(kube, p["release"], p["namespace"])
@@ -59,11 +66,9 @@ def run_backup_check(module: Any) -> None:
                 Check((), wal_age),
             ]
         )
-        live = state.get("cronjob")
-        last_success = live.status.last_successful_time if live is not None and live.status else None
-        found.append(
-            checks.rpo_entry(age_seconds(last_success), state.get("wal_age"), state.get("wal_where", ""), policy, where)
-        )
+        dump = state.get("dump")
+        dump_age = dump.age if dump is not None and dump.ok else None
+        found.append(checks.rpo_entry(dump_age, state.get("wal_age"), state.get("wal_where", ""), policy, where))
         return found
 
     exit_checked(module, "backup", run)
@@ -143,3 +148,29 @@ def run_config_backup(module: Any) -> None:
     except (SmeplatformError, OSError) as exc:
         module.fail_json(msg=f"configuration export of {p['namespace']}/{p['release']} failed: {exc}")
     module.exit_json(changed=changed, path=path, files=sorted(files), msg=detail, **{RESULT_KEY: evidence})
+
+
+_SCRATCH_RE = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
+
+
+def run_backup_restore_drill(module: Any) -> None:
+    """backup_restore_drill: run with the module's validated parameters and exit."""
+    p = module.params
+    spec = build(drill.DrillSpec, p, env={k: str(v) for k, v in p["env"].items()})
+    try:
+        if not _SCRATCH_RE.match(spec.scratch_prefix):
+            raise ConfigurationError(
+                f"scratch_prefix {spec.scratch_prefix!r} must be lower-case letters, digits and _ (at most 41)"
+            )
+        kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        found, info = drill.run_drill(kube, spec, module.check_mode)
+    except SmeplatformError as exc:
+        module.fail_json(msg=f"restore drill of {p['namespace']}/{p['cronjob']}: {exc}")
+    failed = [e["id"] for e in found if e["status"] == "failed"]
+    msg = found[0]["detail"] if found else ""
+    module.exit_json(
+        changed=False,
+        msg=msg + (f" (failed: {', '.join(failed)})" if failed else ""),
+        drill=info,
+        **{RESULT_KEY: found},
+    )

@@ -83,3 +83,31 @@ def config_backup() -> dict[str, Any]:
         },
         supports_check_mode=True,
     )
+
+
+def backup_restore_drill() -> dict[str, Any]:
+    """The AnsibleModule arguments of backup_restore_drill."""
+    return dict(
+        argument_spec={
+            "namespace": {"type": "str", "required": True},
+            "cronjob": {"type": "str", "default": "sme-platform-db-backup"},
+            "rto_hours": {"type": "float", "default": 4.0},
+            "max_dump_age": {"type": "int", "default": 93600},
+            "scratch_prefix": {"type": "str", "default": "restore_drill"},
+            "env": {"type": "dict", "default": {}},
+            "secret_env": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "no_log": False,  # references to Secret keys, no values
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "secret_name": {"type": "str", "required": True},
+                    "key": {"type": "str", "required": True, "no_log": False},
+                },
+            },
+            "timeout": {"type": "float", "default": 1800.0},
+            **connection_args(),
+        },
+        supports_check_mode=True,
+    )
