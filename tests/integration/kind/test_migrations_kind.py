@@ -68,4 +68,11 @@ def test_migration_job_module_reports_the_jobs_logs(namespace: Kube) -> None:
     assert f" [X] 3 {MIGRATIONS[-1]}" in shown
     assert [e["where"].split("/")[1] for e in result["evidence"]] == [result["job"], result["show"]["job"]]
     assert all(e["status"] == "passed" for e in result["evidence"])
+    # the evidence (what the report shows) carries the Jobs' own log lines
+    run_log = "\n".join(line for lines in result["evidence"][0]["measured"]["log"].values() for line in lines)
+    for name in MIGRATIONS:
+        assert f"Migration {name} has been executed successfully." in run_log
+    assert result["evidence"][0]["measured"]["outcome"] == "succeeded"
+    show_log = "\n".join(line for lines in result["evidence"][1]["measured"]["log"].values() for line in lines)
+    assert f" [X] 3 {MIGRATIONS[-1]}" in show_log
     assert sql(namespace, "SELECT count(*) FROM migrations") == ["3"]

@@ -131,16 +131,24 @@ def _rolled_back(module: Any, engine: ReleaseEngine) -> dict[str, Any]:
     return result
 
 
+# Log lines of each migration pod kept in the evidence (the newest ones; the module's `logs` result has them all).
+EVIDENCE_LOG_LINES = 30
+
+
 def _evidence(evidence_id: str | None, status: str, result: dict, detail: str) -> list[dict]:
     if not evidence_id:
         return []
     pods = ", ".join(f"{p['name']} {p['phase']}" for p in result.get("pods") or [])
     note = f"; {result['logs_note']}" if result.get("logs_note") else ""
+    logs = {
+        pod: [line for line in text.splitlines() if line.strip()][-EVIDENCE_LOG_LINES:]
+        for pod, text in sorted((result.get("logs") or {}).items())
+    }
     return [
         entry(
             evidence_id,
             status,
-            measured=result.get("outcome"),
+            measured={"outcome": result.get("outcome"), "log": logs} if logs else result.get("outcome"),
             threshold="succeeded",
             detail=f"{detail}; pods: {pods or 'none'}{note}",
             where=f"Job {result.get('namespace', '')}/{result.get('job')}",
