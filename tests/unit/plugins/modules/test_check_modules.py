@@ -8,6 +8,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup i
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.cluster import entry as cluster_entry
 from ansible_collections.smeplatform.deploy.plugins.modules import (
     backup_cronjob,
+    backup_restore_drill,
     cluster_check,
     monitoring_check,
     registry_check,
@@ -36,6 +37,15 @@ def test_backup_cronjob_rejects_a_bad_schedule(monkeypatch):
         check_mode=True,
     )
     assert result["failed"] and "five cron fields" in result["msg"]
+
+
+def test_backup_restore_drill_rejects_a_scratch_name_that_is_not_a_plain_identifier(monkeypatch):
+    result = run_main(
+        backup_restore_drill.main,
+        {"namespace": "sme", "scratch_prefix": "drill; DROP DATABASE x", "kubeconfig": NOWHERE},
+        monkeypatch,
+    )
+    assert result["failed"] and "scratch_prefix" in result["msg"]
 
 
 def test_cluster_check_rejects_a_bad_volume_size(monkeypatch):
