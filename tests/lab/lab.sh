@@ -26,16 +26,22 @@ has() {
 }
 
 # Prometheus (data) scrapes the platform stand-in (edge): the lab is up when
-# every target has been scraped once and is up, not merely configured.
+# every target is up and has been scraped twice, and the platform's request
+# counter has a rate, so that rates over its series (the deployment window's
+# traffic, the smoke gate's ratios) have data, as on a platform that has been
+# running, not merely configured.
 wait_scraped() {
-  local url deadline=$((SECONDS + 60)) answer
+  local url deadline=$((SECONDS + 60)) answer rates
   url=$("$here/data/lab.sh" env | sed -n 's/^export PROMETHEUS_URL=//p' | tr -d "'\"")
   [ -n "$url" ] || return 0
   while :; do
     answer=$(curl -fsS --max-time 2 "$url/api/v1/targets?state=active" 2>/dev/null || true)
     if [ -n "$answer" ] && ! grep -q '"health":"\(unknown\|down\)"' <<<"$answer" \
       && grep -q '"health":"up"' <<<"$answer"; then
-      return 0
+      rates=$(curl -fsS --max-time 2 "$url/api/v1/query" \
+        --data-urlencode 'query=(count(rate(up[1m])) == count(up)) and on() (count(rate(http_requests_total[1m])) > 0)' \
+        2>/dev/null || true)
+      grep -q '"result":\[{' <<<"$rates" && return 0
     fi
     if [ $SECONDS -ge $deadline ]; then
       echo "lab: Prometheus targets not all up after 60s: $(grep -o '"lastError":"[^"]*"' <<<"$answer" | sort -u | head -3)" >&2
