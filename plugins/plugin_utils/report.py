@@ -62,6 +62,13 @@ def check_entries(catalogue: Catalogue, raw_entries: list[Any]) -> list[dict[str
     return checked
 
 
+def item_status(evidence: list[dict[str, Any]], proof: str) -> str:
+    """An item's status from its evidence: the worst part; manual or not run when nothing was recorded."""
+    if evidence:
+        return worst([e["status"] for e in evidence])
+    return "manual" if proof == "manual" else NOT_RUN
+
+
 def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
     """The report as data: every catalogue item with its status and evidence."""
     by_id: dict[str, list[dict[str, Any]]] = {}
@@ -83,10 +90,7 @@ def build(catalogue: Catalogue, log: RunLog) -> dict[str, Any]:
     items = []
     for item in catalogue.items():
         evidence = by_id.get(item.id, [])
-        if evidence:
-            status = worst([e["status"] for e in evidence])
-        else:
-            status = "manual" if item.proof == "manual" else NOT_RUN
+        status = item_status(evidence, item.proof)
         durations = [e["duration"] for e in evidence if e["duration"] is not None]
         items.append(
             {
@@ -164,11 +168,7 @@ def per_host(items: list[dict[str, Any]], scope: dict[str, Any], log: RunLog) ->
         mine = []
         for one in items:
             evidence = [e for e in one["evidence"] if e.get("host") == name or e.get("where") == "sign-off"]
-            if evidence:
-                status = worst([e["status"] for e in evidence])
-            else:
-                status = "manual" if one["proof"] == "manual" else NOT_RUN
-            mine.append({**one, "status": status, "evidence": evidence})
+            mine.append({**one, "status": item_status(evidence, one["proof"]), "evidence": evidence})
         failures = [f for f in log.task_failures if f.get("host") == name]
         reasons = [*decide(mine, scope, log.interrupted), *(_task_reason(f) for f in failures)]
         summary = {status: sum(one["status"] == status for one in mine) for status in ORDER}

@@ -88,12 +88,12 @@ def pre_deploy(runner: Runner, rounds: int) -> dict[str, Any]:
 def deploy(runner: Runner, rounds: int) -> dict[str, Any]:
     env = runner.env
     bench_release.timed(bench_release.raw_helm(bench_release.TAGS[0], env), env)
-    runner.run("deploy (install round)", bench_release.playbook(bench_release.TAGS[0], False, ""))
+    runner.run("deploy (install round)", bench_release.playbook(bench_release.TAGS[0], False))
     raw, play = [], []
     for i in range(rounds):
         tag = bench_release.TAGS[(i + 1) % len(bench_release.TAGS)]
         raw.append(bench_release.timed(bench_release.raw_helm(tag, env), env))
-        play.append(runner.run("deploy", bench_release.playbook(tag, False, "")))
+        play.append(runner.run("deploy", bench_release.playbook(tag, False)))
     r, p = statistics.median(raw), statistics.median(play)
     return {"raw_helm": raw, "playbook": play, "value": p - r, "detail": f"raw helm {r:.1f} s, playbook {p:.1f} s"}
 
@@ -110,24 +110,8 @@ def fleet(runner: Runner, rounds: int) -> dict[str, Any]:
     inventory = ["-i", str(ROOT / "inventories/lab"), "-i", str(ROOT / "inventories/lab-fleet")]
 
     def cmd(tag: str, limit: str) -> list[str]:
-        base = bench_release.playbook(tag, False, "")
-        # the fleet's hosts name their own release and namespace (fleet.yml); drop the single release's
-        drop = {"release_name=bench-play", "release_namespace=sme-release-bench"}
-        out: list[str] = []
-        skip_next = False
-        for i, arg in enumerate(base):
-            if skip_next:
-                skip_next = False
-                continue
-            if (
-                arg == "-e"
-                and i + 1 < len(base)
-                and (base[i + 1] in drop or "release_migration_image_from" in base[i + 1])
-            ):
-                skip_next = True
-                continue
-            out.append(arg)
-        return out + inventory + ["--limit", limit, "--forks", "3"]
+        # the fleet's hosts name their own release and namespace (inventories/lab-fleet)
+        return bench_release.playbook(tag, False, release=None) + inventory + ["--limit", limit, "--forks", "3"]
 
     runner.run("fleet (install round)", cmd(bench_release.TAGS[0], "fleet"))
     one, three = [], []
