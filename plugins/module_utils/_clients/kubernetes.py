@@ -3,9 +3,10 @@
 """The one Kubernetes client of the collection: connection options (documented by the doc fragment
 smeplatform.deploy.kubernetes), the session, the error mapping, and plain JSON requests on the same session.
 
-The typed API classes of the kubernetes client build hundreds of pydantic models when first imported (seconds
-per module run); the release area only needs a few paths and reads them as JSON (:func:`request`, :func:`get`).
-Both go through :meth:`Kube.call`, so their errors map to the collection's exceptions the same way.
+Every area reads and writes the API as plain JSON (:func:`request`, :func:`get`, :func:`items`, :func:`text`): the
+typed API classes of the kubernetes client build hundreds of models when first used (about a second per module
+run), and one object shape (the API's own JSON) serves every area. Requests go through :meth:`Kube.call`, so their
+errors map to the collection's exceptions in one place.
 """
 
 from __future__ import annotations
@@ -47,22 +48,8 @@ def connection_args() -> dict[str, dict[str, Any]]:
     return {name: dict(option) for name, option in CONNECTION_ARGS.items()}
 
 
-_API_GROUPS = {
-    "core": "CoreV1Api",
-    "apps": "AppsV1Api",
-    "batch": "BatchV1Api",
-    "coordination": "CoordinationV1Api",
-    "networking": "NetworkingV1Api",
-    "storage": "StorageV1Api",
-    "rbac": "RbacAuthorizationV1Api",
-    "autoscaling": "AutoscalingV2Api",
-    "authorization": "AuthorizationV1Api",
-    "version": "VersionApi",
-}
-
-
 class Kube:
-    """An API session: load the configuration once, hand out typed API objects."""
+    """An API session: load the configuration once; requests go through :func:`request` as plain JSON."""
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None, request_timeout: float = 20.0):
         if not HAS_KUBERNETES:
@@ -86,15 +73,6 @@ class Kube:
         self.server = configuration.host
         self.api = k8s_client.ApiClient(configuration)
 
-    def __getattr__(self, name: str) -> Any:
-        """Typed API groups (core, apps, ...), built on first use: building one costs seconds."""
-        class_name = _API_GROUPS.get(name)
-        if class_name is None:
-            raise AttributeError(name)
-        group = getattr(k8s_client, class_name)(self.api)
-        setattr(self, name, group)
-        return group
-
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the API, mapping failures to the collection's errors; `what` names the object."""
         kwargs.setdefault("_request_timeout", self.timeout)
@@ -108,16 +86,6 @@ class Kube:
                     f"Kubernetes API at {self.server} refused {what}: {exc.status} {exc.reason}"
                 ) from exc
             raise ApiError(f"Kubernetes API at {self.server}: {what} failed: {exc.status} {exc.reason}") from exc
-
-    def get_or_none(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Like call(), but None when the object does not exist."""
-        try:
-            return self.call(what, fn, *args, **kwargs)
-        except ApiError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, ApiException) and cause.status == 404:
-                return None
-            raise
 
 
 # --- plain JSON requests ---------------------------------------------------------------------------
@@ -135,6 +103,7 @@ def _http(
     query: list[tuple[str, str]],
     content_type: str,
     _request_timeout: float | None = None,
+    decode: bool = True,
 ) -> Any:
     api = kube.api
     request = api.param_serialize(
@@ -149,6 +118,8 @@ def _http(
     response.read()
     if not 200 <= response.status <= 299:
         raise ApiException.from_response(http_resp=response, body=None, data=None)
+    if not decode:
+        return response.data.decode("utf-8", "replace") if isinstance(response.data, bytes) else response.data
     return json.loads(response.data) if response.data else None
 
 
@@ -170,6 +141,17 @@ def get(kube: Any, what: str, path: str, query: dict[str, Any] | None = None) ->
     """GET, None when the object does not exist."""
     try:
         return request(kube, what, "GET", path, None, query)
+    except ApiError as exc:
+        if status_of(exc) == 404:
+            return None
+        raise
+
+
+def text(kube: Any, what: str, path: str, query: dict[str, Any] | None = None) -> str | None:
+    """GET of a plain-text answer (a pod's log), None when the object does not exist."""
+    params = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (query or {}).items() if v is not None]
+    try:
+        return kube.call(what, _http, kube, "GET", path, None, params, JSON, decode=False)
     except ApiError as exc:
         if status_of(exc) == 404:
             return None

@@ -46,6 +46,8 @@ def parse_report(message: str | None) -> dict[str, Any] | None:
 
 
 def _moment(value: Any) -> datetime | None:
+    if value is None:
+        return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
@@ -55,20 +57,35 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def owned_jobs(cronjob: Any, jobs: list[Any]) -> list[Any]:
-    """The CronJob's Jobs, oldest first."""
-    return sorted(
-        (
-            j
-            for j in jobs
-            if any(o.kind == "CronJob" and o.name == cronjob.metadata.name for o in j.metadata.owner_references or [])
-        ),
-        key=lambda j: j.metadata.creation_timestamp,
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _status(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj.get("status") or {}
+
+
+def job_name(job: dict[str, Any]) -> str:
+    return _meta(job).get("name") or ""
+
+
+def succeeded(job: dict[str, Any]) -> bool:
+    return (_status(job).get("succeeded") or 0) > 0
+
+
+def owned_jobs(cronjob: dict[str, Any], jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The CronJob's Jobs (API JSON), oldest first."""
+    name = _meta(cronjob).get("name")
+    owned = (
+        j
+        for j in jobs
+        if any(o.get("kind") == "CronJob" and o.get("name") == name for o in _meta(j).get("ownerReferences") or [])
     )
+    return sorted(owned, key=lambda j: _moment(_meta(j).get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC))
 
 
-def newest_succeeded(owned: list[Any]) -> Any:
-    done = [j for j in owned if (j.status.succeeded or 0) > 0]
+def newest_succeeded(owned: list[dict[str, Any]]) -> dict[str, Any] | None:
+    done = [j for j in owned if succeeded(j)]
     return done[-1] if done else None
 
 
@@ -83,12 +100,14 @@ class DumpProof:
     file: str = ""
 
 
-def dump_proof(job: Any, message: str | None, max_age: float, now: datetime | None = None) -> DumpProof:
+def dump_proof(
+    job: dict[str, Any] | None, message: str | None, max_age: float, now: datetime | None = None
+) -> DumpProof:
     """A real dump: reported by the newest successful Job, non-empty, a readable archive, written during that Job's
     run and at most ``max_age`` seconds ago."""
     if job is None:
         return DumpProof(False, None, "no backup Job has succeeded: no dump to show")
-    name = job.metadata.name
+    name = job_name(job)
     report = parse_report(message)
     if report is None or any(k not in report for k in REPORT_FIELDS):
         return DumpProof(
@@ -104,8 +123,8 @@ def dump_proof(job: Any, message: str | None, max_age: float, now: datetime | No
         size, entries = int(report["bytes"]), int(report["toc_entries"])
     except (TypeError, ValueError):
         size, entries = 0, 0
-    started = _moment(job.status.start_time) if getattr(job.status, "start_time", None) else None
-    completed = _moment(job.status.completion_time) if getattr(job.status, "completion_time", None) else now
+    started = _moment(_status(job).get("startTime"))
+    completed = _moment(_status(job).get("completionTime")) or now
     measured = {
         "job": name,
         "file": str(report["file"]),
@@ -175,15 +194,15 @@ class BackupPolicy:
 
 
 def cronjob_entries(
-    cronjob: Any,
-    jobs: list[Any],
+    cronjob: dict[str, Any] | None,
+    jobs: list[dict[str, Any]],
     policy: BackupPolicy,
     where: str,
-    read_report: Callable[[Any], str | None] | None = None,
+    read_report: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> tuple[Entries, DumpProof]:
-    """4.1.3, 9.1.1, 4.1.5, post.week1.4 and success.10 from the CronJob, its Jobs and the dump the newest successful
-    one reported (``read_report(job)``: its termination message). A schedule, a retention or a successful Job alone
-    proves nothing: 4.1.3, 9.1.1, 4.1.5 and success.10 also need that dump (``dump_proof``)."""
+    """4.1.3, 9.1.1, 4.1.5, post.week1.4 and success.10 from the CronJob, its Jobs (API JSON) and the dump the
+    newest successful one reported (``read_report(job)``: its termination message). A schedule, a retention or a
+    successful Job alone proves nothing: 4.1.3, 9.1.1, 4.1.5 and success.10 also need that dump (``dump_proof``)."""
     ids = ("4.1.3", "9.1.1", "4.1.5", "post.week1.4", "success.10")
     if cronjob is None:
         return [
@@ -195,14 +214,15 @@ def cronjob_entries(
     dump = dump_proof(
         newest, read_report(newest) if read_report and newest is not None else None, policy.max_success_age
     )
-    spec, status = cronjob.spec, cronjob.status
-    schedule = _normal_schedule(spec.schedule)
-    suspended = bool(spec.suspend)
+    spec, status = cronjob.get("spec") or {}, _status(cronjob)
+    time_zone = spec.get("timeZone")
+    schedule = _normal_schedule(spec.get("schedule") or "")
+    suspended = bool(spec.get("suspend"))
     found = [
         passed_if(
             "4.1.3",
             _cron_is_daily(schedule) and not suspended and dump.ok,
-            measured={"schedule": schedule, "suspended": suspended, "time_zone": spec.time_zone, "dump": dump.measured},
+            measured={"schedule": schedule, "suspended": suspended, "time_zone": time_zone, "dump": dump.measured},
             threshold=f"a daily schedule, not suspended, {DUMP_THRESHOLD}",
             detail=("suspended" if suspended else f"runs '{schedule}'") + f"; {dump.detail}",
             where=where,
@@ -212,18 +232,13 @@ def cronjob_entries(
             schedule == _normal_schedule(policy.schedule) and not suspended and dump.ok,
             measured={"schedule": schedule, "dump": dump.measured},
             threshold=f"{policy.schedule}, {DUMP_THRESHOLD}",
-            detail=f"schedule '{schedule}' time zone {spec.time_zone or 'of the controller manager (UTC)'}; "
-            + dump.detail,
+            detail=f"schedule '{schedule}' time zone {time_zone or 'of the controller manager (UTC)'}; " + dump.detail,
             where=where,
         ),
     ]
-    annotation = (cronjob.metadata.annotations or {}).get(RETENTION_ANNOTATION)
-    env = {
-        e.name: e.value
-        for c in cronjob.spec.job_template.spec.template.spec.containers or []
-        for e in c.env or []
-        if e.value is not None
-    }
+    annotation = (_meta(cronjob).get("annotations") or {}).get(RETENTION_ANNOTATION)
+    pod = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
+    env = {e.get("name"): e["value"] for c in pod.get("containers") or [] for e in c.get("env") or [] if "value" in e}
     try:
         retention = int(annotation) if annotation is not None else None
     except ValueError:
@@ -244,26 +259,29 @@ def cronjob_entries(
             where=where,
         )
     )
-    finished = [j for j in owned if (j.status.succeeded or 0) > 0 or (j.status.failed or 0) > 0 and not j.status.active]
+    finished = [
+        j for j in owned if succeeded(j) or (_status(j).get("failed") or 0) > 0 and not _status(j).get("active")
+    ]
     last = finished[-1] if finished else None
-    history = [f"{j.metadata.name}: {'succeeded' if (j.status.succeeded or 0) > 0 else 'failed'}" for j in finished]
+    history = [f"{job_name(j)}: {'succeeded' if succeeded(j) else 'failed'}" for j in finished]
     found.append(
         passed_if(
             "post.week1.4",
-            last is not None and (last.status.succeeded or 0) > 0,
+            last is not None and succeeded(last),
             measured=history[-7:] or None,
             threshold="the latest finished backup Job succeeded",
             detail=f"latest: {history[-1]}" if history else "no backup Job has finished yet",
             where=where,
         )
     )
-    success_age = age_seconds(status.last_successful_time if status else None)
+    last_success = status.get("lastSuccessfulTime")
+    success_age = age_seconds(_moment(last_success))
     found.append(
         passed_if(
             "success.10",
             success_age is not None and success_age <= policy.max_success_age and not suspended and dump.ok,
             measured={
-                "last_successful": str(status.last_successful_time) if status and status.last_successful_time else None,
+                "last_successful": str(last_success) if last_success else None,
                 "age": human_duration(success_age) if success_age is not None else None,
                 "dump": dump.measured,
             },

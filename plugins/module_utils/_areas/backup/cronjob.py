@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, Plan, sync
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
@@ -167,36 +168,32 @@ def merged_for_replace(desired: dict[str, Any], live: dict[str, Any]) -> dict[st
     return body
 
 
-def live_cronjob(kube: Any, name: str, namespace: str) -> Any:
-    return kube.get_or_none(f"CronJob {namespace}/{name}", kube.batch.read_namespaced_cron_job, name, namespace)
+def cronjob_path(namespace: str, name: str | None = None) -> str:
+    return k8s.path("batch/v1", "cronjobs", namespace, name)
+
+
+def live_cronjob(kube: Any, name: str, namespace: str) -> dict[str, Any] | None:
+    """The CronJob as API JSON, None when it does not exist."""
+    return k8s.get(kube, f"CronJob {namespace}/{name}", cronjob_path(namespace, name))
 
 
 def ensure_cronjob(kube: Any, spec: CronJobSpec, check_mode: bool) -> dict[str, Any]:
     """Create or update the CronJob; in check mode the API server validates the change (dry run) and stores nothing."""
     desired = desired_cronjob(spec)
     what = f"CronJob {spec.namespace}/{spec.name}"
-    live_obj = live_cronjob(kube, spec.name, spec.namespace)
-    if live_obj is None:
+    live = live_cronjob(kube, spec.name, spec.namespace)
+    if live is None:
         plan = Plan("create", {}, desired, ["(new)"])
-        live: dict[str, Any] = {}
     else:
-        live = kube.api.sanitize_for_serialization(live_obj)
         paths = differences(desired, live)
         plan = Plan("update" if paths else NONE, project(desired, live), desired, paths)
 
     def write(dry_run: str | None) -> Any:
+        query = {"dryRun": dry_run}
         if plan.action == "create":
-            return kube.call(
-                f"create {what}", kube.batch.create_namespaced_cron_job, spec.namespace, desired, dry_run=dry_run
-            )
-        return kube.call(
-            f"update {what}",
-            kube.batch.replace_namespaced_cron_job,
-            spec.name,
-            spec.namespace,
-            merged_for_replace(desired, live),
-            dry_run=dry_run,
-        )
+            return k8s.request(kube, f"create {what}", "POST", cronjob_path(spec.namespace), desired, query)
+        body = merged_for_replace(desired, live or {})
+        return k8s.request(kube, f"update {what}", "PUT", cronjob_path(spec.namespace, spec.name), body, query)
 
     done = sync(plan, lambda _plan: write(None), check_mode, rehearse=lambda _plan: write("All"))
     return {
@@ -208,15 +205,19 @@ def ensure_cronjob(kube: Any, spec: CronJobSpec, check_mode: bool) -> dict[str, 
     }
 
 
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) and value else None
+
+
 def backup_is_stale(kube: Any, name: str, namespace: str, stale_after: float) -> bool:
     """No successful run recorded by the CronJob within ``stale_after`` seconds, and none running now."""
-    cronjob = live_cronjob(kube, name, namespace)
-    if cronjob is None:
+    live = live_cronjob(kube, name, namespace)
+    if live is None:
         return True
-    status = cronjob.status
-    if status is not None and status.active:
+    status = live.get("status") or {}
+    if status.get("active"):
         return False
-    age = age_seconds(status.last_successful_time if status else None)
+    age = age_seconds(_moment(status.get("lastSuccessfulTime")))
     return age is None or age > stale_after
 
 
@@ -224,15 +225,18 @@ def wait_for_backup(kube: Any, name: str, job_name: str, namespace: str, timeout
     """Wait until the Job succeeded and the CronJob recorded it; raise when it failed or took too long."""
     deadline = time.monotonic() + timeout
     while True:
-        job = kube.call(f"read Job {namespace}/{job_name}", kube.batch.read_namespaced_job, job_name, namespace)
-        if (job.status.failed or 0) > 0 and not job.status.active:
+        job = k8s.request(
+            kube, f"read Job {namespace}/{job_name}", "GET", k8s.path("batch/v1", "jobs", namespace, job_name)
+        )
+        status = (job or {}).get("status") or {}
+        if (status.get("failed") or 0) > 0 and not status.get("active"):
             raise ApiError(
                 f"backup Job {namespace}/{job_name} failed: see kubectl describe job -n {namespace} {job_name}"
             )
-        if (job.status.succeeded or 0) > 0:
-            cronjob = live_cronjob(kube, name, namespace)
-            done = job.status.completion_time
-            recorded = cronjob.status.last_successful_time if cronjob and cronjob.status else None
+        if (status.get("succeeded") or 0) > 0:
+            live = live_cronjob(kube, name, namespace)
+            done = _moment(status.get("completionTime"))
+            recorded = _moment(((live or {}).get("status") or {}).get("lastSuccessfulTime"))
             if done is None or (recorded is not None and recorded >= done):
                 return
         if time.monotonic() > deadline:
@@ -245,32 +249,27 @@ def wait_for_backup(kube: Any, name: str, job_name: str, namespace: str, timeout
 
 def job_report(kube: Any, job_name: str, namespace: str) -> str | None:
     """The termination message of the backup container of Job ``job_name``'s newest succeeded pod, or None."""
-    pods = kube.call(
-        f"pods of Job {namespace}/{job_name}",
-        kube.core.list_namespaced_pod,
-        namespace,
-        label_selector=f"job-name={job_name}",
-    ).items
+    pods = k8s.items(kube, f"pods of Job {namespace}/{job_name}", "v1", "pods", namespace, f"job-name={job_name}")
     done = sorted(
-        (p for p in pods if (p.status and p.status.phase) == "Succeeded"),
-        key=lambda p: p.metadata.creation_timestamp,
+        (p for p in pods if (p.get("status") or {}).get("phase") == "Succeeded"),
+        key=lambda p: _moment((p.get("metadata") or {}).get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC),
     )
     for pod in reversed(done):
-        for status in pod.status.container_statuses or []:
-            terminated = status.state.terminated if status.state else None
-            if terminated is not None and terminated.message:
-                return terminated.message
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            terminated = (status.get("state") or {}).get("terminated") or {}
+            if terminated.get("message"):
+                return terminated["message"]
     return None
 
 
 def run_now(kube: Any, name: str, namespace: str, check_mode: bool) -> str:
     """Start a Job from the CronJob's template now (like ``kubectl create job --from=cronjob/NAME``)."""
-    cronjob = live_cronjob(kube, name, namespace)
-    if cronjob is None:
+    live = live_cronjob(kube, name, namespace)
+    if live is None:
         if check_mode:
             return f"{name}-manual-(would be created)"
         raise ConfigurationError(f"CronJob {namespace}/{name} does not exist: it cannot be run")
-    template = kube.api.sanitize_for_serialization(cronjob.spec.job_template)
+    template = (live.get("spec") or {}).get("jobTemplate") or {}
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     job_name = f"{name[:36]}-manual-{stamp}"
     meta = template.get("metadata") or {}
@@ -287,19 +286,20 @@ def run_now(kube: Any, name: str, namespace: str, check_mode: bool) -> str:
                     "apiVersion": "batch/v1",
                     "kind": "CronJob",
                     "name": name,
-                    "uid": cronjob.metadata.uid,
+                    "uid": (live.get("metadata") or {}).get("uid"),
                     "controller": True,
                     "blockOwnerDeletion": True,
                 }
             ],
         },
-        "spec": template["spec"],
+        "spec": template.get("spec") or {},
     }
-    kube.call(
+    k8s.request(
+        kube,
         f"create Job {namespace}/{job_name}",
-        kube.batch.create_namespaced_job,
-        namespace,
+        "POST",
+        k8s.path("batch/v1", "jobs", namespace),
         body,
-        dry_run="All" if check_mode else None,
+        {"dryRun": "All" if check_mode else None},
     )
     return job_name

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration
@@ -246,26 +247,30 @@ def drill_entries(
 def _wait_pod(kube: Any, name: str, namespace: str, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while True:
-        pod = kube.get_or_none(f"Pod {namespace}/{name}", kube.core.read_namespaced_pod, name, namespace)
-        phase = (pod.status.phase if pod is not None and pod.status else None) or "Pending"
+        pod = k8s.get(kube, f"Pod {namespace}/{name}", k8s.path("v1", "pods", namespace, name))
+        phase = ((pod or {}).get("status") or {}).get("phase") or "Pending"
         if phase in ("Succeeded", "Failed") or time.monotonic() > deadline:
             return phase
         time.sleep(1)
 
 
 def _delete_pod(kube: Any, name: str, namespace: str) -> None:
-    kube.get_or_none(
-        f"delete Pod {namespace}/{name}", kube.core.delete_namespaced_pod, name, namespace, grace_period_seconds=0
-    )
+    try:
+        k8s.request(
+            kube,
+            f"delete Pod {namespace}/{name}",
+            "DELETE",
+            k8s.path("v1", "pods", namespace, name),
+            query={"gracePeriodSeconds": 0},
+        )
+    except ApiError as exc:
+        if k8s.status_of(exc) != 404:
+            raise
 
 
 def _log(kube: Any, name: str, namespace: str) -> str:
-    return (
-        kube.get_or_none(
-            f"log of Pod {namespace}/{name}", kube.core.read_namespaced_pod_log, name, namespace, timestamps=True
-        )
-        or ""
-    )
+    path = k8s.path("v1", "pods", namespace, name) + "/log"
+    return k8s.text(kube, f"log of Pod {namespace}/{name}", path, {"timestamps": True}) or ""
 
 
 @dataclass(frozen=True)
@@ -288,9 +293,9 @@ def run_drill(kube: Any, spec: DrillSpec, check_mode: bool) -> tuple[list[dict[s
         raise ConfigurationError(
             f"CronJob {where} does not exist: the restore drill restores the dump its Jobs write (run the backup role)"
         )
-    jobs = kube.call(f"Jobs in {spec.namespace}", kube.batch.list_namespaced_job, spec.namespace).items
+    jobs = k8s.items(kube, f"Jobs in {spec.namespace}", "batch/v1", "jobs", spec.namespace)
     newest = checks.newest_succeeded(checks.owned_jobs(live, jobs))
-    report = cronjob.job_report(kube, newest.metadata.name, spec.namespace) if newest is not None else None
+    report = cronjob.job_report(kube, checks.job_name(newest), spec.namespace) if newest is not None else None
     dump = checks.dump_proof(newest, report, spec.max_dump_age)
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     database = f"{spec.scratch_prefix}_{stamp}"
@@ -301,7 +306,7 @@ def run_drill(kube: Any, spec: DrillSpec, check_mode: bool) -> tuple[list[dict[s
     if check_mode:
         detail = f"check mode: would restore {dump.file} into scratch database {database}, count rows and drop it"
         return [entry(i, "skipped", measured={"dump": dump.measured}, detail=detail, where=where) for i in ITEMS], info
-    template = kube.api.sanitize_for_serialization(live.spec.job_template.spec.template)
+    template = (((live.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
     labels = {
         "app.kubernetes.io/name": f"{spec.cronjob}-restore-drill",
         "app.kubernetes.io/managed-by": "smeplatform.deploy",
@@ -313,7 +318,7 @@ def run_drill(kube: Any, spec: DrillSpec, check_mode: bool) -> tuple[list[dict[s
     log: DrillLog | None = None
     failure = ""
     try:
-        kube.call(f"create Pod {spec.namespace}/{name}", kube.core.create_namespaced_pod, spec.namespace, body)
+        k8s.request(kube, f"create Pod {spec.namespace}/{name}", "POST", k8s.path("v1", "pods", spec.namespace), body)
         phase = _wait_pod(kube, name, spec.namespace, spec.timeout + 30)
         log = parse_log(_log(kube, name, spec.namespace))
         if phase not in ("Succeeded", "Failed"):
@@ -334,7 +339,7 @@ def _drop_scratch(kube: Any, template: dict[str, Any], labels: dict[str, str], e
     command = ["/bin/sh", "-c", 'dropdb --if-exists "$DRILL_DATABASE" && echo "DRILL dropped"']
     body = drill_pod(template, name, labels, env, 120, command, keep_volumes=False)
     try:
-        kube.call(f"create Pod {spec.namespace}/{name}", kube.core.create_namespaced_pod, spec.namespace, body)
+        k8s.request(kube, f"create Pod {spec.namespace}/{name}", "POST", k8s.path("v1", "pods", spec.namespace), body)
         _wait_pod(kube, name, spec.namespace, 150)
         dropped = parse_log(_log(kube, name, spec.namespace)).dropped
     finally:

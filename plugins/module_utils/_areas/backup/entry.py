@@ -9,6 +9,7 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob, drill, export
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ConfigurationError,
@@ -34,9 +35,9 @@ def run_backup_check(module: Any) -> None:
 
         def schedule_checks() -> list:
             live = cronjob.live_cronjob(kube, p["cronjob"], p["namespace"])
-            jobs = kube.call(f"Jobs in {p['namespace']}", kube.batch.list_namespaced_job, p["namespace"]).items
+            jobs = k8s.items(kube, f"Jobs in {p['namespace']}", "batch/v1", "jobs", p["namespace"])
             found, state["dump"] = checks.cronjob_entries(
-                live, jobs, policy, where, lambda job: cronjob.job_report(kube, job.metadata.name, p["namespace"])
+                live, jobs, policy, where, lambda job: cronjob.job_report(kube, checks.job_name(job), p["namespace"])
             )
             return found
 

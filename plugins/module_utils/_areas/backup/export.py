@@ -17,6 +17,7 @@ from typing import Any
 from ansible.module_utils.common.yaml import yaml_dump, yaml_dump_all, yaml_load, yaml_load_all
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup.cronjob import REDACTED
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import SECRET_NAME_PATTERN
@@ -134,30 +135,31 @@ def export_revision(files: dict[str, str]) -> Any:
 # ---------------------------------------------------------------- Kubernetes side
 def read_release(kube: Any, release: str, namespace: str) -> dict[str, Any] | None:
     """The newest deployed revision of a Helm release (storage driver: Secrets), or None."""
-    secrets = kube.call(
-        f"Helm release records of {namespace}/{release}",
-        kube.core.list_namespaced_secret,
-        namespace,
-        label_selector=f"owner=helm,name={release}",
-    ).items
-    records = sorted(secrets, key=lambda s: int((s.metadata.labels or {}).get("version", "0")))
-    deployed = [s for s in records if (s.metadata.labels or {}).get("status") == "deployed"]
+    secrets = k8s.items(
+        kube, f"Helm release records of {namespace}/{release}", "v1", "secrets", namespace, f"owner=helm,name={release}"
+    )
+    records = sorted(secrets, key=lambda s: int(_labels(s).get("version", "0")))
+    deployed = [s for s in records if _labels(s).get("status") == "deployed"]
     chosen = (deployed or records or [None])[-1]
-    return decode_release(chosen.data or {}) if chosen is not None else None
+    return decode_release(chosen.get("data") or {}) if chosen is not None else None
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 def read_configmaps(kube: Any, namespace: str) -> list[dict[str, Any]]:
-    items = kube.call(f"ConfigMaps in {namespace}", kube.core.list_namespaced_config_map, namespace).items
-    return [{"name": c.metadata.name, "data": dict(c.data or {})} for c in items]
+    items = k8s.items(kube, f"ConfigMaps in {namespace}", "v1", "configmaps", namespace)
+    return [{"name": c["metadata"]["name"], "data": dict(c.get("data") or {})} for c in items]
 
 
 def read_secret_keys(kube: Any, namespace: str) -> list[dict[str, Any]]:
     """Names, types and key names of the namespace's Secrets; values are dropped as soon as they are read."""
-    items = kube.call(f"Secrets in {namespace}", kube.core.list_namespaced_secret, namespace).items
+    items = k8s.items(kube, f"Secrets in {namespace}", "v1", "secrets", namespace)
     return [
-        {"name": s.metadata.name, "type": s.type, "keys": sorted((s.data or {}).keys())}
+        {"name": s["metadata"]["name"], "type": s.get("type"), "keys": sorted((s.get("data") or {}).keys())}
         for s in items
-        if s.type != "helm.sh/release.v1"
+        if s.get("type") != "helm.sh/release.v1"
     ]
 
 

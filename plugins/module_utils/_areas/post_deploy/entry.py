@@ -52,15 +52,17 @@ class LiveSources:
 
     def log(self, pod: str, container: str, since_seconds: int) -> str:
         ns = self.p["namespace"]
+        what = f"the log of {ns}/{pod} container {container}"
         try:
-            return self.kube.call(
-                f"the log of {ns}/{pod} container {container}",
-                self.kube.core.read_namespaced_pod_log,
-                pod,
-                ns,
-                container=container,
-                since_seconds=since_seconds,
+            text = k8s.text(
+                self.kube,
+                what,
+                k8s.path("v1", "pods", ns, pod) + "/log",
+                {"container": container, "sinceSeconds": since_seconds},
             )
+            if text is None:
+                raise ApiError(f"Kubernetes API at {self.kube.server}: {what} failed: 404 Not Found")
+            return text
         except (ApiError, ConnectionFailure) as exc:
             # the API server reaches the pod's kubelet for its log: a cluster whose nodes serve no logs answers
             # with an error or not at all, while the pod list above it answered

@@ -85,7 +85,7 @@ def _secret(body: dict[str, Any]) -> k8s_client.V1Secret:
 
 
 class FakeKube:
-    """Mimics module_utils.k8s.Kube: call() and get_or_none() with the same error mapping, and the plain JSON
+    """Mimics module_utils.k8s.Kube: call() with the same error mapping, and the plain JSON
     requests of module_utils.k8s (request/get) on the Secret and Namespace paths, answered by FakeCore."""
 
     def __init__(self, core: FakeCore, server: str = "https://fake:6443") -> None:
@@ -125,14 +125,6 @@ class FakeKube:
             return fn(*args, **kwargs)
         except ApiException as exc:
             raise ApiError(f"Kubernetes API at {self.server}: {what} failed: {exc.status} {exc.reason}") from exc
-
-    def get_or_none(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return self.call(what, fn, *args, **kwargs)
-        except ApiError as exc:
-            if getattr(exc.__cause__, "status", None) == 404:
-                return None
-            raise
 
 
 def factory(core: FakeCore, others: dict[tuple[str | None, str | None], FakeCore] | None = None):

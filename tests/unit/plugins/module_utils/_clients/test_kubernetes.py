@@ -46,11 +46,10 @@ def test_call_maps_failures_to_the_collections_errors(raised, kind, words):
         _Session().call("read pod x", fn)
 
 
-def test_get_or_none_reads_404_as_none_and_status_of_finds_the_code():
+def test_status_of_finds_the_code():
     def missing(**_):
         raise ApiException(status=404, reason="Not Found")
 
-    assert _Session().get_or_none("read pod x", missing) is None
     with pytest.raises(ApiError) as caught:
         _Session().call("read pod x", missing)
     assert k8s.status_of(caught.value) == 404

@@ -2,39 +2,48 @@
 
 import json
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace as NS
 
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob
 
 
+def _stamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
 def _cronjob(schedule="0 2 * * *", suspend=False, retention="30", env_retention="30", last_success=None):
-    env = [NS(name="BACKUP_RETENTION_DAYS", value=env_retention)]
-    return NS(
-        metadata=NS(name="db-backup", annotations={cronjob.RETENTION_ANNOTATION: retention} if retention else {}),
-        spec=NS(
-            schedule=schedule,
-            suspend=suspend,
-            time_zone=None,
-            job_template=NS(spec=NS(template=NS(spec=NS(containers=[NS(env=env)])))),
-        ),
-        status=NS(last_successful_time=last_success),
-    )
+    env = [{"name": "BACKUP_RETENTION_DAYS", "value": env_retention}]
+    status = {"lastSuccessfulTime": _stamp(last_success)} if last_success else {}
+    return {
+        "metadata": {
+            "name": "db-backup",
+            "annotations": {cronjob.RETENTION_ANNOTATION: retention} if retention else {},
+        },
+        "spec": {
+            "schedule": schedule,
+            "suspend": suspend,
+            "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "backup", "env": env}]}}}},
+        },
+        "status": status,
+    }
 
 
 def _job(name, minutes_ago, succeeded):
     created = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    return NS(
-        metadata=NS(name=name, creation_timestamp=created, owner_references=[NS(kind="CronJob", name="db-backup")]),
-        status=NS(
-            succeeded=1 if succeeded else 0,
-            failed=0 if succeeded else 1,
-            active=0,
-            start_time=created,
-            completion_time=created + timedelta(minutes=1),
-        ),
-    )
+    return {
+        "metadata": {
+            "name": name,
+            "creationTimestamp": _stamp(created),
+            "ownerReferences": [{"kind": "CronJob", "name": "db-backup"}],
+        },
+        "status": {
+            "succeeded": 1 if succeeded else 0,
+            "failed": 0 if succeeded else 1,
+            "startTime": _stamp(created),
+            "completionTime": _stamp(created + timedelta(minutes=1)),
+        },
+    }
 
 
 def report(minutes_ago=179.5, size=52311, entries=42, **extra):

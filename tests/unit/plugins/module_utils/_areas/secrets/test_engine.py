@@ -9,6 +9,7 @@ import json
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets import engine, keyring, plan
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
@@ -300,4 +301,4 @@ def test_short_existing_value_is_reported_not_replaced():
 
 def test_fake_kube_matches_the_real_error_mapping():
     kube = FakeKube(FakeCore())
-    assert kube.get_or_none("x", kube.core.read_namespaced_secret, "nope", "sme-platform") is None
+    assert k8s.get(kube, "x", k8s.path("v1", "secrets", "sme-platform", "nope")) is None
