@@ -10,6 +10,8 @@ and check mode can report the change without making it.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import shutil
@@ -368,11 +370,41 @@ def wait_rollout(kube: Any, manifest: str, namespace: str, timeout: float) -> li
         time.sleep(1.0)
 
 
-def release_installed(kube: Any, namespace: str, release: str) -> bool:
-    """A revision of the Helm release is deployed in the namespace (read from helm's own release Secrets)."""
+def release_records(kube: Any, namespace: str, release: str) -> list[dict[str, Any]]:
+    """Helm's own storage Secrets of a release (API JSON), oldest revision first: the one place checks read a
+    release without the helm binary."""
     from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 
     found = k8s.items(
-        kube, f"list Helm releases in {namespace}", "v1", "secrets", namespace, f"owner=helm,name={release}"
+        kube, f"Helm release records of {namespace}/{release}", "v1", "secrets", namespace, f"owner=helm,name={release}"
     )
-    return any(((s.get("metadata") or {}).get("labels") or {}).get("status") == "deployed" for s in found)
+    return sorted(found, key=lambda s: int(_record_labels(s).get("version", "0")))
+
+
+def _record_labels(record: dict[str, Any]) -> dict[str, str]:
+    return (record.get("metadata") or {}).get("labels") or {}
+
+
+def decode_release(secret_data: dict[str, str]) -> dict[str, Any]:
+    """A Helm 3 release from its storage Secret: base64 (Kubernetes) of base64 of gzipped JSON."""
+    try:
+        raw = base64.b64decode(base64.b64decode(secret_data["release"]))
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        return json.loads(raw)
+    except (KeyError, ValueError, OSError) as exc:
+        raise ApiError(f"cannot decode the Helm release record: {exc}") from exc
+
+
+def deployed_release(kube: Any, namespace: str, release: str) -> dict[str, Any] | None:
+    """The newest deployed revision of a release (the newest record when none is deployed), decoded; None when the
+    release has no record."""
+    records = release_records(kube, namespace, release)
+    deployed = [r for r in records if _record_labels(r).get("status") == "deployed"]
+    chosen = (deployed or records or [None])[-1]
+    return decode_release(chosen.get("data") or {}) if chosen is not None else None
+
+
+def release_installed(kube: Any, namespace: str, release: str) -> bool:
+    """A revision of the Helm release is deployed in the namespace (read from helm's own release Secrets)."""
+    return any(_record_labels(r).get("status") == "deployed" for r in release_records(kube, namespace, release))

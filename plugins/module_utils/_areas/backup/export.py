@@ -5,9 +5,6 @@ with secret values redacted."""
 
 from __future__ import annotations
 
-import base64
-import gzip
-import json
 import os
 import re
 import tempfile
@@ -17,8 +14,8 @@ from typing import Any
 from ansible.module_utils.common.yaml import yaml_dump, yaml_dump_all, yaml_load, yaml_load_all
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup.cronjob import REDACTED
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import SECRET_NAME_PATTERN
 
@@ -26,17 +23,6 @@ _SECRET_NAME_RE = re.compile(SECRET_NAME_PATTERN)
 
 
 # ---------------------------------------------------------------- configuration export
-def decode_release(secret_data: dict[str, str]) -> dict[str, Any]:
-    """A Helm 3 release from its storage Secret: base64 (Kubernetes) of base64 of gzipped JSON."""
-    try:
-        raw = base64.b64decode(base64.b64decode(secret_data["release"]))
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        return json.loads(raw)
-    except (KeyError, ValueError, OSError) as exc:
-        raise ApiError(f"cannot decode the Helm release record: {exc}") from exc
-
-
 def redact_values(value: Any, secret: bool = False) -> Any:
     """Values with secret-looking keys replaced, at any depth."""
     if isinstance(value, dict):
@@ -135,17 +121,7 @@ def export_revision(files: dict[str, str]) -> Any:
 # ---------------------------------------------------------------- Kubernetes side
 def read_release(kube: Any, release: str, namespace: str) -> dict[str, Any] | None:
     """The newest deployed revision of a Helm release (storage driver: Secrets), or None."""
-    secrets = k8s.items(
-        kube, f"Helm release records of {namespace}/{release}", "v1", "secrets", namespace, f"owner=helm,name={release}"
-    )
-    records = sorted(secrets, key=lambda s: int(_labels(s).get("version", "0")))
-    deployed = [s for s in records if _labels(s).get("status") == "deployed"]
-    chosen = (deployed or records or [None])[-1]
-    return decode_release(chosen.get("data") or {}) if chosen is not None else None
-
-
-def _labels(obj: dict[str, Any]) -> dict[str, str]:
-    return (obj.get("metadata") or {}).get("labels") or {}
+    return helm.deployed_release(kube, namespace, release)
 
 
 def read_configmaps(kube: Any, namespace: str) -> list[dict[str, Any]]:
