@@ -107,6 +107,50 @@ def check_sendgrid(base_url: str, api_key: str, http: HttpSettings) -> ProviderA
     )
 
 
+class SendGridAccount:
+    """The SendGrid account's settings the mail checks read: authenticated sender domains, dynamic templates.
+
+    The key needs the whitelabel.read and templates.read scopes besides mail.send; it goes into the Authorization
+    header only.
+    """
+
+    def __init__(self, base_url: str, api_key: str, session: Callable[[], HttpSession]) -> None:
+        if not base_url.lower().startswith(("https://", "http://")):
+            raise ConfigurationError(f"not an http(s) URL for SendGrid: {base_url!r}")
+        if not api_key:
+            raise ConfigurationError(f"no SendGrid API key for {base_url}")
+        self.url = base_url.rstrip("/")
+        self._key = api_key
+        self._session = session
+
+    def _get(self, path: str, query: str = "") -> Any:
+        where = _join(self.url, path)
+        with self._session() as session:
+            response = session.request(
+                "GET", where + (f"?{query}" if query else ""), headers={"Authorization": f"Bearer {self._key}"}
+            )
+        if response.status in (401, 403):
+            raise ConnectionFailure(
+                f"SendGrid refused the API key on GET {where}: HTTP {response.status}; "
+                "the key needs the whitelabel.read and templates.read scopes"
+            )
+        body = _json(response.body)
+        if response.status != 200:
+            raise ConnectionFailure(f"SendGrid GET {where} answered {response.status}: {response.text()}")
+        return body
+
+    def domains(self) -> list[dict[str, Any]]:
+        """GET /v3/whitelabel/domains: the authenticated (formerly whitelabelled) sender domains."""
+        body = self._get("/v3/whitelabel/domains")
+        return [d for d in body or [] if isinstance(d, dict)] if isinstance(body, list) else []
+
+    def templates(self) -> list[dict[str, Any]]:
+        """GET /v3/templates?generations=dynamic: the dynamic transactional templates with their versions."""
+        body = self._get("/v3/templates", "generations=dynamic&page_size=200")
+        found = body.get("result") if isinstance(body, dict) else None
+        return [t for t in found or [] if isinstance(t, dict)]
+
+
 def check_twilio(base_url: str, account_sid: str, auth_token: str, http: HttpSettings) -> ProviderAnswer:
     """GET the Account resource with basic auth; it must be active and of type Full (not Trial)."""
     url = _join(base_url, f"/2010-04-01/Accounts/{urllib.parse.quote(account_sid)}.json")

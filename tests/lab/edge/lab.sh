@@ -8,7 +8,8 @@
 #   GitHub REST API :15583 https  stand-in (standins/github.py) serving the lab application repository's CI
 #                                  results, workflows, secret names and releases (.lab/data/app-repo/github)
 #   Grafana API    :15584 https   stand-in (standins/grafana.py): health, data sources, dashboards, users, teams
-#   S3             :15585 http    moto's server mode (MOTO_VERSION, its own venv in the lab cache) holding the
+#   Sentry/New Relic/Statuspage :15586/15587/15588 https  operations SaaS stand-ins (standins/ops.py)
+#   S3             :15585 https   moto's server mode (MOTO_VERSION, its own venv in the lab cache) holding the
 #                                  offsite file backup bucket, made by s3_bucket.py at every up
 #
 # Usage: tests/lab/edge/lab.sh install|up|down|status|env
@@ -45,6 +46,9 @@ port_razorpay=15582
 port_github=15583
 port_grafana=15584
 port_s3=15585
+port_sentry=15586
+port_newrelic=15587
+port_statuspage=15588
 # The offsite file backup bucket (checklist 9.1.2): in another region than the platform's (ap-south-1).
 s3_bucket=sme-platform-uploads-backup
 s3_region=ap-south-2
@@ -52,7 +56,7 @@ fixtures_github="$lab/data/app-repo/github"
 domain=smeplatform.test
 names=("$domain" "www.$domain" "app.$domain" "api.$domain" "prometheus.$domain" "grafana.$domain"
   "smtp.$domain" "expired.$domain")
-components=(dns smtp platform saas github grafana s3)
+components=(dns smtp platform saas github grafana s3 ops)
 
 t0=$SECONDS
 log() { printf '[edge-lab +%3ds] %s\n' "$((SECONDS - t0))" "$*" >&2; }
@@ -73,6 +77,7 @@ ports_of() {
     github) echo "$port_github" ;;
     grafana) echo "$port_grafana" ;;
     s3) echo "$port_s3" ;;
+    ops) echo "$port_sentry $port_newrelic $port_statuspage" ;;
   esac
 }
 
@@ -182,11 +187,14 @@ command_of() { # command_of NAME: prints the argv, one per line
       ;;
     saas) printf '%s\n' "$py" -m standins.saas --listen "$host" --sendgrid-port "$port_sendgrid" \
       --twilio-port "$port_twilio" --razorpay-port "$port_razorpay" --tls-dir "$tls" \
-      --secrets-dir "$secrets" --mail-dir "$mail" ;;
+      --secrets-dir "$secrets" --mail-dir "$mail" --sendgrid-state "$state/saas/sendgrid.json" ;;
     github) printf '%s\n' "$py" -m standins.github --listen "$host" --port "$port_github" --tls-dir "$tls" \
       --secrets-dir "$secrets" --fixtures-dir "$fixtures_github" ;;
     grafana) printf '%s\n' "$py" -m standins.grafana --listen "$host" --port "$port_grafana" --tls-dir "$tls" \
       --secrets-dir "$secrets" --state "$state/grafana/state.json" --prometheus-url "http://$host:15490" ;;
+    ops) printf '%s\n' "$py" -m standins.ops --listen "$host" --sentry-port "$port_sentry" \
+      --newrelic-port "$port_newrelic" --statuspage-port "$port_statuspage" --tls-dir "$tls" \
+      --secrets-dir "$secrets" --state "$state/ops/state.json" ;;
     # HTTPS with copies of the lab certificate under the state directory (pid_of looks for it in the arguments)
     s3) printf '%s\n' "$moto_venv/bin/python" "$moto_venv/bin/moto_server" -H "$host" -p "$port_s3" \
       --ssl-cert "$state/s3/server-fullchain.crt" --ssl-key "$state/s3/server.key" ;;
@@ -320,6 +328,11 @@ export SMEPLATFORM_LAB_PLATFORM_ADMINS_FILE=$state/platform/admins.json
 export SMEPLATFORM_LAB_S3_URL=https://$host:$port_s3
 export SMEPLATFORM_LAB_S3_BUCKET=$s3_bucket
 export SMEPLATFORM_LAB_S3_REGION=$s3_region
+export SMEPLATFORM_LAB_SENTRY_URL=https://$host:$port_sentry
+export SMEPLATFORM_LAB_NEWRELIC_URL=https://$host:$port_newrelic
+export SMEPLATFORM_LAB_STATUSPAGE_URL=https://$host:$port_statuspage
+export SMEPLATFORM_LAB_OPS_STATE=$state/ops/state.json
+export SMEPLATFORM_LAB_SENDGRID_STATE=$state/saas/sendgrid.json
 ENV
 }
 

@@ -220,6 +220,10 @@ SECRET_FORMATS: dict[str, Callable[[], str]] = {
     # the AWS-format access key the file backup check signs its S3 requests with
     "s3_access_key_id": lambda: "AKIA" + _rand(16, string.ascii_uppercase + "234567"),
     "s3_secret_access_key": lambda: _rand(40, ALNUM + "+/"),
+    # a Sentry organization auth token, a New Relic user key and a Statuspage API key for the ops stand-ins
+    "sentry_token": lambda: "sntrys_" + _rand(64),
+    "newrelic_api_key": lambda: "NRAK-" + _rand(27, string.ascii_uppercase + string.digits),
+    "statuspage_api_key": lambda: _hex(32),
 }
 
 

@@ -6,7 +6,11 @@ live credentials from .lab/edge/secrets/ and answers everything else the way
 the real service does (status codes and error bodies copied from their docs):
 
 SendGrid  :15580  GET /v3/scopes, GET /v3/user/account (Bearer SG.… key),
-                  POST /v3/mail/send (202, payload stored in .lab/edge/mail/).
+                  POST /v3/mail/send (202, payload stored in .lab/edge/mail/),
+                  GET /v3/whitelabel/domains (authenticated sender domains with their DNS records' validity),
+                  GET /v3/templates?generations=dynamic (dynamic templates with their versions); domains and
+                  templates come from one JSON file (--sendgrid-state, .lab/edge/saas/sendgrid.json), written
+                  when missing and re-read when it changes, so tests unverify a domain or remove a template.
 Twilio    :15581  GET /2010-04-01/Accounts/{Sid}.json (basic auth Sid:token):
                   live -> 200 {status: active, type: Full}; test credentials ->
                   403 code 20008 (the Account resource refuses test credentials);
@@ -23,16 +27,86 @@ import argparse
 import hmac
 import json
 import re
+import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from standins.common import JSONHandler, TLSServer, read_secret, serve_forever, setup_logging, tls_context
 
 LOG = setup_logging("saas")
 SECRETS: Path = Path()
 MAIL_DIR: Path = Path()
+SENDGRID_STATE: Path = Path()
+_STATE_LOCK = threading.Lock()
+_STATE_CACHE: dict = {}
+
+
+def default_sendgrid_state() -> dict:
+    """The lab account's authenticated sender domain and the dynamic templates the platform sends with."""
+
+    def record(host: str, data: str, kind: str = "cname") -> dict:
+        return {"valid": True, "type": kind, "host": host, "data": data}
+
+    def template(n: int, name: str, subject: str) -> dict:
+        tid = f"d-{n:032x}"
+        return {
+            "id": tid,
+            "name": name,
+            "generation": "dynamic",
+            "updated_at": "2026-11-20 10:00:00",
+            "versions": [
+                {
+                    "id": f"{n:08x}-0000-4000-8000-000000000001",
+                    "template_id": tid,
+                    "active": 1,
+                    "name": f"{name} v2",
+                    "subject": subject,
+                    "updated_at": "2026-11-20 10:00:00",
+                    "editor": "code",
+                }
+            ],
+        }
+
+    return {
+        "domains": [
+            {
+                "id": 18234561,
+                "user_id": 9012345,
+                "subdomain": "em4821",
+                "domain": "smeplatform.test",
+                "username": "sme-platform",
+                "ips": [],
+                "custom_spf": False,
+                "default": True,
+                "legacy": False,
+                "automatic_security": True,
+                "valid": True,
+                "dns": {
+                    "mail_cname": record("em4821.smeplatform.test", "u9012345.wl046.sendgrid.net"),
+                    "dkim1": record("s1._domainkey.smeplatform.test", "s1.domainkey.u9012345.wl046.sendgrid.net"),
+                    "dkim2": record("s2._domainkey.smeplatform.test", "s2.domainkey.u9012345.wl046.sendgrid.net"),
+                },
+            }
+        ],
+        "templates": [
+            template(1, "welcome", "Welcome to SME Platform"),
+            template(2, "password-reset", "Reset your password"),
+            template(3, "invoice-created", "Invoice {{invoice_number}} from {{company}}"),
+            template(4, "payment-reminder", "Payment reminder: invoice {{invoice_number}}"),
+            template(5, "payment-received", "Payment received for invoice {{invoice_number}}"),
+        ],
+    }
+
+
+def sendgrid_state() -> dict:
+    with _STATE_LOCK:
+        stamp = SENDGRID_STATE.stat().st_mtime_ns
+        if _STATE_CACHE.get("stamp") != stamp:
+            _STATE_CACHE["data"] = json.loads(SENDGRID_STATE.read_text())
+            _STATE_CACHE["stamp"] = stamp
+        return _STATE_CACHE["data"]
 
 
 def same(a: str, b: str) -> bool:
@@ -54,9 +128,31 @@ class SendGrid(JSONHandler):
         if not self.authorised():
             self.refuse()
         elif path == "/v3/scopes":
-            self.send_json(200, {"scopes": ["mail.send", "user.account.read", "user.profile.read"]})
+            self.send_json(
+                200,
+                {
+                    "scopes": [
+                        "mail.send",
+                        "templates.read",
+                        "user.account.read",
+                        "user.profile.read",
+                        "whitelabel.read",
+                    ]
+                },
+            )
         elif path == "/v3/user/account":
             self.send_json(200, {"type": "paid", "reputation": 99.7})
+        elif path == "/v3/whitelabel/domains":
+            self.send_json(200, sendgrid_state()["domains"])
+        elif path == "/v3/templates":
+            query = parse_qs(urlsplit(self.path).query)
+            if not query.get("generations") or not query.get("page_size"):
+                # SendGrid lists legacy templates only unless asked for dynamic ones, and needs page_size.
+                self.send_json(400, {"errors": [{"field": "page_size", "message": "page_size should be provided"}]})
+                return
+            generations = query["generations"][0].split(",")
+            found = [t for t in sendgrid_state()["templates"] if t["generation"] in generations]
+            self.send_json(200, {"result": found, "_metadata": {"self": self.path, "count": len(found)}})
         else:
             self.send_json(404, {"errors": [{"field": None, "message": "resource not found"}]})
 
@@ -169,7 +265,7 @@ class Razorpay(JSONHandler):
 
 
 def main() -> None:
-    global SECRETS, MAIL_DIR
+    global SECRETS, MAIL_DIR, SENDGRID_STATE
     repo = Path(__file__).resolve().parents[3]
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--listen", default="127.0.0.1")
@@ -179,8 +275,12 @@ def main() -> None:
     p.add_argument("--tls-dir", default=str(repo / ".lab/tls"))
     p.add_argument("--secrets-dir", default=str(repo / ".lab/edge/secrets"))
     p.add_argument("--mail-dir", default=str(repo / ".lab/edge/mail"))
+    p.add_argument("--sendgrid-state", default=str(repo / ".lab/edge/saas/sendgrid.json"))
     args = p.parse_args()
-    SECRETS, MAIL_DIR = Path(args.secrets_dir), Path(args.mail_dir)
+    SECRETS, MAIL_DIR, SENDGRID_STATE = Path(args.secrets_dir), Path(args.mail_dir), Path(args.sendgrid_state)
+    if not SENDGRID_STATE.exists():
+        SENDGRID_STATE.parent.mkdir(parents=True, exist_ok=True)
+        SENDGRID_STATE.write_text(json.dumps(default_sendgrid_state(), indent=1))
     ctx = tls_context(Path(args.tls_dir))
     servers = [
         TLSServer((args.listen, port), handler, ctx)

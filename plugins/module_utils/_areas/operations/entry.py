@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import checks as operations
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import window
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import stack, window
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
@@ -46,3 +47,27 @@ def run_deploy_window(module: Any) -> None:
         msg=("deployment window open: " if is_open else "deployment window closed: ") + found["detail"],
         evidence=[found],
     )
+
+
+def run_operations_stack_check(module: Any) -> None:
+    """operations_stack_check: run with the module's validated parameters and exit."""
+    p = module.params
+
+    def read_config() -> stack.LiveConfig:
+        where = f"configmap {p['namespace']}/{p['configmap']}"
+        kube = k8s.Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        live = k8s.get(kube, where, k8s.path("v1", "configmaps", p["namespace"], p["configmap"]))
+        data = {k: str(v) for k, v in (live.get("data") or {}).items()} if live is not None else None
+        return stack.LiveConfig(data, where)
+
+    def run() -> list:
+        resolver = AddressResolver(p["dns_resolver"])
+        settings = stack.StackSettings.from_options(p)
+        return stack.check_stack(
+            settings,
+            lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver),
+            read_config,
+            module.check_mode,
+        )
+
+    exit_checked(module, "operations stack", run)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
+
 DASHBOARD_OPTIONS = {
     "uid": {"type": "str", "required": True},
     "panels": {"type": "list", "elements": "str", "default": []},
@@ -62,6 +64,40 @@ def deploy_window() -> dict[str, Any]:
             "traffic_query": {"type": "str", "default": "sum(rate(http_requests_total[5m]))"},
             "max_traffic": {"type": "float", "default": 5.0},
             "override": {"type": "str", "default": ""},
+            "ca_bundle": {"type": "path"},
+            "dns_resolver": {"type": "str", "default": ""},
+            "timeout": {"type": "float", "default": 10.0},
+        },
+        supports_check_mode=True,
+    )
+
+
+def operations_stack_check() -> dict[str, Any]:
+    """The AnsibleModule arguments of operations_stack_check."""
+    return dict(
+        argument_spec={
+            **connection_args(),
+            "namespace": {"type": "str", "default": "sme-platform"},
+            "configmap": {"type": "str", "default": "sme-platform-config"},
+            "sentry_url": {"type": "str", "default": "https://sentry.io"},
+            "sentry_token": {"type": "str", "default": "", "no_log": True},
+            "sentry_organization": {"type": "str", "default": ""},
+            "sentry_project": {"type": "str", "default": ""},
+            "sentry_dsn_key": {"type": "str", "default": "SENTRY_DSN", "no_log": False},
+            "sentry_environment": {"type": "str", "default": "production"},
+            "sentry_event_timeout": {"type": "str", "default": "60s"},
+            "newrelic_url": {"type": "str", "default": "https://api.newrelic.com"},
+            "newrelic_api_key": {"type": "str", "default": "", "no_log": True},
+            "newrelic_app_name_key": {"type": "str", "default": "NEW_RELIC_APP_NAME", "no_log": False},
+            "apm_max_report_age": {"type": "str", "default": "10m"},
+            "statuspage_url": {"type": "str", "default": "https://api.statuspage.io"},
+            "statuspage_api_key": {"type": "str", "default": "", "no_log": True},
+            "statuspage_page_id": {"type": "str", "default": ""},
+            "statuspage_components": {"type": "list", "elements": "str", "default": []},
+            "sendgrid_url": {"type": "str", "default": "https://api.sendgrid.com"},
+            "sendgrid_api_key": {"type": "str", "default": "", "no_log": True},
+            "sendgrid_domain": {"type": "str", "default": ""},
+            "sendgrid_templates": {"type": "list", "elements": "str", "default": []},
             "ca_bundle": {"type": "path"},
             "dns_resolver": {"type": "str", "default": ""},
             "timeout": {"type": "float", "default": 10.0},

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: operations_stack_check
+short_description: Check error tracking, APM, the status page and the SendGrid account around the platform
+version_added: 0.3.0
+description:
+  - Proves checklist items C(6.3.1) (the platform's live settings, the ConfigMap O(configmap) in O(namespace), name a
+    Sentry DSN under O(sentry_dsn_key); the DSN belongs to project O(sentry_project) of O(sentry_organization) and its
+    key is an active key of that project; an event sent through the DSN is accepted and read back through Sentry's
+    API within O(sentry_event_timeout)), C(6.3.2) (the settings name the APM application under
+    O(newrelic_app_name_key), and New Relic shows it reporting, its last report younger than O(apm_max_report_age)),
+    C(6.4.1) (every component of the Statuspage page O(statuspage_page_id), or of O(statuspage_components), is
+    C(operational)), C(5.3.2) (SendGrid has the sender domain O(sendgrid_domain) authenticated with every DNS record
+    valid) and C(5.3.4) (every dynamic template of O(sendgrid_templates) exists in SendGrid with an active version).
+  - C(6.3.1) and C(6.3.2) are skipped while the ConfigMap does not exist (no release yet); checked after the deploy.
+  - An item whose tool is not configured (no URL or no credential) fails and names the missing setting. The requests
+    run concurrently; an unreachable tool fails the items that needed it, with the reason.
+  - The only write is the Sentry test event of C(6.3.1), an info-level event tagged C(source=smeplatform.deploy); in
+    check mode it is not sent and C(6.3.1) is skipped once the reads have passed.
+options:
+  namespace:
+    description: Namespace of the platform's release.
+    type: str
+    default: sme-platform
+  configmap:
+    description: The platform's ConfigMap (its settings as the pods read them).
+    type: str
+    default: sme-platform-config
+  sentry_url:
+    description: Base URL of Sentry's Web API.
+    type: str
+    default: https://sentry.io
+  sentry_token:
+    description: Sentry organization auth token (scopes C(project:read), C(event:read)); C(6.3.1) fails when empty.
+    type: str
+    default: ""
+  sentry_organization:
+    description: Slug of the Sentry organization.
+    type: str
+    default: ""
+  sentry_project:
+    description: Slug of the platform's Sentry project.
+    type: str
+    default: ""
+  sentry_dsn_key:
+    description: Key of the platform's settings that holds the DSN.
+    type: str
+    default: SENTRY_DSN
+  sentry_environment:
+    description: Environment the test event is tagged with.
+    type: str
+    default: production
+  sentry_event_timeout:
+    description: How long to wait for Sentry to show the test event, as a duration such as C(60s).
+    type: str
+    default: 60s
+  newrelic_url:
+    description: Base URL of New Relic's REST API (C(https://api.eu.newrelic.com) for EU accounts).
+    type: str
+    default: https://api.newrelic.com
+  newrelic_api_key:
+    description: New Relic user key (C(NRAK-...)); C(6.3.2) fails when empty.
+    type: str
+    default: ""
+  newrelic_app_name_key:
+    description: Key of the platform's settings that holds the agent's application name.
+    type: str
+    default: NEW_RELIC_APP_NAME
+  apm_max_report_age:
+    description: Oldest accepted age of the application's last report, as a duration such as C(10m).
+    type: str
+    default: 10m
+  statuspage_url:
+    description: Base URL of Statuspage's REST API.
+    type: str
+    default: https://api.statuspage.io
+  statuspage_api_key:
+    description: Statuspage API key; C(6.4.1) fails when empty.
+    type: str
+    default: ""
+  statuspage_page_id:
+    description: Id of the platform's status page.
+    type: str
+    default: ""
+  statuspage_components:
+    description: Names of the components that must be operational; empty means every component of the page.
+    type: list
+    elements: str
+    default: []
+  sendgrid_url:
+    description: Base URL of SendGrid's Web API.
+    type: str
+    default: https://api.sendgrid.com
+  sendgrid_api_key:
+    description: SendGrid API key with the C(whitelabel.read) and C(templates.read) scopes; C(5.3.2), C(5.3.4) fail
+      when empty.
+    type: str
+    default: ""
+  sendgrid_domain:
+    description: The platform's sender domain.
+    type: str
+    default: ""
+  sendgrid_templates:
+    description: Names of the dynamic templates the platform sends with.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - smeplatform.deploy.kubernetes
+  - smeplatform.deploy.resolver
+  - smeplatform.deploy.timeout
+  - smeplatform.deploy.ca_bundle
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: In check mode no Sentry test event is sent; everything else is read the same way.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+  idempotent:
+    description: Run twice with the same arguments outside check mode, the second run reports no change.
+    support: full
+    details: Never reports a change; each real run sends one Sentry test event.
+author:
+  - SME Platform operations (@smeplatform-ops)
+"""
+
+EXAMPLES = r"""
+- name: Check error tracking, APM, the status page and SendGrid
+  smeplatform.deploy.operations_stack_check:
+    namespace: sme-platform
+    configmap: sme-platform-config
+    sentry_token: "{{ vault_sentry_token }}"
+    sentry_organization: sme-platform
+    sentry_project: sme-platform-backend
+    newrelic_api_key: "{{ vault_newrelic_user_key }}"
+    statuspage_api_key: "{{ vault_statuspage_api_key }}"
+    statuspage_page_id: kctbh9vrtdwd
+    sendgrid_api_key: "{{ vault_sendgrid_api_key }}"
+    sendgrid_domain: smeplatform.com
+    sendgrid_templates: [welcome, password-reset, invoice-created]
+"""
+
+RETURN = r"""
+evidence:
+  description: One entry per checklist item checked.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "6.4.1", "status": "failed",
+            "measured": {"API": "operational", "Payments": "degraded_performance"},
+            "threshold": "every component of the status page operational",
+            "detail": "component Payments is degraded_performance",
+            "where": "https://api.statuspage.io/v1/pages/kctbh9vrtdwd", "duration": 0.18}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import entry, options
+
+
+def main() -> None:
+    entry.run_operations_stack_check(AnsibleModule(**options.operations_stack_check()))
+
+
+if __name__ == "__main__":
+    main()

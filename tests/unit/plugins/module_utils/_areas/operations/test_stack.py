@@ -1,0 +1,200 @@
+"""The operations stack's judgements on what the tools answer: each item passes only on a measured answer and fails
+with the reason, the Sentry test event is never sent in check mode, and no release means skipped, not passed."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import stack
+
+DSN = "https://5f2c8e1a9b7d4c3e8f6a1b2c3d4e5f60@sentry.example.test/42"
+
+
+def settings(**extra: Any) -> stack.StackSettings:
+    return stack.StackSettings.from_options(
+        {
+            "sentry_token": "t",
+            "sentry_organization": "org",
+            "sentry_project": "backend",
+            "sentry_event_timeout": "2s",
+            "newrelic_api_key": "k",
+            "statuspage_api_key": "k",
+            "statuspage_page_id": "p",
+            "sendgrid_api_key": "k",
+            "sendgrid_domain": "example.test",
+            "sendgrid_templates": ["welcome", "reset"],
+            **extra,
+        }
+    )
+
+
+CONFIG = stack.LiveConfig({"SENTRY_DSN": DSN, "NEW_RELIC_APP_NAME": "backend"}, "configmap ns/app-config")
+
+
+class FakeSentry:
+    url = "https://sentry.example.test"
+
+    def __init__(self, project: Any = None, keys: Any = None, event: Any = True) -> None:
+        self._project = {"id": "42", "slug": "backend"} if project is None else project
+        self._keys = [{"name": "Default", "public": "5f2c8e1a9b7d4c3e8f6a1b2c3d4e5f60", "isActive": True}]
+        self._keys = self._keys if keys is None else keys
+        self._event = event
+
+    def project(self, _slug: str) -> Any:
+        return self._project or None
+
+    def keys(self, _slug: str) -> Any:
+        return self._keys
+
+    def wait_for_event(self, _slug: str, event_id: str, timeout: float) -> Any:
+        return ({"id": event_id}, 1.2) if self._event else (None, timeout)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    calls: list[Any] = []
+
+    def fake_send(dsn, _session, environment, _message):
+        calls.append((dsn.envelope_url, environment))
+        return 200, "e" * 32, ""
+
+    monkeypatch.setattr(stack, "send_test_event", fake_send)
+    return calls
+
+
+def test_sentry_passes_on_a_test_event_seen_and_skips_it_in_check_mode(sent):
+    found = stack.sentry_entry(FakeSentry(), settings(), CONFIG, None, check_mode=False)
+    assert found["status"] == "passed" and found["measured"]["seen_after"] == 1.2
+    assert sent == [("https://sentry.example.test/api/42/envelope/", "production")]
+    found = stack.sentry_entry(FakeSentry(), settings(), CONFIG, None, check_mode=True)
+    assert found["status"] == "skipped" and "no test event is sent" in found["detail"]
+    assert len(sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("sentry", "config", "reason"),
+    [
+        (FakeSentry(), stack.LiveConfig({}, "configmap ns/c"), "configmap ns/c has no SENTRY_DSN"),
+        (FakeSentry(), stack.LiveConfig({"SENTRY_DSN": "not a dsn"}, "configmap ns/c"), "not a Sentry DSN"),
+        (FakeSentry(project={}), CONFIG, "Sentry project backend not found in organization org"),
+        (FakeSentry(project={"id": "7", "slug": "backend"}), CONFIG, "points at project id 42, not backend (id 7)"),
+        (FakeSentry(keys=[]), CONFIG, "the DSN's key is not a key of the project"),
+        (
+            FakeSentry(keys=[{"name": "D", "public": "5f2c8e1a9b7d4c3e8f6a1b2c3d4e5f60", "isActive": False}]),
+            CONFIG,
+            "the DSN's key is disabled",
+        ),
+        (FakeSentry(event=False), CONFIG, "was accepted but not seen via the API after 2s"),
+    ],
+)
+def test_sentry_fails_with_the_reason(sent, sentry, config, reason):
+    found = stack.sentry_entry(sentry, settings(), config, None, check_mode=False)
+    assert found["status"] == "failed" and reason in found["detail"]
+
+
+def test_sentry_and_apm_are_skipped_before_the_first_release():
+    none = stack.LiveConfig(None, "configmap ns/app-config")
+    assert stack.sentry_entry(FakeSentry(), settings(), none, None, False)["status"] == "skipped"
+    assert stack.apm_entry(FakeNewRelic([]), settings(), none)["status"] == "skipped"
+
+
+class FakeNewRelic:
+    url = "https://api.newrelic.test"
+
+    def __init__(self, apps: list[dict[str, Any]]) -> None:
+        self.apps = apps
+
+    def applications(self, _name: str) -> list[dict[str, Any]]:
+        return self.apps
+
+
+def ago(seconds: float) -> str:
+    return (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("apps", "status", "reason"),
+    [
+        ([{"name": "backend", "reporting": True, "last_reported_at": ago(30)}], "passed", "reporting, last report"),
+        ([], "failed", "New Relic has no APM application backend: the agent never reported"),
+        ([{"name": "backend", "reporting": True, "last_reported_at": ago(3600)}], "failed", "last reported 1h ago"),
+        ([{"name": "backend", "reporting": False}], "failed", "not reporting; backend has never reported"),
+    ],
+)
+def test_apm_needs_a_recent_report(apps, status, reason):
+    found = stack.apm_entry(FakeNewRelic(apps), settings(), CONFIG)
+    assert found["status"] == status and reason in found["detail"]
+
+
+def test_apm_fails_when_the_agent_is_not_configured():
+    found = stack.apm_entry(FakeNewRelic([]), settings(), stack.LiveConfig({}, "configmap ns/c"))
+    assert found["detail"] == "configmap ns/c has no NEW_RELIC_APP_NAME: the APM agent is not configured"
+
+
+class FakePage:
+    where = "https://statuspage.test/v1/pages/p"
+
+    def __init__(self, components: list[dict[str, Any]]) -> None:
+        self._components = components
+
+    def components(self) -> list[dict[str, Any]]:
+        return self._components
+
+
+def test_status_page_needs_every_component_operational():
+    ok = [{"name": "API", "status": "operational"}, {"name": "Web", "status": "operational"}]
+    assert stack.status_page_entry(FakePage(ok), settings())["status"] == "passed"
+    degraded = [{"name": "API", "status": "major_outage"}, {"name": "Web", "status": "operational"}]
+    assert stack.status_page_entry(FakePage(degraded), settings())["detail"] == "component API is major_outage"
+    assert stack.status_page_entry(FakePage([]), settings())["detail"] == "the page has no component"
+    found = stack.status_page_entry(FakePage(ok), settings(statuspage_components=["API", "Payments"]))
+    assert found["detail"] == "component Payments missing"
+
+
+class FakeSendGrid:
+    url = "https://sendgrid.test"
+
+    def __init__(self, domains: list[dict[str, Any]], templates: list[dict[str, Any]]) -> None:
+        self._domains, self._templates = domains, templates
+
+    def domains(self) -> list[dict[str, Any]]:
+        return self._domains
+
+    def templates(self) -> list[dict[str, Any]]:
+        return self._templates
+
+
+def domain(valid: bool, dkim1: bool = True) -> dict[str, Any]:
+    return {"domain": "example.test", "valid": valid, "dns": {"dkim1": {"valid": dkim1}, "mail_cname": {"valid": True}}}
+
+
+def test_the_sender_domain_must_be_authenticated_and_valid():
+    assert stack.sender_domain_entry(FakeSendGrid([domain(True)], []), settings())["status"] == "passed"
+    found = stack.sender_domain_entry(FakeSendGrid([domain(False, dkim1=False)], []), settings())
+    assert found["detail"] == "sender domain example.test unverified: invalid DNS record(s) dkim1"
+    found = stack.sender_domain_entry(FakeSendGrid([], []), settings())
+    assert found["detail"] == "sender domain example.test is not authenticated in SendGrid"
+
+
+def test_every_template_must_exist_with_an_active_version():
+    active = [{"name": "welcome", "versions": [{"active": 1, "name": "v1"}]}]
+    found = stack.templates_entry(FakeSendGrid([], active), settings())
+    assert found["status"] == "failed" and found["detail"] == "template reset missing"
+    both = [*active, {"name": "reset", "versions": [{"active": 0, "name": "v1"}]}]
+    found = stack.templates_entry(FakeSendGrid([], both), settings())
+    assert found["detail"] == "template reset has no active version"
+    both[1]["versions"][0]["active"] = 1
+    assert stack.templates_entry(FakeSendGrid([], both), settings())["status"] == "passed"
+
+
+def test_unconfigured_tools_fail_naming_the_setting():
+    s = settings(sentry_token="", newrelic_api_key="", statuspage_page_id="", sendgrid_api_key="")
+    found = {e["id"]: e for e in stack.check_stack(s, None, lambda: CONFIG, check_mode=True)}
+    assert {i: e["status"] for i, e in found.items()} == dict.fromkeys(
+        ("6.3.1", "6.3.2", "6.4.1", "5.3.2", "5.3.4"), "failed"
+    )
+    assert "operations_sentry_token" in found["6.3.1"]["detail"]
+    assert "operations_statuspage_page_id" in found["6.4.1"]["detail"]
