@@ -16,7 +16,13 @@ description:
     O(newrelic_app_name_key), and New Relic shows it reporting, its last report younger than O(apm_max_report_age)),
     C(6.4.1) (every component of the Statuspage page O(statuspage_page_id), or of O(statuspage_components), is
     C(operational)), C(5.3.2) (SendGrid has the sender domain O(sendgrid_domain) authenticated with every DNS record
-    valid) and C(5.3.4) (every dynamic template of O(sendgrid_templates) exists in SendGrid with an active version).
+    valid), C(5.3.4) (every dynamic template of O(sendgrid_templates) exists in SendGrid with an active version) and
+    C(5.4.2) (the log shipper DaemonSet O(log_daemonset) in O(log_daemonset_namespace) is scheduled on every schedulable
+    node with every pod ready, and the log sink's Count API finds lines of O(namespace) in O(logsink_index) younger
+    than O(log_max_age)).
+  - C(7.1.4) (service mesh) only when O(mesh_required), with Istio's CRDs installed, O(namespace) labelled for sidecar
+    injection, every running pod of it with the C(istio-proxy) sidecar, and a PeerAuthentication with mTLS C(STRICT)
+    in O(namespace) or O(mesh_root_namespace). Otherwise skipped, saying no mesh is required.
   - C(6.3.1) and C(6.3.2) are skipped while the ConfigMap does not exist (no release yet); checked after the deploy.
   - An item whose tool is not configured (no URL or no credential) fails and names the missing setting. The requests
     run concurrently; an unreachable tool fails the items that needed it, with the reason.
@@ -56,9 +62,9 @@ options:
     type: str
     default: production
   sentry_event_timeout:
-    description: How long to wait for Sentry to show the test event, as a duration such as C(60s).
-    type: str
-    default: 60s
+    description: Seconds to wait for Sentry to show the test event.
+    type: float
+    default: 60.0
   newrelic_url:
     description: Base URL of New Relic's REST API (C(https://api.eu.newrelic.com) for EU accounts).
     type: str
@@ -110,6 +116,42 @@ options:
     type: list
     elements: str
     default: []
+  log_daemonset_namespace:
+    description: Namespace of the log shipper's DaemonSet.
+    type: str
+    default: logging
+  log_daemonset:
+    description: Name of the log shipper's DaemonSet (Fluent Bit, Filebeat, the Datadog agent ...).
+    type: str
+    default: fluent-bit
+  logsink_url:
+    description: Base URL of the log sink's Elasticsearch-compatible API; C(5.4.2) fails when empty.
+    type: str
+    default: ""
+  logsink_api_key:
+    description: Encoded API key of the log sink, allowed to read O(logsink_index).
+    type: str
+    default: ""
+  logsink_index:
+    description: Index pattern holding the cluster's logs.
+    type: str
+    default: logs-*
+  log_namespace_field:
+    description: Field the shipper writes the pod's namespace into.
+    type: str
+    default: kubernetes.namespace_name
+  log_max_age:
+    description: Newest line of the platform the sink must hold is at most this old, as a duration such as C(15m).
+    type: str
+    default: 15m
+  mesh_required:
+    description: Whether the environment requires a service mesh (Istio); C(7.1.4) is skipped when false.
+    type: bool
+    default: false
+  mesh_root_namespace:
+    description: Istio's root namespace, where a mesh-wide PeerAuthentication lives.
+    type: str
+    default: istio-system
 extends_documentation_fragment:
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver

@@ -119,7 +119,7 @@ def test_an_event_never_seen_a_disabled_key_and_a_refused_token_fail_6_3_1(run_r
     with edited(lab["SMEPLATFORM_LAB_OPS_STATE"]) as (ops, save):
         ops["sentry"]["projects"][0]["processing_seconds"] = 3600
         save()
-        run = run_role("operations", operations_sentry_event_timeout="3s", **settings)
+        run = run_role("operations", operations_sentry_event_timeout=3, **settings)
         assert run.status("6.3.1") == "failed"
         detail = run.evidence("6.3.1")["detail"]
         assert re.fullmatch(r"test event [0-9a-f]{32} was accepted but not seen via the API after [34]s", detail)
@@ -142,3 +142,163 @@ def test_without_the_platforms_configmap_error_tracking_and_apm_wait_for_the_dep
         assert run.status(item) == "skipped"
         assert run.evidence(item)["detail"].startswith("configmap sme-platform/sme-no-such-config does not exist yet")
     assert run.status("6.4.1") == "passed"
+
+
+def test_the_status_page_goes_back_to_operational_after_the_deploy_but_incidents_stay(run_role, lab):
+    state_file = Path(lab["SMEPLATFORM_LAB_OPS_STATE"])
+
+    def statuses() -> dict[str, str]:
+        page = json.loads(state_file.read_text())["statuspage"]["pages"][0]
+        return {c["name"]: c["status"] for c in page["components"]}
+
+    with edited(lab["SMEPLATFORM_LAB_OPS_STATE"]) as (ops, save):
+        for component in ops["statuspage"]["pages"][0]["components"][1:3]:
+            component["status"] = "under_maintenance"
+        save()
+        run = run_role("operations", entry="status_page", check=True)
+        assert run.changed() == 1 and run.status("post.day1.2") == "skipped"
+        assert run.evidence("post.day1.2")["detail"] == (
+            "check mode: would set API, Payments from under_maintenance to operational"
+        )
+        assert statuses()["Payments"] == "under_maintenance"
+        run = run_role("operations", entry="status_page")
+        assert run.changed() == 1 and run.status("post.day1.2") == "passed"
+        assert run.evidence("post.day1.2")["detail"] == "4 component(s) operational; set operational: API, Payments"
+        assert set(statuses().values()) == {"operational"}
+        for check in (True, False):
+            run = run_role("operations", entry="status_page", check=check)
+            assert run.changed() == 0 and run.status("post.day1.2") == "passed"
+
+        ops["statuspage"]["pages"][0]["components"][2]["status"] = "major_outage"
+        save()
+        run = run_role("operations", entry="status_page")
+        assert run.changed() == 0 and run.status("post.day1.2") == "failed"
+        assert run.evidence("post.day1.2")["detail"] == (
+            "component Payments is major_outage: an open incident, left to the on-call engineer"
+        )
+        assert statuses()["Payments"] == "major_outage"
+    statuspage_key = (Path(lab["SMEPLATFORM_LAB_SECRETS_DIR"]) / "statuspage_api_key").read_text().strip()
+    assert statuspage_key not in run.output and statuspage_key not in run.report_text
+
+
+def test_log_aggregation_needs_the_shipper_on_every_node_and_the_platforms_lines(run_role, lab):
+    run = run_role("operations", check=True)
+    assert run.status("5.4.2") == "passed", run.evidence("5.4.2")
+    measured = run.evidence("5.4.2")["measured"]
+    assert measured["nodes"] == 4 and measured["scheduled"] == 4 and measured["ready"] == 4
+    assert measured["lines"] > 0  # the platform stand-in logs every Prometheus scrape
+    run = run_role(
+        "operations", check=True, operations_log_daemonset_namespace="kube-system", operations_namespace="sme-quiet"
+    )
+    assert run.status("5.4.2") == "failed"
+    assert run.evidence("5.4.2")["detail"] == (
+        "no log shipper: daemonset kube-system/fluent-bit not found; the sink has no line of namespace sme-quiet in "
+        "the last 15m (https://127.0.0.1:15589/logs-*/_count)"
+    )
+    logsink_key = (Path(lab["SMEPLATFORM_LAB_SECRETS_DIR"]) / "logsink_api_key").read_text().strip()
+    assert logsink_key not in run.output and logsink_key not in run.report_text
+
+
+def test_a_shipper_on_some_nodes_only_fails_5_4_2(run_role, lab, namespace):
+    daemonset = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "partial-shipper", "namespace": namespace},
+        "spec": {
+            "selector": {"matchLabels": {"app": "partial-shipper"}},
+            "template": {
+                "metadata": {"labels": {"app": "partial-shipper"}},
+                "spec": {
+                    "nodeSelector": {"topology.kubernetes.io/zone": "lab-zone-a"},
+                    "containers": [{"name": "shipper", "image": "cr.fluentbit.io/fluent/fluent-bit:3.1.9"}],
+                },
+            },
+        },
+    }
+    kubectl(lab, "apply", "-f", "-", stdin=json.dumps(daemonset))
+    kubectl(lab, "-n", namespace, "rollout", "status", "daemonset/partial-shipper", "--timeout=60s")
+    run = run_role(
+        "operations",
+        check=True,
+        operations_log_daemonset_namespace=namespace,
+        operations_log_daemonset="partial-shipper",
+    )
+    assert run.status("5.4.2") == "failed"
+    assert run.evidence("5.4.2")["detail"] == "shipper not on every node: scheduled on 2 of 4 node(s)"
+
+
+ISTIO_CRDS = (
+    ("virtualservices", "networking.istio.io", "VirtualService"),
+    ("destinationrules", "networking.istio.io", "DestinationRule"),
+    ("peerauthentications", "security.istio.io", "PeerAuthentication"),
+)
+
+
+def test_a_required_mesh_is_measured_and_otherwise_skipped_with_the_reason(run_role, lab, namespace):
+    run = run_role("operations", check=True)
+    assert run.status("7.1.4") == "skipped"
+    assert "requires no service mesh" in run.evidence("7.1.4")["detail"]
+
+    mesh = {"operations_mesh_required": True, "operations_namespace": namespace}
+    run = run_role("operations", check=True, **mesh)
+    assert run.status("7.1.4") == "failed"
+    assert run.evidence("7.1.4")["detail"].startswith(
+        "Istio CRDs missing: destinationrules.networking.istio.io, peerauthentications.security.istio.io, "
+        "virtualservices.networking.istio.io"
+    )
+    crds = [
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {
+                "group": group,
+                "scope": "Namespaced",
+                "names": {"plural": plural, "kind": kind, "singular": kind.lower()},
+                "versions": [
+                    {
+                        "name": version,
+                        "served": True,
+                        "storage": version == "v1beta1",
+                        "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                    }
+                    for version in ("v1beta1", "v1")
+                ],
+            },
+        }
+        for plural, group, kind in ISTIO_CRDS
+    ]
+    kubectl(lab, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": crds}))
+    try:
+        kubectl(lab, "wait", "--for=condition=Established", "--timeout=60s",
+                *[f"crd/{plural}.{group}" for plural, group, _kind in ISTIO_CRDS])  # fmt: skip
+        kubectl(lab, "label", "namespace", namespace, "istio-injection=enabled")
+        policy = {
+            "apiVersion": "security.istio.io/v1beta1",
+            "kind": "PeerAuthentication",
+            "metadata": {"name": "default", "namespace": namespace},
+            "spec": {"mtls": {"mode": "STRICT"}},
+        }
+        kubectl(lab, "apply", "-f", "-", stdin=json.dumps(policy))
+
+        def pod(name: str, containers: list[str]) -> None:
+            manifest = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"containers": [{"name": c, "image": f"lab/{c}:1"} for c in containers]},
+            }
+            kubectl(lab, "apply", "-f", "-", stdin=json.dumps(manifest))
+            kubectl(lab, "-n", namespace, "wait", "--for=condition=Ready", f"pod/{name}", "--timeout=60s")
+
+        pod("backend-meshed", ["backend", "istio-proxy"])
+        run = run_role("operations", check=True, **mesh)
+        assert run.status("7.1.4") == "passed", run.evidence("7.1.4")
+        assert run.evidence("7.1.4")["measured"]["mtls_strict"] is True
+        pod("backend-bare", ["backend"])
+        run = run_role("operations", check=True, **mesh)
+        assert run.status("7.1.4") == "failed"
+        assert run.evidence("7.1.4")["detail"] == "1 of 2 pod(s) without the istio-proxy sidecar: backend-bare"
+    finally:
+        kubectl(lab, "delete", "crd", *[f"{plural}.{group}" for plural, group, _kind in ISTIO_CRDS],
+                "--wait=false", check=False)  # fmt: skip

@@ -224,6 +224,8 @@ SECRET_FORMATS: dict[str, Callable[[], str]] = {
     "sentry_token": lambda: "sntrys_" + _rand(64),
     "newrelic_api_key": lambda: "NRAK-" + _rand(27, string.ascii_uppercase + string.digits),
     "statuspage_api_key": lambda: _hex(32),
+    # an Elasticsearch API key, encoded as Kibana shows it (base64 of id:key), for the log sink stand-in
+    "logsink_api_key": lambda: base64.b64encode(f"{_rand(20)}:{_rand(22)}".encode()).decode(),
 }
 
 

@@ -1,7 +1,7 @@
-"""Stand-ins for the operations SaaS around the platform: Sentry, New Relic (APM) and Statuspage.
+"""Stand-ins for the operations SaaS around the platform: Sentry, New Relic (APM), Statuspage and a log sink.
 
 Run from tests/lab:  python -m standins.ops
-One process, three HTTPS ports (lab certificate), each answering the subset of the vendor's documented API that the
+One process, four HTTPS ports (lab certificate), each answering the subset of the vendor's documented API that the
 collection reads, with the vendor's status codes and error bodies:
 
 Sentry      :15586  Web API (Bearer org auth token, sntrys_…):
@@ -22,16 +22,24 @@ Statuspage  :15588  REST API v1 (Authorization: OAuth <api key>):
                       GET  /v1/pages/{page_id}/components                   the page's components and their status
                       PATCH /v1/pages/{page_id}/components/{id}             {"component": {"status": ...}}
 
-Only the lab's credentials (secrets/sentry_token, newrelic_api_key, statuspage_api_key) are accepted; anything else
-gets the vendor's 401. Everything but Sentry's events lives in one JSON file (--state, .lab/edge/ops/state.json),
-written with the lab's organisation when missing and re-read when it changes, so tests remove a project, stop an
-application reporting or degrade a component, and put the file back.
+Log sink   :15589  Elasticsearch's Count API (Authorization: ApiKey <encoded key>):
+                      GET|POST /{index}/_count   {"query": {"bool": {"filter": [{"term": {field: value}},
+                                                 {"range": {"@timestamp": {"gte": "now-15m"}}}]}}} -> {"count": N}
+                    An index of the state (`logsink.indices`, names or `*` patterns) holds the lines of one lab log
+                    file with the Kubernetes fields Fluent Bit adds (kubernetes.namespace_name, …): what the cluster's
+                    shipper would deliver of the platform, read from the platform stand-in's own log.
+
+Only the lab's credentials (secrets/sentry_token, newrelic_api_key, statuspage_api_key, logsink_api_key) are
+accepted; anything else gets the vendor's 401. Everything but Sentry's events lives in one JSON file (--state,
+.lab/edge/ops/state.json), written with the lab's organisation when missing and re-read when it changes, so tests
+remove a project, stop an application reporting or degrade a component, and put the file back.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import fnmatch
 import hmac
 import json
 import re
@@ -109,6 +117,18 @@ def default_state() -> dict[str, Any]:
                     },
                 }
             ]
+        },
+        "logsink": {
+            "indices": {
+                "logs-kubernetes": {
+                    "file": "platform.log",
+                    "fields": {
+                        "kubernetes.namespace_name": "sme-platform",
+                        "kubernetes.container_name": "backend",
+                        "kubernetes.labels.app.kubernetes.io/name": "sme-platform",
+                    },
+                }
+            }
         },
         "statuspage": {
             "pages": [
@@ -397,19 +417,117 @@ class Statuspage(JSONHandler):
         self.send_json(200, self.shown(page["id"], component, position))
 
 
+LOG_DIR: Path = Path()
+LINE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),(\d{3}) ")
+RELATIVE = re.compile(r"^now-(\d+)([smhd])$")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+TAIL_BYTES = 4 << 20
+
+
+def line_times(path: Path) -> list[float]:
+    """Epoch seconds of each line of a lab log (the newest few MiB), as the shipper stamps @timestamp."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(max(0, path.stat().st_size - TAIL_BYTES))
+            data = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    found = []
+    for line in data.splitlines():
+        m = LINE_TIME.match(line)
+        if m:
+            moment = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")  # local time, as logging writes it
+            found.append(moment.timestamp() + int(m.group(2)) / 1000)
+    return found
+
+
+class LogSink(JSONHandler):
+    server_version = "elasticsearch"
+
+    def extra_headers(self) -> dict[str, str]:
+        return {"X-elastic-product": "Elasticsearch"}
+
+    def error(self, status: int, kind: str, reason: str) -> None:
+        cause = {"type": kind, "reason": reason}
+        self.send_json(status, {"error": {"root_cause": [cause], **cause}, "status": status})
+
+    def do_GET(self) -> None:
+        self.do_POST()
+
+    def do_POST(self) -> None:
+        value = self.headers.get("Authorization", "")
+        if value[:7].lower() != "apikey " or not same(value[7:].strip(), read_secret(SECRETS, "logsink_api_key")):
+            self.error(
+                401,
+                "security_exception",
+                "unable to authenticate with provided credentials and anonymous access is not allowed for this request",
+            )
+            return
+        segments = urlsplit(self.path).path.strip("/").split("/")
+        if len(segments) != 2 or segments[1] != "_count":
+            self.error(400, "illegal_argument_exception", f"request [{urlsplit(self.path).path}] is not supported here")
+            return
+        pattern = unquote(segments[0])
+        indices = STATE.get().get("logsink", {}).get("indices", {})
+        matched = [n for n in indices if fnmatch.fnmatchcase(n, pattern)]
+        if not matched and "*" not in pattern:
+            self.error(404, "index_not_found_exception", f"no such index [{pattern}]")
+            return
+        try:
+            query = (self.read_json() or {}).get("query") or {"match_all": {}}
+            terms, since = self.filters(query)
+        except (ValueError, AttributeError, TypeError) as exc:
+            self.error(400, "parsing_exception", f"unsupported query: {exc}")
+            return
+        count = 0
+        for name in matched:
+            index = indices[name]
+            if any(index.get("fields", {}).get(field) != value for field, value in terms.items()):
+                continue
+            count += sum(1 for t in line_times(LOG_DIR / index["file"]) if since is None or t >= since)
+        shards = {"total": len(matched), "successful": len(matched), "skipped": 0, "failed": 0}
+        self.send_json(200, {"count": count, "_shards": shards})
+
+    @staticmethod
+    def filters(query: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
+        """The term filters and the @timestamp lower bound of a bool query (the subset the collection sends)."""
+        if "match_all" in query:
+            return {}, None
+        clauses = query["bool"].get("filter") or []
+        clauses = clauses if isinstance(clauses, list) else [clauses]
+        terms: dict[str, Any] = {}
+        since = None
+        for clause in clauses:
+            if "term" in clause:
+                ((field, value),) = clause["term"].items()
+                terms[field] = value.get("value") if isinstance(value, dict) else value
+            elif "range" in clause:
+                bound = clause["range"]["@timestamp"]["gte"]
+                m = RELATIVE.match(bound)
+                if not m:
+                    raise ValueError(f"@timestamp bound {bound!r}")
+                since = time.time() - int(m.group(1)) * UNITS[m.group(2)]
+            else:
+                raise ValueError(f"clause {sorted(clause)}")
+        return terms, since
+
+
 def main() -> None:
-    global SECRETS, STATE
+    global SECRETS, STATE, LOG_DIR
     repo = Path(__file__).resolve().parents[3]
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--listen", default="127.0.0.1")
     p.add_argument("--sentry-port", type=int, default=15586)
     p.add_argument("--newrelic-port", type=int, default=15587)
     p.add_argument("--statuspage-port", type=int, default=15588)
+    p.add_argument("--logsink-port", type=int, default=15589)
+    p.add_argument("--log-dir", default=str(repo / ".lab/edge/logs"))
     p.add_argument("--tls-dir", default=str(repo / ".lab/tls"))
     p.add_argument("--secrets-dir", default=str(repo / ".lab/edge/secrets"))
     p.add_argument("--state", default=str(repo / ".lab/edge/ops/state.json"))
     args = p.parse_args()
     SECRETS = Path(args.secrets_dir)
+    LOG_DIR = Path(args.log_dir)
     state = Path(args.state)
     if not state.exists():
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -422,9 +540,10 @@ def main() -> None:
             (args.sentry_port, Sentry),
             (args.newrelic_port, NewRelic),
             (args.statuspage_port, Statuspage),
+            (args.logsink_port, LogSink),
         )
     ]
-    for s, name in zip(servers, ("sentry", "newrelic", "statuspage"), strict=True):
+    for s, name in zip(servers, ("sentry", "newrelic", "statuspage", "logsink"), strict=True):
         LOG.info("%s listening on https://%s:%d (state %s)", name, args.listen, s.server_address[1], state)
     serve_forever(servers)
 

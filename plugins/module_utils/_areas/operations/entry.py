@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import checks as operations
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import stack, window
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import stack, status_page, window
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
@@ -53,21 +53,31 @@ def run_operations_stack_check(module: Any) -> None:
     """operations_stack_check: run with the module's validated parameters and exit."""
     p = module.params
 
-    def read_config() -> stack.LiveConfig:
-        where = f"configmap {p['namespace']}/{p['configmap']}"
-        kube = k8s.Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        live = k8s.get(kube, where, k8s.path("v1", "configmaps", p["namespace"], p["configmap"]))
-        data = {k: str(v) for k, v in (live.get("data") or {}).items()} if live is not None else None
-        return stack.LiveConfig(data, where)
-
     def run() -> list:
         resolver = AddressResolver(p["dns_resolver"])
         settings = stack.StackSettings.from_options(p)
+        cluster = stack.Cluster(lambda: k8s.Kube(p["kubeconfig"], p["context"], p["request_timeout"]))
         return stack.check_stack(
             settings,
             lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver),
-            read_config,
+            cluster,
             module.check_mode,
         )
 
     exit_checked(module, "operations stack", run)
+
+
+def run_status_page(module: Any) -> None:
+    """status_page: lift the deployment's maintenance, read the page back, and exit with post.day1.2."""
+    p = module.params
+    try:
+        resolver = AddressResolver(p["dns_resolver"])
+        result = status_page.update_status_page(
+            p, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver), module.check_mode
+        )
+    except SmeplatformError as exc:
+        module.fail_json(msg=str(exc))
+        return
+    if not module._diff or result["diff"] is None:
+        result.pop("diff")
+    module.exit_json(**result)

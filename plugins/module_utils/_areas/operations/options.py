@@ -85,7 +85,7 @@ def operations_stack_check() -> dict[str, Any]:
             "sentry_project": {"type": "str", "default": ""},
             "sentry_dsn_key": {"type": "str", "default": "SENTRY_DSN", "no_log": False},
             "sentry_environment": {"type": "str", "default": "production"},
-            "sentry_event_timeout": {"type": "str", "default": "60s"},
+            "sentry_event_timeout": {"type": "float", "default": 60.0},
             "newrelic_url": {"type": "str", "default": "https://api.newrelic.com"},
             "newrelic_api_key": {"type": "str", "default": "", "no_log": True},
             "newrelic_app_name_key": {"type": "str", "default": "NEW_RELIC_APP_NAME", "no_log": False},
@@ -98,6 +98,32 @@ def operations_stack_check() -> dict[str, Any]:
             "sendgrid_api_key": {"type": "str", "default": "", "no_log": True},
             "sendgrid_domain": {"type": "str", "default": ""},
             "sendgrid_templates": {"type": "list", "elements": "str", "default": []},
+            "log_daemonset_namespace": {"type": "str", "default": "logging"},
+            "log_daemonset": {"type": "str", "default": "fluent-bit"},
+            "logsink_url": {"type": "str", "default": ""},
+            "logsink_api_key": {"type": "str", "default": "", "no_log": True},
+            "logsink_index": {"type": "str", "default": "logs-*"},
+            "log_namespace_field": {"type": "str", "default": "kubernetes.namespace_name"},
+            "log_max_age": {"type": "str", "default": "15m"},
+            "mesh_required": {"type": "bool", "default": False},
+            "mesh_root_namespace": {"type": "str", "default": "istio-system"},
+            "ca_bundle": {"type": "path"},
+            "dns_resolver": {"type": "str", "default": ""},
+            "timeout": {"type": "float", "default": 10.0},
+        },
+        supports_check_mode=True,
+    )
+
+
+def status_page() -> dict[str, Any]:
+    """The AnsibleModule arguments of status_page."""
+    return dict(
+        argument_spec={
+            "statuspage_url": {"type": "str", "default": "https://api.statuspage.io"},
+            "statuspage_api_key": {"type": "str", "required": True, "no_log": True},
+            "statuspage_page_id": {"type": "str", "required": True},
+            "components": {"type": "list", "elements": "str", "default": []},
+            "lift_maintenance": {"type": "bool", "default": True},
             "ca_bundle": {"type": "path"},
             "dns_resolver": {"type": "str", "default": ""},
             "timeout": {"type": "float", "default": 10.0},

@@ -9,7 +9,11 @@
   application reporting, its last report younger than ``apm_max_report_age``;
 - 6.4.1 status page: every component of the page (or every one named) is ``operational``;
 - 5.3.2 sender domain: SendGrid has the platform's sender domain authenticated and every DNS record of it valid;
-- 5.3.4 email templates: every dynamic template the platform sends with exists in SendGrid with an active version.
+- 5.3.4 email templates: every dynamic template the platform sends with exists in SendGrid with an active version;
+- 5.4.2 log aggregation: the shipper DaemonSet is scheduled on every schedulable node with every pod ready, and the
+  log sink (Elasticsearch's Count API) holds lines of the platform's namespace younger than ``log_max_age``;
+- 7.1.4 service mesh, when the environment requires one: Istio's CRDs installed, the namespace labelled for sidecar
+  injection, every pod of it with the istio-proxy sidecar, and STRICT mutual TLS; otherwise skipped with the reason.
 
 Items about the platform's configuration are skipped while no release has written its ConfigMap (before the first
 deploy); a tool that is not configured fails its items, naming the setting that is missing.
@@ -23,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import options
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.elasticsearch import LogIndex
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.newrelic import NewRelic
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.providers import SendGridAccount
@@ -39,6 +45,14 @@ APM_ID = "6.3.2"
 STATUS_PAGE_ID = "6.4.1"
 SENDER_DOMAIN_ID = "5.3.2"
 TEMPLATES_ID = "5.3.4"
+LOGS_ID = "5.4.2"
+MESH_ID = "7.1.4"
+ISTIO_CRDS = (
+    "virtualservices.networking.istio.io",
+    "destinationrules.networking.istio.io",
+    "peerauthentications.security.istio.io",
+)
+SIDECAR = "istio-proxy"
 OPERATIONAL = "operational"
 
 
@@ -67,6 +81,15 @@ class StackSettings:
     sendgrid_api_key: str
     sendgrid_domain: str
     sendgrid_templates: list[str]
+    log_daemonset_namespace: str
+    log_daemonset: str
+    logsink_url: str
+    logsink_api_key: str
+    logsink_index: str
+    log_namespace_field: str
+    log_max_age: float
+    mesh_required: bool
+    mesh_root_namespace: str
 
     @classmethod
     def from_options(cls, params: Mapping[str, Any]) -> StackSettings:
@@ -74,8 +97,8 @@ class StackSettings:
         return build(
             cls,
             p,
-            sentry_event_timeout=parse_duration(p["sentry_event_timeout"]),
             apm_max_report_age=parse_duration(p["apm_max_report_age"]),
+            log_max_age=parse_duration(p["log_max_age"]),
         )
 
 
@@ -340,19 +363,151 @@ def templates_entry(account: SendGridAccount, s: StackSettings) -> dict[str, Any
     )
 
 
+# --- 5.4.2 log aggregation ------------------------------------------------------------------------------------
+
+
+class Cluster:
+    """The Kubernetes reads of the stack checks, on one session opened at the first read."""
+
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        self._connect = connect
+        self._kube: Any = None
+
+    def get(self, what: str, path: str) -> Any:
+        if self._kube is None:
+            self._kube = self._connect()
+        return k8s.get(self._kube, what, path)
+
+    def items(self, what: str, path: str) -> list[dict[str, Any]]:
+        return (self.get(what, path) or {}).get("items") or []
+
+
+def logs_entry(cluster: Any, index: LogIndex, s: StackSettings) -> dict[str, Any]:
+    name = f"daemonset {s.log_daemonset_namespace}/{s.log_daemonset}"
+    age = human_duration(s.log_max_age)
+    threshold = (
+        f"{name} on every schedulable node with every pod ready; the sink holds lines of namespace {s.namespace} "
+        f"younger than {age}"
+    )
+    nodes = cluster.items("nodes", k8s.path("v1", "nodes"))
+    schedulable = [n for n in nodes if not (n.get("spec") or {}).get("unschedulable")]
+    daemonset = cluster.get(name, k8s.path("apps/v1", "daemonsets", s.log_daemonset_namespace, s.log_daemonset))
+    problems = []
+    measured: dict[str, Any] = {"nodes": len(schedulable)}
+    if daemonset is None:
+        problems.append(f"no log shipper: {name} not found")
+    else:
+        status = daemonset.get("status") or {}
+        desired = int(status.get("desiredNumberScheduled") or 0)
+        ready = int(status.get("numberReady") or 0)
+        measured.update(scheduled=desired, ready=ready, misscheduled=int(status.get("numberMisscheduled") or 0))
+        if desired < len(schedulable):
+            problems.append(f"shipper not on every node: scheduled on {desired} of {len(schedulable)} node(s)")
+        if ready < desired:
+            problems.append(f"{ready} of {desired} shipper pod(s) ready")
+    lines = index.count({s.log_namespace_field: s.namespace}, f"now-{int(s.log_max_age)}s")
+    measured["lines"] = lines
+    if lines == 0:
+        problems.append(f"the sink has no line of namespace {s.namespace} in the last {age} ({index.where})")
+    return passed_if(
+        LOGS_ID,
+        not problems,
+        measured=measured,
+        threshold=threshold,
+        detail="; ".join(problems)
+        if problems
+        else f"shipper ready on {measured['ready']} of {len(schedulable)} node(s); the sink holds {lines} line(s) of "
+        f"{s.namespace} from the last {age}",
+        where=index.where,
+    )
+
+
+# --- 7.1.4 service mesh ----------------------------------------------------------------------------------------
+
+
+def _has_sidecar(pod: dict[str, Any]) -> bool:
+    spec = pod.get("spec") or {}
+    # the sidecar is a container, or with native sidecars (Istio 1.19+) an init container that keeps running
+    return any(c.get("name") == SIDECAR for c in (spec.get("containers") or []) + (spec.get("initContainers") or []))
+
+
+def mesh_entry(cluster: Any, s: StackSettings) -> dict[str, Any]:
+    threshold = (
+        "when required: Istio's CRDs installed, the namespace labelled for injection, every pod with the istio-proxy "
+        "sidecar, STRICT mutual TLS"
+    )
+    if not s.mesh_required:
+        return entry(
+            MESH_ID,
+            "skipped",
+            measured="not required",
+            threshold=threshold,
+            detail="this environment requires no service mesh (operations_mesh_required is false): nothing to check",
+        )
+    crds = {
+        n: cluster.get(f"CRD {n}", k8s.path("apiextensions.k8s.io/v1", "customresourcedefinitions", name=n)) is not None
+        for n in ISTIO_CRDS
+    }
+    missing = sorted(n for n, found in crds.items() if not found)
+    namespace = cluster.get(f"namespace {s.namespace}", k8s.path("v1", "namespaces", name=s.namespace)) or {}
+    labels = (namespace.get("metadata") or {}).get("labels") or {}
+    injection = labels.get("istio-injection") == "enabled" or bool(labels.get("istio.io/rev"))
+    pods = [
+        p
+        for p in cluster.items(f"pods of {s.namespace}", k8s.path("v1", "pods", s.namespace))
+        if (p.get("status") or {}).get("phase") == "Running"
+    ]
+    without = sorted(str((p.get("metadata") or {}).get("name")) for p in pods if not _has_sidecar(p))
+    strict = False
+    if not missing:
+        for ns in dict.fromkeys((s.namespace, s.mesh_root_namespace)):
+            policies = cluster.items(
+                f"PeerAuthentications of {ns}", k8s.path("security.istio.io/v1beta1", "peerauthentications", ns)
+            )
+            strict = strict or any(((p.get("spec") or {}).get("mtls") or {}).get("mode") == "STRICT" for p in policies)
+    problems = []
+    if missing:
+        problems.append(f"Istio CRDs missing: {', '.join(missing)}")
+    if not namespace:
+        problems.append(f"namespace {s.namespace} not found")
+    elif not injection:
+        problems.append(f"namespace {s.namespace} not labelled for sidecar injection (istio-injection=enabled)")
+    if not pods:
+        problems.append(f"no running pod in {s.namespace}")
+    elif without:
+        problems.append(f"{len(without)} of {len(pods)} pod(s) without the {SIDECAR} sidecar: {', '.join(without[:5])}")
+    if not missing and not strict:
+        problems.append(f"no PeerAuthentication with mTLS STRICT in {s.namespace} or {s.mesh_root_namespace}")
+    return passed_if(
+        MESH_ID,
+        not problems,
+        measured={
+            "crds_missing": missing,
+            "injection": injection,
+            "pods": len(pods),
+            "without_sidecar": len(without),
+            "mtls_strict": strict,
+        },
+        threshold=threshold,
+        detail="; ".join(problems)
+        if problems
+        else f"Istio: {len(pods)} pod(s) of {s.namespace} with the sidecar, mTLS STRICT",
+    )
+
+
 # --- the batch -------------------------------------------------------------------------------------------------
 
 
-def check_stack(
-    s: StackSettings,
-    session: Callable[[], HttpSession],
-    read_config: Callable[[], LiveConfig],
-    check_mode: bool,
-) -> Entries:
+def read_config(cluster: Any, s: StackSettings) -> LiveConfig:
+    where = f"configmap {s.namespace}/{s.configmap}"
+    live = cluster.get(where, k8s.path("v1", "configmaps", s.namespace, s.configmap))
+    return LiveConfig({k: str(v) for k, v in (live.get("data") or {}).items()} if live is not None else None, where)
+
+
+def check_stack(s: StackSettings, session: Callable[[], HttpSession], cluster: Any, check_mode: bool) -> Entries:
     checks: list[Check] = []
     found: Entries = []
-    needs_config = bool(s.sentry_url or s.newrelic_url)
-    config = read_config() if needs_config else LiveConfig(None, "")
+    config = read_config(cluster, s)
     if s.sentry_url and s.sentry_token:
         sentry = Sentry(s.sentry_url, s.sentry_token, s.sentry_organization, session)
         checks.append(Check((SENTRY_ID,), lambda: [sentry_entry(sentry, s, config, session, check_mode)], s.sentry_url))
@@ -385,4 +540,10 @@ def check_stack(
             unset(i, "SendGrid", "operations_sendgrid_url, operations_sendgrid_api_key")
             for i in (SENDER_DOMAIN_ID, TEMPLATES_ID)
         ]
+    if s.logsink_url and s.logsink_api_key:
+        index = LogIndex(s.logsink_url, s.logsink_api_key, s.logsink_index, session)
+        checks.append(Check((LOGS_ID,), lambda: [logs_entry(cluster, index, s)], index.where))
+    else:
+        found.append(unset(LOGS_ID, "the log sink", "operations_logsink_url, operations_logsink_api_key"))
+    checks.append(Check((MESH_ID,), lambda: [mesh_entry(cluster, s)], "the cluster"))
     return (run_checks(checks) if checks else []) + found

@@ -19,7 +19,7 @@ def settings(**extra: Any) -> stack.StackSettings:
             "sentry_token": "t",
             "sentry_organization": "org",
             "sentry_project": "backend",
-            "sentry_event_timeout": "2s",
+            "sentry_event_timeout": 2,
             "newrelic_api_key": "k",
             "statuspage_api_key": "k",
             "statuspage_page_id": "p",
@@ -120,7 +120,7 @@ def ago(seconds: float) -> str:
     [
         ([{"name": "backend", "reporting": True, "last_reported_at": ago(30)}], "passed", "reporting, last report"),
         ([], "failed", "New Relic has no APM application backend: the agent never reported"),
-        ([{"name": "backend", "reporting": True, "last_reported_at": ago(3600)}], "failed", "last reported 1h ago"),
+        ([{"name": "backend", "reporting": True, "last_reported_at": ago(3600)}], "failed", "backend last reported 1h"),
         ([{"name": "backend", "reporting": False}], "failed", "not reporting; backend has never reported"),
     ],
 )
@@ -190,11 +190,159 @@ def test_every_template_must_exist_with_an_active_version():
     assert stack.templates_entry(FakeSendGrid([], both), settings())["status"] == "passed"
 
 
+class FakeCluster:
+    """Kubernetes reads by API path."""
+
+    def __init__(self, objects: dict[str, Any]) -> None:
+        self.objects = objects
+
+    def get(self, _what: str, path: str) -> Any:
+        return self.objects.get(path)
+
+    def items(self, what: str, path: str) -> list[dict[str, Any]]:
+        return (self.get(what, path) or {}).get("items") or []
+
+
 def test_unconfigured_tools_fail_naming_the_setting():
     s = settings(sentry_token="", newrelic_api_key="", statuspage_page_id="", sendgrid_api_key="")
-    found = {e["id"]: e for e in stack.check_stack(s, None, lambda: CONFIG, check_mode=True)}
-    assert {i: e["status"] for i, e in found.items()} == dict.fromkeys(
-        ("6.3.1", "6.3.2", "6.4.1", "5.3.2", "5.3.4"), "failed"
-    )
+    found = {e["id"]: e for e in stack.check_stack(s, None, FakeCluster({}), check_mode=True)}
+    assert {i: e["status"] for i, e in found.items()} == {
+        **dict.fromkeys(("6.3.1", "6.3.2", "6.4.1", "5.3.2", "5.3.4", "5.4.2"), "failed"),
+        "7.1.4": "skipped",
+    }
     assert "operations_sentry_token" in found["6.3.1"]["detail"]
     assert "operations_statuspage_page_id" in found["6.4.1"]["detail"]
+    assert "operations_logsink_url" in found["5.4.2"]["detail"]
+    assert "requires no service mesh" in found["7.1.4"]["detail"]
+
+
+class FakeIndex:
+    where = "https://logs.test/logs-*/_count"
+
+    def __init__(self, lines: int) -> None:
+        self.lines = lines
+        self.asked: list[Any] = []
+
+    def count(self, terms: dict[str, str], since: str) -> int:
+        self.asked.append((terms, since))
+        return self.lines
+
+
+NODES = {"items": [{"metadata": {"name": f"n{i}"}, "spec": {}} for i in range(3)] + [{"spec": {"unschedulable": True}}]}
+DS = "/apis/apps/v1/namespaces/logging/daemonsets/fluent-bit"
+
+
+def daemonset(desired: int, ready: int) -> dict[str, Any]:
+    return {"status": {"desiredNumberScheduled": desired, "numberReady": ready}}
+
+
+def test_logs_pass_with_a_shipper_on_every_node_and_lines_in_the_sink():
+    index = FakeIndex(120)
+    found = stack.logs_entry(FakeCluster({"/api/v1/nodes": NODES, DS: daemonset(3, 3)}), index, settings())
+    assert found["status"] == "passed", found
+    assert index.asked == [({"kubernetes.namespace_name": "sme-platform"}, "now-900s")]
+
+
+@pytest.mark.parametrize(
+    ("objects", "lines", "reason"),
+    [
+        ({DS: daemonset(1, 1)}, 5, "shipper not on every node: scheduled on 1 of 3 node(s)"),
+        ({DS: daemonset(3, 2)}, 5, "2 of 3 shipper pod(s) ready"),
+        ({}, 5, "no log shipper: daemonset logging/fluent-bit not found"),
+        ({DS: daemonset(3, 3)}, 0, "the sink has no line of namespace sme-platform in the last 15m"),
+    ],
+)
+def test_logs_fail_with_the_reason(objects, lines, reason):
+    found = stack.logs_entry(FakeCluster({"/api/v1/nodes": NODES, **objects}), FakeIndex(lines), settings())
+    assert found["status"] == "failed" and reason in found["detail"]
+
+
+def mesh_objects(sidecar: bool = True, crds: bool = True, strict: bool = True) -> dict[str, Any]:
+    objects: dict[str, Any] = {
+        "/api/v1/namespaces/sme-platform": {"metadata": {"labels": {"istio-injection": "enabled"}}},
+        "/api/v1/namespaces/sme-platform/pods": {
+            "items": [
+                {
+                    "metadata": {"name": "backend-1"},
+                    "status": {"phase": "Running"},
+                    "spec": {"containers": [{"name": "backend"}] + ([{"name": "istio-proxy"}] if sidecar else [])},
+                }
+            ]
+        },
+        "/apis/security.istio.io/v1beta1/namespaces/istio-system/peerauthentications": {
+            "items": [{"spec": {"mtls": {"mode": "STRICT" if strict else "PERMISSIVE"}}}]
+        },
+    }
+    if crds:
+        for name in stack.ISTIO_CRDS:
+            objects[f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"] = {"metadata": {"name": name}}
+    return objects
+
+
+def test_a_required_mesh_passes_only_with_crds_sidecars_and_strict_mtls():
+    required = settings(mesh_required=True)
+    assert stack.mesh_entry(FakeCluster(mesh_objects()), required)["status"] == "passed"
+    found = stack.mesh_entry(FakeCluster(mesh_objects(sidecar=False, strict=False)), required)
+    assert found["detail"] == (
+        "1 of 1 pod(s) without the istio-proxy sidecar: backend-1; "
+        "no PeerAuthentication with mTLS STRICT in sme-platform or istio-system"
+    )
+    found = stack.mesh_entry(FakeCluster(mesh_objects(crds=False)), required)
+    assert found["detail"].startswith("Istio CRDs missing: destinationrules.networking.istio.io")
+    assert stack.mesh_entry(FakeCluster({}), settings())["status"] == "skipped"
+
+
+class WritablePage:
+    """A page whose components the status_page writer may set."""
+
+    page_id = "p"
+    where = "https://statuspage.test/v1/pages/p"
+
+    def __init__(self, statuses: dict[str, str]) -> None:
+        self.statuses = dict(statuses)
+        self.writes: list[tuple[str, str]] = []
+
+    def components(self) -> list[dict[str, Any]]:
+        return [{"id": name, "name": name, "status": status} for name, status in self.statuses.items()]
+
+    def set_status(self, component_id: str, status: str) -> None:
+        self.writes.append((component_id, status))
+        self.statuses[component_id] = status
+
+
+PAGE_PARAMS = {
+    "statuspage_url": "https://statuspage.test",
+    "statuspage_api_key": "k",
+    "statuspage_page_id": "p",
+    "components": [],
+    "lift_maintenance": True,
+}
+
+
+def update(monkeypatch, page: WritablePage, check_mode: bool) -> dict[str, Any]:
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import status_page
+
+    monkeypatch.setattr(status_page, "Statuspage", lambda *_args: page)
+    return status_page.update_status_page(PAGE_PARAMS, None, check_mode)
+
+
+def test_maintenance_is_lifted_in_a_real_run_only(monkeypatch):
+    page = WritablePage({"API": "under_maintenance", "Web": "operational"})
+    result = update(monkeypatch, page, check_mode=True)
+    assert result["changed"] and page.writes == [] and result["evidence"][0]["status"] == "skipped"
+    assert result["diff"]["after"] == {"API": "operational", "Web": "operational"}
+    result = update(monkeypatch, page, check_mode=False)
+    assert result["changed"] and page.writes == [("API", "operational")]
+    assert result["evidence"][0]["status"] == "passed"
+    assert not update(monkeypatch, page, check_mode=False)["changed"]
+
+
+def test_an_incident_is_never_overwritten_and_fails_the_item(monkeypatch):
+    page = WritablePage({"API": "partial_outage", "Web": "under_maintenance"})
+    result = update(monkeypatch, page, check_mode=False)
+    assert page.writes == [("Web", "operational")]
+    assert result["evidence"][0]["status"] == "failed"
+    assert (
+        result["evidence"][0]["detail"]
+        == "component API is partial_outage: an open incident, left to the on-call engineer"
+    )
