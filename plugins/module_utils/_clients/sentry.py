@@ -131,7 +131,7 @@ class Sentry:
         path = self._project_path(project) + "issues/?" + urlencode({"query": "is:unresolved", "statsPeriod": period})
         status, body = self._get(path)
         if status != 200 or not isinstance(body, list):
-            raise ApiError(f"Sentry GET {self.url}{path.split('?')[0]} answered {status}: {_detail(body)}")
+            raise ApiError(f"Sentry GET {self.url}{path.split('?', maxsplit=1)[0]} answered {status}: {_detail(body)}")
         return [i for i in body if isinstance(i, dict)]
 
 

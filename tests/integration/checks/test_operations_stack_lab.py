@@ -6,6 +6,7 @@ degraded, the sender domain is unverified or a template is missing."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
@@ -302,3 +303,30 @@ def test_a_required_mesh_is_measured_and_otherwise_skipped_with_the_reason(run_r
     finally:
         kubectl(lab, "delete", "crd", *[f"{plural}.{group}" for plural, group, _kind in ISTIO_CRDS],
                 "--wait=false", check=False)  # fmt: skip
+
+
+def test_the_error_tracking_review_names_the_unresolved_issues(run_role, lab):
+    run = run_role("operations", entry="errors", check=True)
+    assert run.status("post.week1.2") == "passed", run.evidence("post.week1.2")
+    assert run.evidence("post.week1.2")["measured"]["unresolved"] == 0  # the lab project's one issue is resolved
+    with edited(lab["SMEPLATFORM_LAB_OPS_STATE"]) as (ops, save):
+        ops["sentry"]["projects"][0]["issues"].append(
+            {
+                "id": "1002",
+                "shortId": "SME-PLATFORM-BACKEND-2",
+                "title": "TypeError: Cannot read properties of undefined (reading 'dueDate')",
+                "level": "error",
+                "status": "unresolved",
+                "count": "42",
+                "userCount": 7,
+                "firstSeen": "2026-01-01T00:00:00Z",
+                "lastSeen": datetime.datetime.now(datetime.UTC).isoformat(),
+            }
+        )
+        save()
+        run = run_role("operations", entry="errors", check=True)
+    assert run.status("post.week1.2") == "failed"
+    assert run.evidence("post.week1.2")["detail"] == (
+        "1 unresolved error/fatal issue(s) seen in the last 7d: SME-PLATFORM-BACKEND-2 TypeError: Cannot read "
+        "properties of undefined (reading 'dueDate') (42 events)"
+    )

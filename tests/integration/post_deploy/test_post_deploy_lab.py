@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("release")
 
 SCOPES = {
     "hour": ("post_hour", ["post.hour.1", "post.hour.2", "post.hour.3", "post.hour.4", "post.hour.5"]),
-    "day": ("post_day1", ["post.day1.4", "post.day1.5"]),
+    "day": ("post_day1", ["post.day1.2", "post.day1.4", "post.day1.5"]),
     "week": ("post_week1", ["post.week1.1", "post.week1.2", "post.week1.4", "post.week1.5"]),
     "month": ("post_month1", ["post.month1.1", "post.month1.3", "post.month1.4"]),
 }

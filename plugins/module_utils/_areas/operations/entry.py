@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import checks as operations
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import stack, status_page, window
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import (
+    errors,
+    stack,
+    status_page,
+    window,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.dns import AddressResolver
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
@@ -81,3 +86,16 @@ def run_status_page(module: Any) -> None:
     if not module._diff or result["diff"] is None:
         result.pop("diff")
     module.exit_json(**result)
+
+
+def run_error_tracking_review(module: Any) -> None:
+    """error_tracking_review: read the project's unresolved issues and exit with post.week1.2."""
+    p = module.params
+
+    def run() -> list:
+        resolver = AddressResolver(p["dns_resolver"])
+        return errors.review_errors(
+            p, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver)
+        )
+
+    exit_checked(module, "error tracking", run)

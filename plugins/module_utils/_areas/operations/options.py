@@ -130,3 +130,22 @@ def status_page() -> dict[str, Any]:
         },
         supports_check_mode=True,
     )
+
+
+def error_tracking_review() -> dict[str, Any]:
+    """The AnsibleModule arguments of error_tracking_review."""
+    return dict(
+        argument_spec={
+            "sentry_url": {"type": "str", "default": "https://sentry.io"},
+            "sentry_token": {"type": "str", "required": True, "no_log": True},
+            "sentry_organization": {"type": "str", "required": True},
+            "sentry_project": {"type": "str", "required": True},
+            "period": {"type": "str", "default": "7d"},
+            "levels": {"type": "list", "elements": "str", "default": ["error", "fatal"]},
+            "max_unresolved": {"type": "int", "default": 0},
+            "ca_bundle": {"type": "path"},
+            "dns_resolver": {"type": "str", "default": ""},
+            "timeout": {"type": "float", "default": 10.0},
+        },
+        supports_check_mode=True,
+    )
