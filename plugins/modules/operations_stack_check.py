@@ -23,6 +23,8 @@ description:
   - C(7.1.4) (service mesh) only when O(mesh_required), with Istio's CRDs installed, O(namespace) labelled for sidecar
     injection, every running pod of it with the C(istio-proxy) sidecar, and a PeerAuthentication with mTLS C(STRICT)
     in O(namespace) or O(mesh_root_namespace). Otherwise skipped, saying no mesh is required.
+  - C(10.1.5) (the PagerDuty schedule O(pagerduty_schedule_id) rotates among at least O(oncall_min_rotation) people
+    and someone is on call in it now) and C(10.1.4) (every person of the rotation has a phone or SMS contact method).
   - C(6.3.1) and C(6.3.2) are skipped while the ConfigMap does not exist (no release yet); checked after the deploy.
   - An item whose tool is not configured (no URL or no credential) fails and names the missing setting. The requests
     run concurrently; an unreachable tool fails the items that needed it, with the reason.
@@ -152,6 +154,22 @@ options:
     description: Istio's root namespace, where a mesh-wide PeerAuthentication lives.
     type: str
     default: istio-system
+  pagerduty_url:
+    description: Base URL of PagerDuty's REST API.
+    type: str
+    default: https://api.pagerduty.com
+  pagerduty_api_key:
+    description: PagerDuty REST API key (read-only suffices); C(10.1.4), C(10.1.5) fail when empty.
+    type: str
+    default: ""
+  pagerduty_schedule_id:
+    description: Id of the platform's on-call schedule.
+    type: str
+    default: ""
+  oncall_min_rotation:
+    description: Fewest people the rotation must have.
+    type: int
+    default: 2
 extends_documentation_fragment:
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver

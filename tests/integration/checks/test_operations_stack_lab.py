@@ -18,8 +18,16 @@ from checks_support import ROOT, kubectl
 
 pytestmark = pytest.mark.lab
 
-ITEMS = ("5.3.2", "5.3.4", "6.3.1", "6.3.2", "6.4.1")
-SECRETS = ("sentry_token", "newrelic_api_key", "statuspage_api_key", "sendgrid_api_key", "grafana_token")
+ITEMS = ("5.3.2", "5.3.4", "6.3.1", "6.3.2", "6.4.1", "10.1.4", "10.1.5")
+SECRETS = (
+    "sentry_token",
+    "newrelic_api_key",
+    "statuspage_api_key",
+    "sendgrid_api_key",
+    "grafana_token",
+    "logsink_api_key",
+    "pagerduty_api_key",
+)
 
 
 def _secrets(lab) -> list[str]:
@@ -170,6 +178,7 @@ def test_the_status_page_goes_back_to_operational_after_the_deploy_but_incidents
             run = run_role("operations", entry="status_page", check=check)
             assert run.changed() == 0 and run.status("post.day1.2") == "passed"
 
+        ops["statuspage"]["pages"][0]["components"][1]["status"] = "operational"
         ops["statuspage"]["pages"][0]["components"][2]["status"] = "major_outage"
         save()
         run = run_role("operations", entry="status_page")
@@ -330,3 +339,22 @@ def test_the_error_tracking_review_names_the_unresolved_issues(run_role, lab):
         "1 unresolved error/fatal issue(s) seen in the last 7d: SME-PLATFORM-BACKEND-2 TypeError: Cannot read "
         "properties of undefined (reading 'dueDate') (42 events)"
     )
+
+
+def test_on_call_needs_someone_on_call_now_and_pageable_contacts(run_role, lab):
+    run = run_role("operations", check=True)
+    for item in ("10.1.4", "10.1.5"):
+        assert run.status(item) == "passed", run.evidence(item)
+    on_call = run.evidence("10.1.5")["measured"]
+    assert len(on_call["rotation"]) == 3 and len(on_call["on_call"]) == 1 and on_call["until"]
+    with edited(lab["SMEPLATFORM_LAB_OPS_STATE"]) as (ops, save):
+        pagerduty = ops["pagerduty"]
+        pagerduty["schedules"][0]["start"] = "2099-01-04T03:30:00Z"  # the rotation has not begun: no one on call
+        pagerduty["users"]["PUSR002"]["contact_methods"] = [
+            m for m in pagerduty["users"]["PUSR002"]["contact_methods"] if m["type"] == "email_contact_method"
+        ]
+        save()
+        run = run_role("operations", check=True)
+    assert run.status("10.1.5") == "failed" and run.status("10.1.4") == "failed"
+    assert run.evidence("10.1.5")["detail"] == "no one on call now in SME Platform primary"
+    assert run.evidence("10.1.4")["detail"] == "no phone or SMS contact for: Vikram Shah"

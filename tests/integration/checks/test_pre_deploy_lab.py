@@ -57,7 +57,8 @@ def test_pre_deploy_check_measures_every_item_and_changes_nothing(lab, tmp_path,
                  "SMEPLATFORM_LAB_SMTP_PASSWORD_FILE", "SMEPLATFORM_LAB_REGISTRY_PASSWORD_FILE"):  # fmt: skip
         secret = Path(lab[name]).read_text().strip()
         assert secret not in run.output and secret not in run.report_text, f"{name} leaked"
-    for name in ("grafana_token", "s3_secret_access_key", "sentry_token", "newrelic_api_key", "statuspage_api_key"):
+    for name in ("grafana_token", "s3_secret_access_key", "sentry_token", "newrelic_api_key", "statuspage_api_key",
+                 "logsink_api_key", "pagerduty_api_key"):  # fmt: skip
         secret = (Path(lab["SMEPLATFORM_LAB_SECRETS_DIR"]) / name).read_text().strip()
         assert secret not in run.output and secret not in run.report_text, f"{name} leaked"
     (tmp_path / "failed.json").write_text(json.dumps(sorted(failed)))

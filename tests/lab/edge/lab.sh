@@ -8,7 +8,7 @@
 #   GitHub REST API :15583 https  stand-in (standins/github.py) serving the lab application repository's CI
 #                                  results, workflows, secret names and releases (.lab/data/app-repo/github)
 #   Grafana API    :15584 https   stand-in (standins/grafana.py): health, data sources, dashboards, users, teams
-#   Sentry/New Relic/Statuspage/log sink :15586/15587/15588/15589 https  operations SaaS stand-ins (standins/ops.py)
+#   Sentry/New Relic/Statuspage/log sink/PagerDuty :15586-15590 https  operations SaaS stand-ins (standins/ops.py)
 #   S3             :15585 https   moto's server mode (MOTO_VERSION, its own venv in the lab cache) holding the
 #                                  offsite file backup bucket, made by s3_bucket.py at every up
 #
@@ -50,6 +50,7 @@ port_sentry=15586
 port_newrelic=15587
 port_statuspage=15588
 port_logsink=15589
+port_pagerduty=15590
 # The offsite file backup bucket (checklist 9.1.2): in another region than the platform's (ap-south-1).
 s3_bucket=sme-platform-uploads-backup
 s3_region=ap-south-2
@@ -78,7 +79,7 @@ ports_of() {
     github) echo "$port_github" ;;
     grafana) echo "$port_grafana" ;;
     s3) echo "$port_s3" ;;
-    ops) echo "$port_sentry $port_newrelic $port_statuspage $port_logsink" ;;
+    ops) echo "$port_sentry $port_newrelic $port_statuspage $port_logsink $port_pagerduty" ;;
   esac
 }
 
@@ -195,7 +196,7 @@ command_of() { # command_of NAME: prints the argv, one per line
       --secrets-dir "$secrets" --state "$state/grafana/state.json" --prometheus-url "http://$host:15490" ;;
     ops) printf '%s\n' "$py" -m standins.ops --listen "$host" --sentry-port "$port_sentry" \
       --newrelic-port "$port_newrelic" --statuspage-port "$port_statuspage" --logsink-port "$port_logsink" \
-      --tls-dir "$tls" --secrets-dir "$secrets" --state "$state/ops/state.json" --log-dir "$logs" ;;
+      --pagerduty-port "$port_pagerduty" --tls-dir "$tls" --secrets-dir "$secrets" --state "$state/ops/state.json" --log-dir "$logs" ;;
     # HTTPS with copies of the lab certificate under the state directory (pid_of looks for it in the arguments)
     s3) printf '%s\n' "$moto_venv/bin/python" "$moto_venv/bin/moto_server" -H "$host" -p "$port_s3" \
       --ssl-cert "$state/s3/server-fullchain.crt" --ssl-key "$state/s3/server.key" ;;
@@ -333,6 +334,7 @@ export SMEPLATFORM_LAB_SENTRY_URL=https://$host:$port_sentry
 export SMEPLATFORM_LAB_NEWRELIC_URL=https://$host:$port_newrelic
 export SMEPLATFORM_LAB_STATUSPAGE_URL=https://$host:$port_statuspage
 export SMEPLATFORM_LAB_LOGSINK_URL=https://$host:$port_logsink
+export SMEPLATFORM_LAB_PAGERDUTY_URL=https://$host:$port_pagerduty
 export SMEPLATFORM_LAB_OPS_STATE=$state/ops/state.json
 export SMEPLATFORM_LAB_SENDGRID_STATE=$state/saas/sendgrid.json
 ENV

@@ -225,6 +225,8 @@ SECRET_FORMATS: dict[str, Callable[[], str]] = {
     "newrelic_api_key": lambda: "NRAK-" + _rand(27, string.ascii_uppercase + string.digits),
     "statuspage_api_key": lambda: _hex(32),
     # an Elasticsearch API key, encoded as Kibana shows it (base64 of id:key), for the log sink stand-in
+    # a PagerDuty REST API key (20 characters) for the PagerDuty stand-in
+    "pagerduty_api_key": lambda: "u+" + _rand(18, ALNUM + "-_"),
     "logsink_api_key": lambda: base64.b64encode(f"{_rand(20)}:{_rand(22)}".encode()).decode(),
 }
 

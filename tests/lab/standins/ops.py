@@ -1,7 +1,7 @@
-"""Stand-ins for the operations SaaS around the platform: Sentry, New Relic (APM), Statuspage and a log sink.
+"""Stand-ins for the operations SaaS around the platform: Sentry, New Relic (APM), Statuspage, a log sink, PagerDuty.
 
 Run from tests/lab:  python -m standins.ops
-One process, four HTTPS ports (lab certificate), each answering the subset of the vendor's documented API that the
+One process, five HTTPS ports (lab certificate), each answering the subset of the vendor's documented API that the
 collection reads, with the vendor's status codes and error bodies:
 
 Sentry      :15586  Web API (Bearer org auth token, sntrys_…):
@@ -29,10 +29,16 @@ Log sink   :15589  Elasticsearch's Count API (Authorization: ApiKey <encoded key
                     file with the Kubernetes fields Fluent Bit adds (kubernetes.namespace_name, …): what the cluster's
                     shipper would deliver of the platform, read from the platform stand-in's own log.
 
-Only the lab's credentials (secrets/sentry_token, newrelic_api_key, statuspage_api_key, logsink_api_key) are
-accepted; anything else gets the vendor's 401. Everything but Sentry's events lives in one JSON file (--state,
-.lab/edge/ops/state.json), written with the lab's organisation when missing and re-read when it changes, so tests
-remove a project, stop an application reporting or degrade a component, and put the file back.
+PagerDuty  :15590  REST API v2 (Authorization: Token token=<key>):
+                      GET  /schedules/{id}                                 a schedule and its users
+                      GET  /oncalls?schedule_ids[]={id}                    who is on call now: the schedule's users
+                                                                            take turns of `turn_hours` from `start`
+                      GET  /users/{id}/contact_methods                      a user's phone, SMS and email contacts
+
+Only the lab's credentials (secrets/sentry_token, newrelic_api_key, statuspage_api_key, logsink_api_key,
+pagerduty_api_key) are accepted; anything else gets the vendor's 401. Everything but Sentry's events lives in one
+JSON file (--state, .lab/edge/ops/state.json), written with the lab's organisation when missing and re-read when it
+changes, so tests remove a project, stop an application reporting or degrade a component, and put the file back.
 """
 
 from __future__ import annotations
@@ -129,6 +135,43 @@ def default_state() -> dict[str, Any]:
                     },
                 }
             }
+        },
+        "pagerduty": {
+            "schedules": [
+                {
+                    "id": "PSME001",
+                    "name": "SME Platform primary",
+                    "time_zone": "Asia/Kolkata",
+                    "start": "2026-01-05T03:30:00Z",
+                    "turn_hours": 168,
+                    "users": ["PUSR001", "PUSR002", "PUSR003"],
+                }
+            ],
+            "users": {
+                "PUSR001": {
+                    "name": "Asha Rao",
+                    "email": "asha.rao@smeplatform.test",
+                    "contact_methods": [
+                        {"type": "phone_contact_method", "country_code": 91, "address": "9800000001"},
+                        {"type": "email_contact_method", "address": "asha.rao@smeplatform.test"},
+                    ],
+                },
+                "PUSR002": {
+                    "name": "Vikram Shah",
+                    "email": "vikram.shah@smeplatform.test",
+                    "contact_methods": [
+                        {"type": "sms_contact_method", "country_code": 91, "address": "9800000002"},
+                        {"type": "email_contact_method", "address": "vikram.shah@smeplatform.test"},
+                    ],
+                },
+                "PUSR003": {
+                    "name": "Meera Iyer",
+                    "email": "meera.iyer@smeplatform.test",
+                    "contact_methods": [
+                        {"type": "phone_contact_method", "country_code": 91, "address": "9800000003"},
+                    ],
+                },
+            },
         },
         "statuspage": {
             "pages": [
@@ -512,6 +555,97 @@ class LogSink(JSONHandler):
         return terms, since
 
 
+def parse_time(value: str) -> float:
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+class PagerDuty(JSONHandler):
+    server_version = "nginx"
+
+    def extra_headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json"}
+
+    def reference(self, uid: str, kind: str, summary: str) -> dict[str, Any]:
+        return {
+            "id": uid,
+            "type": f"{kind}_reference",
+            "summary": summary,
+            "self": f"https://api.pagerduty.com/{kind}s/{uid}",
+        }
+
+    def do_GET(self) -> None:
+        value = self.headers.get("Authorization", "")
+        if not value.startswith("Token token=") or not same(value[12:], read_secret(SECRETS, "pagerduty_api_key")):
+            self.send_json(401, {"error": {"message": "Unauthorized", "code": 2006}})
+            return
+        parts = urlsplit(self.path)
+        segments = [unquote(x) for x in parts.path.strip("/").split("/")]
+        data = STATE.get()["pagerduty"]
+        schedules = {x["id"]: x for x in data["schedules"]}
+        if len(segments) == 2 and segments[0] == "schedules":
+            schedule = schedules.get(segments[1])
+            if schedule is None:
+                self.send_json(404, {"error": {"message": "Not Found", "code": 2100}})
+                return
+            users = [self.reference(u, "user", data["users"][u]["name"]) for u in schedule["users"]]
+            self.send_json(
+                200,
+                {
+                    "schedule": {
+                        "id": schedule["id"],
+                        "type": "schedule",
+                        "name": schedule["name"],
+                        "summary": schedule["name"],
+                        "time_zone": schedule["time_zone"],
+                        "users": users,
+                        "escalation_policies": [self.reference("PESC001", "escalation_policy", "SME Platform")],
+                    }
+                },
+            )
+        elif segments == ["oncalls"]:
+            wanted = parse_qs(parts.query).get("schedule_ids[]") or list(schedules)
+            oncalls = []
+            now = time.time()
+            for sid in wanted:
+                schedule = schedules.get(sid)
+                if not schedule or not schedule["users"]:
+                    continue
+                turn = schedule["turn_hours"] * 3600
+                start = parse_time(schedule["start"])
+                if now < start:
+                    continue
+                index = int((now - start) // turn)
+                uid = schedule["users"][index % len(schedule["users"])]
+                begins = start + index * turn
+                oncalls.append(
+                    {
+                        "user": self.reference(uid, "user", data["users"][uid]["name"]),
+                        "schedule": self.reference(sid, "schedule", schedule["name"]),
+                        "escalation_policy": self.reference("PESC001", "escalation_policy", "SME Platform"),
+                        "escalation_level": 1,
+                        "start": datetime.datetime.fromtimestamp(begins, datetime.UTC)
+                        .isoformat()
+                        .replace("+00:00", "Z"),
+                        "end": datetime.datetime.fromtimestamp(begins + turn, datetime.UTC)
+                        .isoformat()
+                        .replace("+00:00", "Z"),
+                    }
+                )
+            self.send_json(200, {"oncalls": oncalls, "limit": 25, "offset": 0, "more": False, "total": None})
+        elif len(segments) == 3 and segments[0] == "users" and segments[2] == "contact_methods":
+            user = data["users"].get(segments[1])
+            if user is None:
+                self.send_json(404, {"error": {"message": "Not Found", "code": 2100}})
+                return
+            methods = [
+                {"id": f"P{segments[1][-3:]}{i}", "summary": m["type"].split("_")[0], "label": "Work", **m}
+                for i, m in enumerate(user["contact_methods"])
+            ]
+            self.send_json(200, {"contact_methods": methods})
+        else:
+            self.send_json(404, {"error": {"message": "Not Found", "code": 2100}})
+
+
 def main() -> None:
     global SECRETS, STATE, LOG_DIR
     repo = Path(__file__).resolve().parents[3]
@@ -521,6 +655,7 @@ def main() -> None:
     p.add_argument("--newrelic-port", type=int, default=15587)
     p.add_argument("--statuspage-port", type=int, default=15588)
     p.add_argument("--logsink-port", type=int, default=15589)
+    p.add_argument("--pagerduty-port", type=int, default=15590)
     p.add_argument("--log-dir", default=str(repo / ".lab/edge/logs"))
     p.add_argument("--tls-dir", default=str(repo / ".lab/tls"))
     p.add_argument("--secrets-dir", default=str(repo / ".lab/edge/secrets"))
@@ -532,6 +667,11 @@ def main() -> None:
     if not state.exists():
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps(default_state(), indent=1))
+    else:  # a state written by an older stand-in: add the tools it did not know yet, keep the rest
+        kept = json.loads(state.read_text())
+        missing = {k: v for k, v in default_state().items() if k not in kept}
+        if missing:
+            state.write_text(json.dumps({**kept, **missing}, indent=1))
     STATE = State(state)
     ctx = tls_context(Path(args.tls_dir))
     servers = [
@@ -541,9 +681,10 @@ def main() -> None:
             (args.newrelic_port, NewRelic),
             (args.statuspage_port, Statuspage),
             (args.logsink_port, LogSink),
+            (args.pagerduty_port, PagerDuty),
         )
     ]
-    for s, name in zip(servers, ("sentry", "newrelic", "statuspage", "logsink"), strict=True):
+    for s, name in zip(servers, ("sentry", "newrelic", "statuspage", "logsink", "pagerduty"), strict=True):
         LOG.info("%s listening on https://%s:%d (state %s)", name, args.listen, s.server_address[1], state)
     serve_forever(servers)
 

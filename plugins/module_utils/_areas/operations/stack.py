@@ -13,7 +13,10 @@
 - 5.4.2 log aggregation: the shipper DaemonSet is scheduled on every schedulable node with every pod ready, and the
   log sink (Elasticsearch's Count API) holds lines of the platform's namespace younger than ``log_max_age``;
 - 7.1.4 service mesh, when the environment requires one: Istio's CRDs installed, the namespace labelled for sidecar
-  injection, every pod of it with the istio-proxy sidecar, and STRICT mutual TLS; otherwise skipped with the reason.
+  injection, every pod of it with the istio-proxy sidecar, and STRICT mutual TLS; otherwise skipped with the reason;
+- 10.1.5 on-call rotation: the PagerDuty schedule exists, rotates among at least ``oncall_min_rotation`` people, and
+  someone is on call in it now; 10.1.4 emergency contacts: every person of the rotation has a phone or SMS contact
+  method PagerDuty can page (the code gate's entries of the runbook documents stand beside these).
 
 Items about the platform's configuration are skipped while no release has written its ConfigMap (before the first
 deploy); a tool that is not configured fails its items, naming the setting that is missing.
@@ -31,6 +34,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.elasticsearch import LogIndex
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.newrelic import NewRelic
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.pagerduty import PagerDuty
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.providers import SendGridAccount
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.sentry import Dsn, Sentry, send_test_event
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.statuspage import Statuspage
@@ -53,6 +57,9 @@ ISTIO_CRDS = (
     "peerauthentications.security.istio.io",
 )
 SIDECAR = "istio-proxy"
+CONTACTS_ID = "10.1.4"
+ONCALL_ID = "10.1.5"
+PAGEABLE = ("phone_contact_method", "sms_contact_method")
 OPERATIONAL = "operational"
 
 
@@ -90,6 +97,10 @@ class StackSettings:
     log_max_age: float
     mesh_required: bool
     mesh_root_namespace: str
+    pagerduty_url: str
+    pagerduty_api_key: str
+    pagerduty_schedule_id: str
+    oncall_min_rotation: int
 
     @classmethod
     def from_options(cls, params: Mapping[str, Any]) -> StackSettings:
@@ -495,6 +506,74 @@ def mesh_entry(cluster: Any, s: StackSettings) -> dict[str, Any]:
     )
 
 
+# --- 10.1.4, 10.1.5 on-call ----------------------------------------------------------------------------------
+
+
+def oncall_entries(pagerduty: PagerDuty, s: StackSettings) -> list[dict[str, Any]]:
+    where = f"{pagerduty.url}/schedules/{s.pagerduty_schedule_id}"
+    rotation_threshold = (
+        f"schedule {s.pagerduty_schedule_id} rotating among at least {s.oncall_min_rotation} people, someone on "
+        "call now"
+    )
+    contacts_threshold = "every person of the rotation with a phone or SMS contact method"
+    schedule = pagerduty.schedule(s.pagerduty_schedule_id)
+    if schedule is None:
+        detail = f"PagerDuty schedule {s.pagerduty_schedule_id} not found"
+        return [
+            entry(
+                ONCALL_ID, "failed", measured="no schedule", threshold=rotation_threshold, detail=detail, where=where
+            ),
+            entry(
+                CONTACTS_ID, "failed", measured="no schedule", threshold=contacts_threshold, detail=detail, where=where
+            ),
+        ]
+    users = [u for u in schedule.get("users") or [] if isinstance(u, dict)]
+    names = {str(u.get("id")): str(u.get("summary") or u.get("id")) for u in users}
+    on_call = [o for o in pagerduty.on_call_now(s.pagerduty_schedule_id) if isinstance(o.get("user"), dict)]
+    now = [names.get(str(o["user"].get("id")), str(o["user"].get("summary"))) for o in on_call]
+    problems = []
+    if len(users) < s.oncall_min_rotation:
+        problems.append(f"rotation of {len(users)} person(s), fewer than {s.oncall_min_rotation}")
+    if not on_call:
+        problems.append(f"no one on call now in {schedule.get('name') or s.pagerduty_schedule_id}")
+    rotation = passed_if(
+        ONCALL_ID,
+        not problems,
+        measured={
+            "schedule": schedule.get("name"),
+            "rotation": sorted(names.values()),
+            "on_call": now,
+            "until": on_call[0].get("end") if on_call else None,
+        },
+        threshold=rotation_threshold,
+        detail="; ".join(problems)
+        if problems
+        else f"{', '.join(now)} on call now in {schedule.get('name')} (rotation of {len(users)}) until "
+        f"{on_call[0].get('end')}",
+        where=where,
+    )
+    unreachable = []
+    for uid, name in names.items():
+        methods = pagerduty.contact_methods(uid)
+        if not any(m.get("type") in PAGEABLE and m.get("address") for m in methods):
+            unreachable.append(name)
+    contacts = passed_if(
+        CONTACTS_ID,
+        bool(names) and not unreachable,
+        measured={"people": len(names), "without_phone_or_sms": unreachable},
+        threshold=contacts_threshold,
+        detail=(
+            f"no phone or SMS contact for: {', '.join(unreachable)}"
+            if unreachable
+            else f"{len(names)} person(s) of the rotation reachable by phone or SMS"
+        )
+        if names
+        else "the rotation has no one",
+        where=where,
+    )
+    return [rotation, contacts]
+
+
 # --- the batch -------------------------------------------------------------------------------------------------
 
 
@@ -546,4 +625,16 @@ def check_stack(s: StackSettings, session: Callable[[], HttpSession], cluster: A
     else:
         found.append(unset(LOGS_ID, "the log sink", "operations_logsink_url, operations_logsink_api_key"))
     checks.append(Check((MESH_ID,), lambda: [mesh_entry(cluster, s)], "the cluster"))
+    if s.pagerduty_url and s.pagerduty_api_key and s.pagerduty_schedule_id:
+        pagerduty = PagerDuty(s.pagerduty_url, s.pagerduty_api_key, session)
+        checks.append(Check((ONCALL_ID, CONTACTS_ID), lambda: oncall_entries(pagerduty, s), pagerduty.url))
+    else:
+        found += [
+            unset(
+                i,
+                "PagerDuty on-call",
+                "operations_pagerduty_url, operations_pagerduty_api_key, operations_pagerduty_schedule_id",
+            )
+            for i in (ONCALL_ID, CONTACTS_ID)
+        ]
     return (run_checks(checks) if checks else []) + found

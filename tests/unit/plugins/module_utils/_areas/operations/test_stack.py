@@ -207,13 +207,14 @@ def test_unconfigured_tools_fail_naming_the_setting():
     s = settings(sentry_token="", newrelic_api_key="", statuspage_page_id="", sendgrid_api_key="")
     found = {e["id"]: e for e in stack.check_stack(s, None, FakeCluster({}), check_mode=True)}
     assert {i: e["status"] for i, e in found.items()} == {
-        **dict.fromkeys(("6.3.1", "6.3.2", "6.4.1", "5.3.2", "5.3.4", "5.4.2"), "failed"),
+        **dict.fromkeys(("6.3.1", "6.3.2", "6.4.1", "5.3.2", "5.3.4", "5.4.2", "10.1.4", "10.1.5"), "failed"),
         "7.1.4": "skipped",
     }
     assert "operations_sentry_token" in found["6.3.1"]["detail"]
     assert "operations_statuspage_page_id" in found["6.4.1"]["detail"]
     assert "operations_logsink_url" in found["5.4.2"]["detail"]
     assert "requires no service mesh" in found["7.1.4"]["detail"]
+    assert "operations_pagerduty_schedule_id" in found["10.1.5"]["detail"]
 
 
 class FakeIndex:
@@ -382,3 +383,34 @@ def test_the_error_review_counts_unresolved_issues_of_the_levels_seen_in_the_per
     assert found["detail"] == "1 unresolved error/fatal issue(s) seen in the last 7d: B-1 TypeError (42 events)"
     [found] = errors.review_errors({**params, "max_unresolved": 1}, None)
     assert found["status"] == "passed"
+
+
+class FakePagerDuty:
+    url = "https://pagerduty.test"
+
+    def __init__(self, users: list[str], on_call: list[str], phones: set[str]) -> None:
+        self.users, self.on_call, self.phones = users, on_call, phones
+
+    def schedule(self, _sid: str) -> Any:
+        if self.users is None:
+            return None
+        return {"name": "Primary", "users": [{"id": u, "summary": u.title()} for u in self.users]}
+
+    def on_call_now(self, _sid: str) -> list[dict[str, Any]]:
+        return [{"user": {"id": u, "summary": u.title()}, "end": "2026-12-07T03:30:00Z"} for u in self.on_call]
+
+    def contact_methods(self, uid: str) -> list[dict[str, Any]]:
+        kind = "phone_contact_method" if uid in self.phones else "email_contact_method"
+        return [{"type": kind, "address": "x"}]
+
+
+def test_on_call_needs_a_rotation_someone_on_call_and_pageable_contacts():
+    s = settings(pagerduty_schedule_id="P1")
+    rotation, contacts = stack.oncall_entries(FakePagerDuty(["asha", "ravi"], ["asha"], {"asha", "ravi"}), s)
+    assert (rotation["status"], contacts["status"]) == ("passed", "passed")
+    assert rotation["detail"] == "Asha on call now in Primary (rotation of 2) until 2026-12-07T03:30:00Z"
+    rotation, contacts = stack.oncall_entries(FakePagerDuty(["asha"], [], {"ravi"}), s)
+    assert rotation["detail"] == "rotation of 1 person(s), fewer than 2; no one on call now in Primary"
+    assert contacts["detail"] == "no phone or SMS contact for: Asha"
+    rotation, contacts = stack.oncall_entries(FakePagerDuty(None, [], set()), s)
+    assert rotation["detail"] == contacts["detail"] == "PagerDuty schedule P1 not found"
