@@ -108,7 +108,7 @@ def test_each_tool_fails_with_the_reason(run_role, lab, settings):
         sendgrid["templates"][0]["versions"][0]["active"] = 0
         save_sendgrid()
         run = run_role("operations", check=True, **settings)
-    for item in ITEMS:
+    for item in ("5.3.2", "5.3.4", "6.3.1", "6.3.2", "6.4.1"):
         assert run.status(item) == "failed", run.evidence(item)
     assert (
         run.evidence("6.3.1")["detail"] == "Sentry project sme-platform-backend not found in organization sme-platform"
