@@ -58,6 +58,12 @@ molecule: setup ## Molecule scenario `default` on the lab (its create and destro
 	started=$$(date +%s); molecule test -s default 2>&1 | tee reports/molecule.log \
 	  || { python tests/tools/no_go_digest.py reports --since "$$started" --log reports/molecule.log; exit 1; }
 
+.PHONY: molecule-kind
+molecule-kind: setup ## Molecule scenario `kind`: deploy.yml with inventories/kind on the kind cluster (create and destroy bring it up and down)
+	@mkdir -p reports
+	started=$$(date +%s); molecule test -s kind 2>&1 | tee reports/molecule-kind.log \
+	  || { python tests/tools/no_go_digest.py reports --since "$$started" --log reports/molecule-kind.log; exit 1; }
+
 .PHONY: test
 test: lint unit integration kind-test ## Everything CI runs
 

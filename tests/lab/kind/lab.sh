@@ -8,7 +8,9 @@
 # Usage: tests/lab/kind/lab.sh install|up|down|status|env
 #   install  install Debian's docker.io and build tools, build kind, the node
 #            image and every image the cluster needs (cached by version)
-#   up       start dockerd when no Docker daemon runs, create the cluster (idempotent)
+#   up       start dockerd when no Docker daemon runs, create the cluster, apply
+#            IngressClass nginx, load the platform images, link kubectl and helm
+#            into .lab/kind/bin (idempotent)
 #   down     delete the cluster, stop the dockerd that up started (and its containerd)
 #   status   dockerd, nodes, system pods; exit 0 only when the cluster is ready
 #   env      print export lines (SMEPLATFORM_LAB_KIND_*; KUBECONFIG only with --kubeconfig)
@@ -285,6 +287,11 @@ cmd_install() {
   "$here/build.sh" images node-image platform-images
 }
 
+# What production has beside the nodes: IngressClass nginx (ingress-class.yaml).
+apply_cluster_shape() {
+  kubectl apply --server-side --force-conflicts --field-manager=smeplatform-lab -f "$here/ingress-class.yaml" >/dev/null
+}
+
 # The platform images (the stand-in as backend and frontend, one per tag) into
 # every node's containerd; kind skips nodes that already have an image.
 load_platform_images() {
@@ -297,9 +304,13 @@ load_platform_images() {
 }
 
 cmd_up() {
-  mkdir -p "$run" "$logs"
+  mkdir -p "$run" "$logs" "$state/bin"
   cmd_install
+  # the clients at stable paths (inventories/kind reads helm there)
+  ln -sfn "$k8s_bin/kubectl" "$state/bin/kubectl"
+  ln -sfn "$helm_bin/helm" "$state/bin/helm"
   if cluster_exists && [[ -f "$kubeconfig" ]] && system_ready >/dev/null 2>&1; then
+    apply_cluster_shape
     load_platform_images
     log "already up (kubeconfig $kubeconfig, context $context)"
     return 0
@@ -318,6 +329,7 @@ cmd_up() {
     kubectl get nodes,pods -A -o wide >&2 || true
     die "the cluster did not become ready"
   }
+  apply_cluster_shape
   load_platform_images
   log "up: $(kubectl get nodes --no-headers | wc -l) nodes ($K8S_VERSION) at https://127.0.0.1:$api_port (kubeconfig $kubeconfig, context $context)"
 }
