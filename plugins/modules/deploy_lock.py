@@ -12,8 +12,13 @@ description:
   - One C(coordination.k8s.io/v1) Lease per release records who deploys it (holder identity), since when, and until
     when (renew time plus lease duration).
   - With O(state=acquired), takes the lock. When another run holds it and it has not expired, fails at once naming
-    the holder and the expiry. A lock whose expiry has passed (a run that died) is taken over with a warning. Two
-    runs racing for a free lock cannot both win (the Lease is created or replaced with the resourceVersion read).
+    the holder and the expiry. A lock not renewed for its whole O(duration) (a run that died), or whose holder ran on
+    this host under a process id that no longer exists, is taken over with a warning saying why; any other holder
+    only with O(break_lock). Two runs racing for a free lock cannot both win (the Lease is created or replaced with
+    the resourceVersion read).
+  - With O(state=renewing), the heartbeat; run it with C(async) and C(poll=0) right after taking the lock. It renews
+    the Lease every third of O(duration) while the ansible-playbook process O(controller_pid) lives and the Lease
+    names O(holder), and ends when either is no longer so (the lock given back ends it).
   - With O(state=released), deletes the Lease when this holder still has it; a lock held by someone else is left
     alone, with a warning.
   - The Lease lives in O(namespace), which is created (bare) when missing so that the lock can be taken before any
@@ -29,21 +34,32 @@ options:
     type: str
     required: true
   state:
-    description: V(acquired) takes the lock, V(released) gives it back.
+    description: V(acquired) takes the lock, V(renewing) keeps it alive (the heartbeat), V(released) gives it back.
     type: str
-    choices: [acquired, released]
+    choices: [acquired, renewing, released]
     default: acquired
   holder:
     description:
-      - Identity of this run, recorded in the Lease. When not set, C(user@host pid=N run=RANDOM) is made up; pass the
-        returned RV(holder) to the task that releases the lock.
+      - Identity of this run, recorded in the Lease. When not set, C(user@host pid=N run=RANDOM) is made up, N being
+        the ansible-playbook process; pass the returned RV(holder) to the heartbeat and to the task that releases the
+        lock.
     type: str
   duration:
     description:
-      - Seconds the lock is valid for; after that another run may take it over. Longer than the longest deployment
-        (helm timeout, migrations and verification together).
+      - Seconds the lock stays valid without renewal; the heartbeat renews it every third of that. A lock not renewed
+        for that long is taken over by the next run.
     type: int
-    default: 1800
+    default: 60
+  break_lock:
+    description: Take the lock over from any holder, with a warning naming it. Only when that run is known to be dead.
+    type: bool
+    default: false
+  controller_pid:
+    description:
+      - The ansible-playbook process whose life the heartbeat follows; pass the RV(controller_pid) the taking task
+        returned. V(0) finds it among the module's ancestors.
+    type: int
+    default: 0
   ensure_namespace:
     description: Create O(namespace) when it does not exist.
     type: bool
@@ -78,11 +94,21 @@ EXAMPLES = r"""
   smeplatform.deploy.deploy_lock:
     name: sme-platform-deploy-lock
     namespace: sme-platform
-    duration: 1800
+    duration: 60
     namespace_labels:
       pod-security.kubernetes.io/enforce: restricted
       pod-security.kubernetes.io/enforce-version: latest
   register: lock
+
+- name: Keep the lock alive while the play runs
+  smeplatform.deploy.deploy_lock:
+    name: sme-platform-deploy-lock
+    namespace: sme-platform
+    holder: "{{ lock.holder }}"
+    controller_pid: "{{ lock.controller_pid }}"
+    state: renewing
+  async: 7200
+  poll: 0
 
 - name: Give the deployment lock back
   smeplatform.deploy.deploy_lock:
@@ -114,9 +140,19 @@ namespace:
   returned: O(state=acquired)
   type: dict
   sample: {"name": "sme-platform", "changed": false, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}
+controller_pid:
+  description: The ansible-playbook process recorded in the holder identity (V(0) when not on this host).
+  returned: O(state=acquired)
+  type: int
+  sample: 4242
+stopped:
+  description: Why the heartbeat ended.
+  returned: O(state=renewing)
+  type: str
+  sample: the lock was given back or taken over
 taken_over_from:
-  description: The expired lock that was taken over.
-  returned: when an expired lock was taken over
+  description: The lock that was taken over (expired, dead holder, or O(break_lock)).
+  returned: when a lock was taken over
   type: dict
   sample: {"holder": "deployer@ci pid=17 run=0a0b0c0d", "expires": "2026-01-01T09:00:00.000000Z"}
 """

@@ -14,6 +14,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import (
     DeployLock,
+    controller_pid,
     default_identity,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.migration import (
@@ -35,13 +36,17 @@ def run_deploy_lock(module: Any) -> None:
     p = module.params
     try:
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
-        lock = DeployLock(kube, p["namespace"], p["name"], p["holder"] or default_identity(), p["duration"])
+        controller = p["controller_pid"] or controller_pid()
+        lock = DeployLock(kube, p["namespace"], p["name"], p["holder"] or default_identity(controller), p["duration"])
+        if p["state"] == "renewing":
+            module.exit_json(changed=False, lease=lock.where, holder=lock.identity, stopped=lock.heartbeat(controller))
         if p["state"] == "acquired":
             created_namespace = False
             if p["ensure_namespace"] and not module.check_mode:
                 created_namespace = lock.ensure_namespace()
-            result = lock.acquire(module.check_mode)
+            result = lock.acquire(module.check_mode, p["break_lock"])
             result["created_namespace"] = created_namespace
+            result["controller_pid"] = controller
             labels = {str(k): str(v) for k, v in p["namespace_labels"].items()}
             namespace = lock.label_namespace(labels, module.check_mode)
             diff = namespace.pop("diff", None)

@@ -5,8 +5,14 @@
 The Lease records who holds the lock (holderIdentity), since when (acquireTime), and until when
 (renewTime + leaseDurationSeconds). Taking it is a create, or a replace carrying the resourceVersion that
 was read, so of two runs racing for it exactly one wins (the other gets 409 Conflict and fails naming the
-winner). A lock whose expiry has passed was left by a run that died; it is taken over with a warning.
-Releasing deletes the Lease, and only when the caller still holds it.
+winner). Releasing deletes the Lease, and only when the caller still holds it.
+
+Heartbeat: the lease duration is short (60 s by default) and the holder renews renewTime every third of it
+from a background process (heartbeat()) that lives as long as the ansible-playbook process that took the
+lock; it stops when that process is gone or the Lease no longer names it (given back, taken over). So a
+Lease not renewed for a whole duration (three periods) belongs to a run that died and is taken over with a
+warning; a Lease whose holder runs on this host under a process id that no longer exists is taken over at
+once; any other holder is only replaced with break_lock, also with a warning.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from __future__ import annotations
 import datetime
 import getpass
 import os
+import re
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -41,12 +49,68 @@ def micro_time(value: datetime.datetime) -> str:
     return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def default_identity() -> str:
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def controller_pid(start: int | None = None) -> int:
+    """The ansible-playbook process this module runs under (the outermost ancestor running it: its task
+    workers are forks with the same command line); 0 when there is none on this host (a remote target)."""
+    found = 0
+    pid = start or os.getppid()
+    seen = 0
+    while pid > 1 and seen < 64:
+        if "ansible-playbook" in _cmdline(pid) or "ansible-runner" in _cmdline(pid):
+            found = pid
+        pid = _parent(pid)
+        seen += 1
+    return found
+
+
+def process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def default_identity(pid: int | None = None) -> str:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    return f"{user}@{socket.gethostname()} pid={os.getpid()} run={uuid.uuid4().hex[:8]}"
+    return f"{user}@{socket.gethostname()} pid={pid or os.getpid()} run={uuid.uuid4().hex[:8]}"
+
+
+HOLDER = re.compile(r"@(?P<host>[^\s@]+) pid=(?P<pid>\d+)\b")
+
+
+def dead_holder(holder: str, host: str | None = None) -> str | None:
+    """Why the holder is known dead: it ran on this host under a process id that no longer exists."""
+    match = HOLDER.search(holder or "")
+    if not match or match["host"] != (host or socket.gethostname()):
+        return None
+    pid = int(match["pid"])
+    if process_alive(pid):
+        return None
+    return f"its process {pid} on {match['host']} no longer exists"
 
 
 def parse_time(value: Any) -> datetime.datetime | None:
@@ -194,11 +258,26 @@ class DeployLock:
             result["diff"] = done["diff"]
         return result
 
-    def acquire(self, check_mode: bool = False) -> dict[str, Any]:
-        """Take the lock; raise LockHeld naming the holder when another live run has it."""
+    def acquire(self, check_mode: bool = False, break_lock: bool = False) -> dict[str, Any]:
+        """Take the lock; raise LockHeld naming the holder when another live run has it.
+
+        Another holder's lock is taken over, with a warning saying why, when it was not renewed for its
+        whole duration, when its process is known dead (same host), or when break_lock is set."""
         state = self.read()
         result: dict[str, Any] = {"lease": self.where, "holder": self.identity, "warnings": []}
-        if state is not None and state.holder and state.holder != self.identity and not state.expired():
+        why = None
+        if state is not None and state.holder and state.holder != self.identity:
+            if state.expired():
+                last = state.renewed or state.acquired
+                why = (
+                    f"not renewed since {micro_time(last) if last else '?'} "
+                    f"(expired {micro_time(state.expires) if state.expires else 'at once'})"
+                )
+            else:
+                why = dead_holder(state.holder)
+                if why is None and break_lock:
+                    why = "break_lock was set"
+        if state is not None and state.holder and state.holder != self.identity and why is None:
             if check_mode:
                 result.update(changed=False, held_by=state.describe())
                 result["warnings"].append(f"check mode takes no lock: {self._held(state)}")
@@ -209,8 +288,8 @@ class DeployLock:
         elif state is not None and state.holder:
             result["taken_over_from"] = state.describe()
             result["warnings"].append(
-                f"took over the expired deployment lock {self.where} from {state.holder!r} "
-                f"(expired {micro_time(state.expires) if state.expires else 'at once'}); that run did not release it"
+                f"took over the deployment lock {self.where} from {state.holder!r}: {why}; "
+                "that run did not give it back (a release it left pending is recovered by this run)"
             )
         acquired = state.acquired if state is not None and state.holder == self.identity and state.acquired else now()
 
@@ -249,26 +328,75 @@ class DeployLock:
             result["lock"] = done["applied"]
         return result
 
+    def renew(self) -> bool:
+        """Move renewTime to now while this holder has the lock; False once it is gone or someone else's."""
+        state = self.read()
+        if state is None or state.holder != self.identity:
+            return False
+        try:
+            k8s.request(
+                self.kube,
+                f"renew {self.where}",
+                "PUT",
+                k8s.path(LEASES, "leases", self.namespace, self.name),
+                self._body(state.resource_version, state.acquired or now()),
+            )
+        except ApiError as exc:
+            if k8s.status_of(exc) == 404:  # given back meanwhile (a replace with a resourceVersion never creates)
+                return False
+            if k8s.status_of(exc) != 409:  # 409: changed meanwhile; the next round reads it again
+                raise
+        return True
+
+    def heartbeat(
+        self,
+        controller: int,
+        period: float | None = None,
+        sleep: Any = time.sleep,
+        alive: Any = process_alive,
+    ) -> str:
+        """Renew every period (a third of the duration) while the controller process lives and the lock is
+        this holder's; returns why it stopped. An unreachable API server is retried until the lock expires."""
+        period = period or max(1.0, self.duration / 3)
+        while True:
+            sleep(period)
+            if controller and not alive(controller):
+                return f"the ansible-playbook process {controller} is gone; the lock expires unrenewed"
+            try:
+                if not self.renew():
+                    return "the lock was given back or taken over"
+            except ApiError:
+                continue
+
     def release(self, check_mode: bool = False) -> dict[str, Any]:
         """Give the lock back; a lock held by someone else is left alone (and said so)."""
-        state = self.read()
         result: dict[str, Any] = {"lease": self.where, "holder": self.identity, "warnings": [], "changed": False}
-        if state is None:
-            return result
-        if state.holder != self.identity:
-            result["warnings"].append(
-                f"deployment lock {self.where} is held by {state.holder!r}, not by this run; left in place"
-            )
-            return result
-        options = {
-            "apiVersion": "v1",
-            "kind": "DeleteOptions",
-            "preconditions": {"resourceVersion": state.resource_version},
-        }
+        for _attempt in range(5):
+            state = self.read()
+            if state is None:
+                return result
+            if state.holder != self.identity:
+                result["warnings"].append(
+                    f"deployment lock {self.where} is held by {state.holder!r}, not by this run; left in place"
+                )
+                return result
+            options = {
+                "apiVersion": "v1",
+                "kind": "DeleteOptions",
+                "preconditions": {"resourceVersion": state.resource_version},
+            }
 
-        def delete(_plan: Plan) -> Any:
-            path = k8s.path(LEASES, "leases", self.namespace, self.name)
-            return k8s.request(self.kube, f"delete {self.where}", "DELETE", path, options)
+            def delete(_plan: Plan, options: dict[str, Any] = options) -> Any:
+                path = k8s.path(LEASES, "leases", self.namespace, self.name)
+                return k8s.request(self.kube, f"delete {self.where}", "DELETE", path, options)
 
-        result["changed"] = sync(Plan("delete"), delete, check_mode, bookkeeping=True)["changed"]
-        return result
+            try:
+                result["changed"] = sync(Plan("delete"), delete, check_mode, bookkeeping=True)["changed"]
+            except ApiError as exc:
+                if k8s.status_of(exc) == 409:  # renewed by the heartbeat meanwhile: read it again
+                    continue
+                if k8s.status_of(exc) == 404:
+                    return result
+                raise
+            return result
+        raise ApiError(f"could not give back {self.where}: it kept changing; delete it once this run has ended")

@@ -16,14 +16,16 @@ def deploy_lock() -> dict[str, Any]:
         argument_spec={
             "name": {"type": "str", "required": True},
             "namespace": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
+            "state": {"type": "str", "choices": ["acquired", "renewing", "released"], "default": "acquired"},
             "holder": {"type": "str"},
-            "duration": {"type": "int", "default": 1800},
+            "duration": {"type": "int", "default": 60},
+            "break_lock": {"type": "bool", "default": False},
+            "controller_pid": {"type": "int", "default": 0},
             "ensure_namespace": {"type": "bool", "default": True},
             "namespace_labels": {"type": "dict", "default": {}},
             **connection_args(),
         },
-        required_if=[("state", "released", ["holder"])],
+        required_if=[("state", "released", ["holder"]), ("state", "renewing", ["holder"])],
         supports_check_mode=True,
     )
 

@@ -63,6 +63,8 @@ class FakeKube:
             self.objects[key] = {**body, "metadata": {**body["metadata"], "resourceVersion": "1"}}
             return self.objects[key]
         if method == "PUT":
+            if path not in self.objects:
+                fail(404)
             if self.objects[path]["metadata"]["resourceVersion"] != body["metadata"]["resourceVersion"]:
                 fail(409)
             self.objects[path] = {**body, "metadata": {**body["metadata"], "resourceVersion": "2"}}
@@ -114,7 +116,8 @@ def test_expired_lock_is_taken_over_with_a_warning():
     kube = FakeKube({LEASE: lease("dead", NOW - datetime.timedelta(days=1), 60)})
     result = lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 600).acquire()
     assert result["taken_over_from"]["holder"] == "dead"
-    assert "took over the expired deployment lock" in result["warnings"][0]
+    assert "took over the deployment lock" in result["warnings"][0]
+    assert "from 'dead': not renewed since 2025-12-31T12:00:00.000000Z" in result["warnings"][0]
     assert ("PUT", LEASE) in kube.requests
 
 
@@ -139,3 +142,60 @@ def test_namespace_labels_are_merged_once():
 
 
 # -- migration ------------------------------------------------------------------------------
+
+
+def test_lock_of_a_dead_process_on_this_host_is_taken_over_at_once():
+    import socket
+    import subprocess
+
+    ended = subprocess.Popen(["true"])  # a process that has ended and was reaped: its pid is free
+    ended.wait()
+    dead_pid = ended.pid
+    now = datetime.datetime.now(datetime.UTC)
+    holder = f"ci@{socket.gethostname()} pid={dead_pid} run=0a0b0c0d"
+    if lock.process_alive(dead_pid):
+        pytest.skip("the pid was reused at once")
+    kube = FakeKube({LEASE: lease(holder, now, 60)})
+    result = lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 60).acquire()
+    assert f"its process {dead_pid} on {socket.gethostname()} no longer exists" in result["warnings"][0]
+    assert kube.objects[LEASE]["spec"]["holderIdentity"] == "me"
+
+
+def test_live_holder_on_this_host_or_elsewhere_keeps_the_lock_unless_broken():
+    import os
+    import socket
+
+    now = datetime.datetime.now(datetime.UTC)
+    for holder in (f"ci@{socket.gethostname()} pid={os.getpid()} run=1", "ci@elsewhere pid=1 run=2"):
+        kube = FakeKube({LEASE: lease(holder, now, 60)})
+        with pytest.raises(LockHeld):
+            lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 60).acquire()
+        result = lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 60).acquire(break_lock=True)
+        assert f"from {holder!r}: break_lock was set" in result["warnings"][0]
+
+
+def test_heartbeat_renews_until_the_controller_is_gone_or_the_lock_given_back():
+    kube = FakeKube({"/api/v1/namespaces/ns": {"metadata": {"name": "ns"}}})
+    held = lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 60)
+    held.acquire()
+    first = kube.objects[LEASE]["spec"]["renewTime"]
+    naps = []
+    lives = iter([True, True, False])
+    why = held.heartbeat(4242, sleep=naps.append, alive=lambda pid: next(lives))
+    assert naps == [20, 20, 20] and "process 4242 is gone" in why
+    assert kube.requests.count(("PUT", LEASE)) == 2 and kube.objects[LEASE]["spec"]["renewTime"] >= first
+    held.release()
+    assert held.heartbeat(4242, sleep=naps.append, alive=lambda pid: True) == "the lock was given back or taken over"
+
+
+def test_controller_pid_is_the_outermost_ansible_playbook_ancestor(monkeypatch):
+    tree = {
+        30: (20, "python AnsiballZ"),
+        20: (10, "ansible-playbook -i x"),
+        10: (5, "ansible-playbook -i x"),
+        5: (1, "bash"),
+    }
+    monkeypatch.setattr(lock, "_parent", lambda pid: tree.get(pid, (0, ""))[0])
+    monkeypatch.setattr(lock, "_cmdline", lambda pid: tree.get(pid, (0, ""))[1])
+    assert lock.controller_pid(30) == 10
+    assert lock.controller_pid(5) == 0

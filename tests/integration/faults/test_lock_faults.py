@@ -1,0 +1,147 @@
+"""Failure paths of the deployment lock on the lab: a run killed in the middle of helm's upgrade (the
+ansible-playbook process, or kube-apiserver) leaves its Lease and a release pending; the next run takes the
+lock over at once with a line saying so, recovers the pending release with no manual step, and the last good
+release keeps serving. The heartbeat of the dead run stops by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+from release_lab_support import HERE, NAMESPACE, RELEASE, ROOT
+
+pytestmark = pytest.mark.lab
+
+GOOD = "127.0.0.1:15450/sme-platform/backend:v1.1.0"
+LEASE = f"{RELEASE}-deploy-lock"
+
+
+def lease(lab) -> dict | None:
+    out = lab.run("kubectl", "-n", NAMESPACE, "get", "lease", LEASE, "-o", "json", check=False)
+    return json.loads(out) if out.strip() else None
+
+
+def heartbeats() -> list[str]:
+    out = subprocess.run(["pgrep", "-af", "AnsiballZ_deploy_lock"], capture_output=True, text=True, check=False)
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+
+
+def start_unready_deploy(lab) -> subprocess.Popen:
+    """deploy.yml with pods that never get ready, in a process group of its own (to kill it whole)."""
+    cmd = [
+        "ansible-playbook",
+        str(ROOT / "playbooks/deploy.yml"),
+        "--skip-tags",
+        "pre_deploy",
+        "-e",
+        f"@{HERE / 'vars.yml'}",
+        "-e",
+        f"release_it_health_port={lab.health_port}",
+        "-e",
+        "release_timeout=120",
+        "-e",
+        "smeplatform_backend_image_tag=v1.2.0-unready",
+        "-e",
+        "smeplatform_frontend_image_tag=v1.2.0-unready",
+    ]
+    env = {**lab.env, "SMEPLATFORM_REPORT_DIR": str(lab.tmp / "interrupted")}
+    return subprocess.Popen(  # noqa: S603
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+
+
+def wait_pending(lab, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        history = lab.history()
+        if history and history[-1]["status"] == "pending-upgrade":
+            return
+        assert proc.poll() is None, f"the run ended before helm's upgrade: {proc.stdout.read()[-3000:]}"
+        time.sleep(0.3)
+    raise AssertionError("helm upgrade never became pending")
+
+
+def assert_recovered(lab, proc, good: int, dead_pid: int) -> None:
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    line = next(line for line in out.splitlines() if "took over the deployment lock" in line)
+    assert re.search(rf"pid={dead_pid} run=\w+'?: its process {dead_pid} on \S+ no longer exists", line), line
+    assert "was stuck in pending-upgrade" in out
+    last = lab.history()[-1]
+    assert last["status"] == "deployed" and last["description"] == f"Rollback to {good}"
+    assert lab.backend_image() == GOOD
+    assert lease(lab) is None
+    deadline = time.monotonic() + 30  # a heartbeat period (20 s) and a margin
+    while heartbeats() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert heartbeats() == []
+
+
+def test_first_good_release(lab):
+    proc = lab.deploy("v1.1.0")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert lab.backend_image() == GOOD
+
+
+def test_killed_controller_lock_is_taken_over_and_pending_release_recovered(lab):
+    good = lab.history()[-1]["revision"]
+    run = start_unready_deploy(lab)
+    wait_pending(lab, run)
+    held = lease(lab)
+    assert held is not None and f"pid={run.pid} " in held["spec"]["holderIdentity"]
+    assert held["spec"]["leaseDurationSeconds"] == 60
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert lease(lab) is not None  # the killed run could not give it back
+    assert lab.backend_image() == GOOD  # the unready pods never replaced the serving ones
+
+    started = time.monotonic()
+    proc = lab.deploy("v1.1.0")
+    assert time.monotonic() - started < 120
+    assert_recovered(lab, proc, good, run.pid)
+
+
+def test_heartbeat_keeps_the_lock_alive_past_its_duration(lab):
+    run = start_unready_deploy(lab)
+    try:
+        wait_pending(lab, run)
+        first = lease(lab)["spec"]["renewTime"]
+        deadline = time.monotonic() + 45
+        while lease(lab)["spec"]["renewTime"] == first and time.monotonic() < deadline:
+            time.sleep(1)
+        assert lease(lab)["spec"]["renewTime"] > first
+        refused = lab.deploy("v1.1.0")
+        assert refused.returncode != 0 and f"pid={run.pid} " in refused.stdout
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    good = [h for h in lab.history() if h["status"] in ("deployed", "superseded")][-1]["revision"]
+    assert_recovered(lab, lab.deploy("v1.1.0"), good, run.pid)
+
+
+def test_kube_apiserver_killed_during_upgrade(lab):
+    good = lab.history()[-1]["revision"]
+    run = start_unready_deploy(lab)
+    wait_pending(lab, run)
+    pid_file = ROOT / ".lab/k8s/run/kube-apiserver.pid"
+    apiserver = int(pid_file.read_text())
+    os.kill(apiserver, signal.SIGKILL)
+    try:
+        out, _ = run.communicate(timeout=300)
+    finally:
+        restarted = subprocess.run(
+            ["bash", str(ROOT / "tests/lab/k8s/lab.sh"), "up"], capture_output=True, text=True, check=False
+        )
+    assert restarted.returncode == 0, restarted.stderr
+    assert run.returncode != 0
+    last = [line for line in out.splitlines() if "Deployment of" in line and "failed during" in line]
+    assert last, out[-4000:]
+    assert "127.0.0.1:16443" in last[-1] or "connection refused" in last[-1], last[-1]
+    assert lease(lab) is not None  # given back was impossible while the API server was down
+    assert_recovered(lab, lab.deploy("v1.1.0"), good, run.pid)
