@@ -15,10 +15,11 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,10 @@ class HelmCommandFailed(ApiError):
         super().__init__(message)
         self.stderr = stderr
         self.timed_out = timed_out
+
+
+class StoppedEarly(HelmCommandFailed):
+    """helm was stopped before its timeout because the cluster reported a cause that waiting cannot cure."""
 
 
 @dataclass
@@ -115,19 +120,50 @@ class Helm:
             self.global_args += ["--kube-context", context]
         self.commands: list[list[str]] = []
 
-    def run(self, args: list[str], what: str, timeout: float = 120.0) -> str:
+    def run(
+        self,
+        args: list[str],
+        what: str,
+        timeout: float = 120.0,
+        watch: Callable[[], str | None] | None = None,
+        every: float = 2.0,
+    ) -> str:
+        """Run helm; with watch, ask it every `every` seconds for a cause to stop early: then helm gets SIGTERM
+        (it cancels the operation, rolling back with --atomic) and the failure carries that cause."""
         cmd = [self.binary, *args, *self.global_args]
         self.commands.append(cmd)
+        self.stderr = ""
+        cause = None
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
-        except subprocess.TimeoutExpired as exc:
-            raise HelmCommandFailed(f"helm {what}: no answer after {timeout:.0f}s", timed_out=True) from exc
+            proc = subprocess.Popen(  # noqa: S603
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
         except OSError as exc:
             raise ConfigurationError(f"cannot run {self.binary}: {exc}") from exc
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                out, err = proc.communicate(timeout=every if watch else max(0.1, deadline - time.monotonic()))
+                break
+            except subprocess.TimeoutExpired as exc:
+                if time.monotonic() >= deadline:
+                    proc.kill()
+                    proc.communicate()
+                    raise HelmCommandFailed(f"helm {what}: no answer after {timeout:.0f}s", timed_out=True) from exc
+                if watch is not None and cause is None:
+                    try:
+                        cause = watch()
+                    except Exception:  # noqa: BLE001 - a failed look only delays the next one
+                        cause = None
+                    if cause:
+                        proc.send_signal(signal.SIGTERM)
+        self.stderr = err or ""
+        if cause:
+            raise StoppedEarly(f"helm {what} stopped: {cause}", stderr=cause)
         if proc.returncode != 0:
-            err = (proc.stderr or proc.stdout).strip()
+            err = (err or out).strip()
             raise HelmCommandFailed(f"helm {what} failed: {err}", stderr=err, timed_out="deadline exceeded" in err)
-        return proc.stdout
+        return out
 
     # -- reading -------------------------------------------------------------------------
     def status(self, name: str, namespace: str) -> dict[str, Any] | None:
@@ -158,8 +194,11 @@ class Helm:
         return self.run(args, f"manifest of {namespace}/{name}")
 
     # -- changing ------------------------------------------------------------------------
-    def upgrade(self, spec: ReleaseSpec, dry_run: bool = False) -> dict[str, Any]:
-        """helm upgrade --install; the release (JSON) helm reports. dry_run renders against the server."""
+    def upgrade(
+        self, spec: ReleaseSpec, dry_run: bool = False, watch: Callable[[], str | None] | None = None
+    ) -> dict[str, Any]:
+        """helm upgrade --install; the release (JSON) helm reports. dry_run renders against the server (its
+        warnings, e.g. Pod Security's, are in self.stderr afterwards); watch stops the upgrade early."""
         with _values_file(spec.values) as inline:
             args = ["upgrade", spec.name, spec.chart, "--install", "-n", spec.namespace, "-o", "json"]
             if spec.repo:
@@ -181,7 +220,9 @@ class Helm:
             if spec.wait or spec.atomic:
                 args += ["--wait"]
             # helm enforces --timeout itself; ours only guards against a hung process
-            out = self.run(args, f"upgrade of {spec.namespace}/{spec.name}", timeout=spec.timeout * 2 + 120)
+            out = self.run(
+                args, f"upgrade of {spec.namespace}/{spec.name}", timeout=spec.timeout * 2 + 120, watch=watch
+            )
             return json.loads(out)
 
     def rollback(self, name: str, namespace: str, revision: int, wait: bool, timeout: int, history_max: int) -> None:

@@ -11,9 +11,64 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import CheckFailed, ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor, secret_strings
+
+# Container states and events that waiting does not cure: the upgrade is stopped at once with their text.
+FATAL_WAITING = ("ImagePullBackOff", "ErrImageNeverPull", "CrashLoopBackOff", "InvalidImageName")
+FATAL_EVENTS = ("FailedCreate",)
+POD_SECURITY_WARNING = "would violate PodSecurity"
+
+
+def _stamp(value: Any) -> str:
+    return str(value or "")
+
+
+class FailFast:
+    """Looks at the namespace while helm waits: a pod created since the upgrade started whose container waits
+    for a reason that does not pass (image pull back-off, image never pulled, crash loop), or a FailedCreate
+    event since then (a ReplicaSet whose pods the API refuses, e.g. for Pod Security), is the cause to stop."""
+
+    def __init__(self, kube: Any, namespace: str, started: str):
+        self.kube = kube
+        self.namespace = namespace
+        self.started = started  # RFC 3339 second precision, as the API stamps objects and events
+
+    def cause(self) -> str | None:
+        for pod in diagnostics.list_pods(self.kube, self.namespace):
+            meta = pod.get("metadata") or {}
+            if _stamp(meta.get("creationTimestamp")) < self.started or meta.get("deletionTimestamp"):
+                continue
+            for status in (pod.get("status") or {}).get("containerStatuses") or []:
+                waiting = (status.get("state") or {}).get("waiting") or {}
+                if waiting.get("reason") in FATAL_WAITING:
+                    text = " ".join(str(waiting.get("message") or "").split())
+                    return (
+                        f"pod {self.namespace}/{meta.get('name')} container {status.get('name')}: "
+                        f"{waiting['reason']}{': ' + text if text else ''}"
+                    )
+        events = k8s.items(self.kube, f"events of {self.namespace}", "v1", "events", self.namespace)
+        for event in events:
+            when = _stamp(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp"))
+            if event.get("reason") in FATAL_EVENTS and when[:19] >= self.started[:19]:
+                obj = event.get("involvedObject") or {}
+                text = " ".join(str(event.get("message") or "").split())
+                return f"{obj.get('kind')} {self.namespace}/{obj.get('name')}: {event['reason']}: {text}"
+        return None
+
+
+def pod_security_warnings(stderr: str) -> list[str]:
+    """The Pod Security warnings of a server dry run (helm prints the API's warnings on its stderr)."""
+    found = []
+    for line in (stderr or "").splitlines():
+        if POD_SECURITY_WARNING in line:
+            text = line.split("] ", 1)[1] if "] " in line else line
+            text = text.removeprefix("Warning: ").strip()
+            if text not in found:
+                found.append(text)
+    return found
 
 
 class RolloutFailed(CheckFailed):
@@ -110,35 +165,56 @@ class ReleaseEngine:
         else:
             desired = self.helm.upgrade(spec, dry_run=True)
             changes = helm.release_changes(live, desired)
+        warned = pod_security_warnings(getattr(self.helm, "stderr", ""))
+        refused: list[dict[str, Any]] = []
+        if warned and self.check_mode:
+            result["pod_security_warnings"] = warned
+            if self.evidence_id:
+                refused = [
+                    entry(
+                        self.evidence_id,
+                        "failed",
+                        measured=f"{len(warned)} Pod Security warning(s) from the server dry run",
+                        threshold="no workload violates the namespace's Pod Security level",
+                        detail="; ".join(warned)[:1000],
+                        where=f"{spec.namespace}/{spec.name}",
+                    )
+                ]
+            self.warnings.extend(f"server dry run of {spec.namespace}/{spec.name}: {w}" for w in warned)
         result["previous"] = helm.summary(live)
         result["changes"] = changes
         if self.want_diff and desired is not None and changes:
             result["diff"] = self.diff(live, desired, spec.namespace)
         if not changes:
             result["release"] = helm.summary(live)
-            result["evidence"] = self._evidence(
+            result["evidence"] = refused or self._evidence(
                 "passed", live, f"release {spec.namespace}/{spec.name} is up to date at revision {live.get('version')}"
             )
             return result
         if self.check_mode:
             result["changed"] = True
             result["release"] = helm.summary(desired) if desired else result["previous"]
-            result["evidence"] = self._evidence(
+            result["evidence"] = refused or self._evidence(
                 "skipped", desired, f"check mode: would upgrade {spec.namespace}/{spec.name} ({', '.join(changes)})"
             )
             return result
         recorder = diagnostics.PodRecorder(self.kube, spec.namespace)
         error: helm.HelmCommandFailed | None = None
+        watch = FailFast(self.kube, spec.namespace, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         with recorder:
             try:
-                new = self.helm.upgrade(spec)
+                new = self.helm.upgrade(spec, watch=watch.cause if spec.wait or spec.atomic else None)
             except helm.HelmCommandFailed as exc:
                 error = exc
         if error is not None:
+            stopped = isinstance(error, helm.StoppedEarly)
             raise self._failure(
                 spec.name,
                 spec.namespace,
-                f"helm upgrade failed: {error.stderr or error}",
+                f"helm upgrade stopped after {time.monotonic() - started:.0f}s, without waiting for its timeout: "
+                f"{error.stderr}"
+                if stopped
+                else f"helm upgrade failed: {error.stderr or error}",
                 recorder,
                 {"previous": result["previous"], "changes": changes},
             ) from error
