@@ -32,6 +32,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ApiError,
     ConfigurationError,
     LockHeld,
+    SmeplatformError,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, Plan, sync
 
@@ -365,7 +366,7 @@ class DeployLock:
             try:
                 if not self.renew():
                     return "the lock was given back or taken over"
-            except ApiError:
+            except SmeplatformError:  # API server unreachable or erring: try again next period
                 continue
 
     def release(self, check_mode: bool = False) -> dict[str, Any]:

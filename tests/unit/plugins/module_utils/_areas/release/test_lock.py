@@ -199,3 +199,21 @@ def test_controller_pid_is_the_outermost_ansible_playbook_ancestor(monkeypatch):
     monkeypatch.setattr(lock, "_cmdline", lambda pid: tree.get(pid, (0, ""))[1])
     assert lock.controller_pid(30) == 10
     assert lock.controller_pid(5) == 0
+
+
+def test_heartbeat_goes_on_while_the_api_server_is_unreachable(monkeypatch):
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure
+
+    held = lock.DeployLock(FakeKube(), "ns", "r-deploy-lock", "me", 30)
+    answers = iter([ConnectionFailure("cannot reach the Kubernetes API"), True, False])
+
+    def renew():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(held, "renew", renew)
+    naps = []
+    assert held.heartbeat(0, sleep=naps.append) == "the lock was given back or taken over"
+    assert naps == [10, 10, 10]
