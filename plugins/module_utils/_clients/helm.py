@@ -119,6 +119,7 @@ class Helm:
         if context:
             self.global_args += ["--kube-context", context]
         self.commands: list[list[str]] = []
+        self.stderr = ""  # the error output of the last command (warnings of a dry run)
 
     def run(
         self,
