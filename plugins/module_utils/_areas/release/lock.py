@@ -206,7 +206,8 @@ class DeployLock:
         taken = micro_time(state.acquired) if state.acquired else "?"
         return LockHeld(
             f"deployment lock {self.where} is held by {state.holder!r} (taken {taken}, "
-            f"expires {expires}); wait for that run to finish, or delete the Lease if it is known to be dead"
+            f"expires {expires} unless renewed); wait for that run to finish, or set release_lock_break (break_lock) "
+            "if that run is known to be dead"
         )
 
     def ensure_namespace(self) -> bool:
