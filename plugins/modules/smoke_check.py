@@ -277,6 +277,12 @@ options:
         description: Most restarts any container of their pods may have.
         type: int
         default: 3
+      expected_replicas:
+        description:
+          - Expected replica count by Deployment name; the Deployment's desired replicas must equal it.
+          - Ready pods are always compared with each Deployment's desired replicas (never zero).
+        type: dict
+        default: {}
   twilio:
     description: The V(sms) check (fetches the Twilio account); skipped without credentials.
     type: dict

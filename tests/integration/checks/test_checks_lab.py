@@ -224,6 +224,7 @@ def test_app_config_bad_settings_fail_each_item(run_role, lab):
                     "corsOrigin": "https://evil.example",
                     "allowedOrigins": ["http://smeplatform.test", "https://elsewhere.example"],
                     "rateLimit": {"windowMs": 60000, "max": 1000},
+                    "features": {"creditDecisioning": True},
                 }
             }
         )
@@ -239,8 +240,11 @@ def test_app_config_bad_settings_fail_each_item(run_role, lab):
         app_config_dkim_selectors=["s1", "s2"],
     )
     bad.unlink()
-    for item in ("5.1.1", "5.1.2", "5.1.3", "5.1.4", "5.1.5", "5.4.1", "5.3.1", "5.3.3"):
+    for item in ("5.1.1", "5.1.2", "5.1.3", "5.1.4", "5.1.5", "5.2.3", "5.4.1", "5.3.1", "5.3.3"):
         assert run.status(item) == "failed", run.evidence(item)
+    # the flag is a valid "true", but not the inventory's expected value
+    assert "expected false" in run.evidence("5.2.3")["detail"]
+    assert run.status("5.2.1") == "passed", run.evidence("5.2.1")
     assert "http://smeplatform.test" in run.evidence("5.1.3")["detail"]
     assert "refused AUTH for apikey: 535" in run.evidence("5.3.1")["detail"]
     assert "no DKIM key at s2._domainkey.smeplatform.test" in run.evidence("5.3.3")["detail"]

@@ -141,9 +141,24 @@ def settings_entries(config: dict[str, str], policy: ConfigPolicy, where: str) -
         value = get(name)
         explicit = value is not None and value.strip().lower() in ("true", "false")
         wanted = policy.feature_flags.get(name)
-        ok = explicit and (wanted is None or value.strip().lower() == str(bool(wanted)).lower())
-        threshold = "true or false" if wanted is None else str(bool(wanted)).lower()
-        found.append(passed_if(item_id, ok, measured=value, threshold=threshold, detail=f"{name}={value}", where=where))
+        if wanted is None:
+            # A flag set to "true" or "false" proves nothing about whether it is set as this release needs.
+            found.append(
+                entry(
+                    item_id,
+                    "failed",
+                    measured=value,
+                    threshold="the inventory's expected value",
+                    detail=f"{name}={value}; no expected value given: set app_config_feature_flags.{name} "
+                    "(true or false) in the inventory",
+                    where=where,
+                )
+            )
+            continue
+        ok = explicit and value.strip().lower() == str(bool(wanted)).lower()
+        threshold = str(bool(wanted)).lower()
+        detail = f"{name}={value}" + ("" if ok else f", expected {threshold} (app_config_feature_flags.{name})")
+        found.append(passed_if(item_id, ok, measured=value, threshold=threshold, detail=detail, where=where))
 
     level = get("LOG_LEVEL")
     found.append(

@@ -193,6 +193,8 @@ class Plan:
     due: dict[str, float]  # key -> age in days, of keys past the rotation policy before this run
     changed: bool
     reasons: list[str]
+    # keys present whose value was set outside this collection: no set-time annotation, so their age is unknown
+    unknown_age: list[str] = field(default_factory=list)
 
 
 def plan(request: Request, current: Current, now: datetime.datetime, check_mode: bool) -> Plan:
@@ -212,7 +214,8 @@ def plan(request: Request, current: Current, now: datetime.datetime, check_mode:
     # Verify mode only reads: it reports what is due and never plans a rotation.
     rotate = set(request.rotate) if request.mode == "ensure" else set()
     if request.rotate_due and request.mode == "ensure":
-        rotate |= {k for k in due if k in {g.name for g in request.generated}}
+        unknown_before = {k for k in current.data if rotated_annotation(k) not in current.annotations}
+        rotate |= {k for k in set(due) | unknown_before if k in {g.name for g in request.generated}}
     stamp = format_time(now)
 
     for key in request.generated:
@@ -257,16 +260,14 @@ def plan(request: Request, current: Current, now: datetime.datetime, check_mode:
                 annotations[time_name] = stamp
                 reasons.append(f"{key} changed outside this module; its rotation time is reset")
             else:
-                annotations.setdefault(time_name, stamp)
+                # Its set time is unknown: recording "now" would make an old key look new (age 0).
                 reasons.append(f"{key} fingerprint recorded")
             annotations[fp_name] = fp
-        elif time_name not in annotations:
-            annotations[time_name] = stamp
-            reasons.append(f"{key} rotation time recorded")
     if current.labels.get(MANAGER_LABEL[0]) != MANAGER_LABEL[1]:
         reasons.append("managed-by label set")
     changed = bool(reasons) or not current.exists
-    return Plan(actions, data, annotations, salt, due, changed, reasons)
+    unknown = sorted(k for k in request.managed if data.get(k) and rotated_annotation(k) not in annotations)
+    return Plan(actions, data, annotations, salt, due, changed, reasons, unknown)
 
 
 def due_for_rotation(request: Request, current: Current, now: datetime.datetime) -> dict[str, float]:
@@ -279,9 +280,7 @@ def due_for_rotation(request: Request, current: Current, now: datetime.datetime)
             continue
         set_at = parse_time(current.annotations.get(rotated_annotation(key)))
         if set_at is None:
-            set_at = parse_time(current.annotations.get(CREATED_ANNOTATION))
-        if set_at is None:
-            continue
+            continue  # unknown age: reported as such (Plan.unknown_age), never as a guessed age
         age = (now - set_at).total_seconds() / 86400
         if age > request.rotation_max_age_days:
             due[key] = round(age, 1)

@@ -163,20 +163,31 @@ def build_evidence(
         overdue = {k: a for k, a in current_ages.items() if a > policy}
         reused_keys = sorted(reuse)
         problems = [f"{k} is {a} days old" for k, a in sorted(overdue.items())]
+        unknown = result.unknown_age
+        if unknown:
+            problems.append(
+                "age unknown (no set-time annotation: set outside this collection) for "
+                + ", ".join(unknown)
+                + "; rotate them (rotate: [...]; external keys at their provider, then update) to start a known age"
+            )
         if reused_keys:
             problems.append("reused from another environment: " + ", ".join(reused_keys))
         out.append(
             passed_if(
                 "7.3.3",
                 not problems,
-                measured={"oldest_days": max(current_ages.values(), default=None), "overdue": sorted(overdue)},
+                measured={
+                    "oldest_days": max(current_ages.values(), default=None),
+                    "overdue": sorted(overdue),
+                    "age_unknown": unknown,
+                },
                 threshold=f"every key set within {policy} days and not reused from another environment",
                 detail="; ".join(problems) if problems else f"{len(current_ages)} keys within the rotation policy",
                 where=where,
             )
         )
         rotated_now = sorted(k for k, a in result.actions.items() if a == "rotated")
-        left = sorted(k for k in result.due if k not in rotated_now)
+        left = sorted({k for k in result.due if k not in rotated_now} | set(unknown))
         if check_mode and not left:
             status = "skipped" if rotated_now else "passed"
         else:
@@ -185,11 +196,11 @@ def build_evidence(
             entry(
                 "post.month1.3",
                 status,
-                measured={"due": sorted(result.due), "rotated": rotated_now},
+                measured={"due": sorted(result.due), "age_unknown": unknown, "rotated": rotated_now},
                 threshold=f"rotate keys older than {policy} days",
                 detail=(
-                    f"due for rotation: {', '.join(left)} (rotate with rotate: [...] or rotate_due: true; "
-                    "external keys at their provider)"
+                    f"due for rotation (past {policy} days or of unknown age): {', '.join(left)} (rotate with "
+                    "rotate: [...] or rotate_due: true; external keys at their provider)"
                     if left
                     else ("rotated " + ", ".join(rotated_now) if rotated_now else "no rotation due")
                 )

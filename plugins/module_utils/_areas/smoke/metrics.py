@@ -163,11 +163,33 @@ class MetricProbes:
         return self._promql("alerts_query", lambda r, _c, _p: alerts_outcome(r))
 
     def check_errors_10m(self) -> Outcome:
-        def judge(result: QueryResult, cfg: dict[str, Any], _prom: Prometheus) -> Outcome:
-            # No 5xx series at all means no 5xx answer was ever counted: zero errors, not "no data".
+        def judge(result: QueryResult, cfg: dict[str, Any], prom: Prometheus) -> Outcome:
+            maximum = float(cfg["errors_max"])
             if result.no_data:
-                maximum = float(cfg["errors_max"])
-                return passed(0, f"<= {maximum:g}", "no 5xx answer counted in the last 10 minutes")
+                # No 5xx series: zero errors only if requests were counted at all (traffic_query has data);
+                # otherwise the metric is missing and nothing was measured.
+                traffic = prom.query(self._since_rollout(cfg["traffic_query"], cfg))
+                threshold = f"<= {maximum:g}"
+                if not traffic.no_data:
+                    return passed(
+                        0,
+                        threshold,
+                        f"no 5xx answer counted in the last 10 minutes; {traffic.value():.3g} requests/s counted "
+                        f"({traffic.query})",
+                    )
+                if self._served is not None and self._served < 60:
+                    return skipped(
+                        f"no data for {result.query} nor {traffic.query}: the release has served for only "
+                        f"{self._served:.0f} s, too short a window to count requests",
+                        "no data",
+                        threshold,
+                    )
+                return failed(
+                    "no data",
+                    threshold,
+                    f"no data for {result.query} nor {traffic.query}: the request metric is missing, so the 5xx "
+                    "count was not measured (is the platform scraped? see smoke_prometheus_traffic_query)",
+                )
             result.samples = [type(s)(s.labels, round(s.value)) for s in result.samples]
             return promql_outcome(result, float(cfg["errors_max"]), "fail", " 5xx", inclusive=True)
 

@@ -90,6 +90,7 @@ def smoke_check_spec() -> dict[str, Any]:
                 "namespace": {"type": "str", "default": "sme-platform"},
                 "deployments": {**strs, "default": []},
                 "max_restarts": {"type": "int", "default": 3},
+                "expected_replicas": {"type": "dict", "default": {}},
             }
         ),
         **connection_args(),

@@ -139,7 +139,11 @@ class PlatformProbes:
         namespace = cfg["namespace"]
         names = list(cfg["deployments"])
         max_restarts = int(cfg["max_restarts"])
-        threshold = f"every Deployment fully available; container restarts <= {max_restarts}"
+        expected = {str(k): int(v) for k, v in (cfg.get("expected_replicas") or {}).items()}
+        threshold = (
+            f"ready pods = desired replicas (> 0{', as the inventory expects' if expected else ''}) for every "
+            f"Deployment, fully available; container restarts <= {max_restarts}"
+        )
         if self.kube_factory is None or not names:
             return skipped("no Kubernetes deployments to check")
         kube = self.kube_factory()
@@ -159,6 +163,7 @@ class PlatformProbes:
                 )
             labels = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
             selector = ",".join(f"{k}={v}" for k, v in labels.items())
+            ready_here = 0
             for pod in k8s.items(kube, f"pods of {namespace}/{name}", "v1", "pods", namespace, selector):
                 if pod["metadata"].get("deletionTimestamp") is not None:
                     continue
@@ -167,11 +172,18 @@ class PlatformProbes:
                 conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
                 if status.get("phase") == "Running" and conditions.get("Ready") == "True":
                     pods_ready += 1
+                    ready_here += 1
                 for cs in status.get("containerStatuses") or []:
                     restarts = cs.get("restartCount") or 0
                     worst = max(worst, restarts)
                     if restarts > max_restarts:
                         problems.append(f"{pod['metadata']['name']}/{cs.get('name')} restarted {restarts} times")
+            if not want:
+                problems.append(f"{name} wants 0 replicas: nothing serves")
+            elif ready_here != want:
+                problems.append(f"{name}: {ready_here} pod(s) Running and Ready, {want} desired")
+            if name in expected and want != expected[name]:
+                problems.append(f"{name} desires {want} replicas, the inventory expects {expected[name]}")
         measured = {"pods_ready": f"{pods_ready}/{pods_total}", "deployments": summary, "max_restarts": worst}
         where = f"{getattr(kube, 'server', 'kubernetes')} namespace {namespace}"
         if pods_ready != pods_total:

@@ -16,7 +16,10 @@ GOOD = {
     "ENABLE_CREDIT_DECISIONING": "False",
     "LOG_LEVEL": "info",
 }
-POLICY = app_config.ConfigPolicy.from_options({"frontend_url": "https://smeplatform.com", "domain": "smeplatform.com"})
+FLAGS = {"ENABLE_MILESTONE_WORKFLOWS": True, "ENABLE_INVOICE_CONCIERGE": False, "ENABLE_CREDIT_DECISIONING": False}
+POLICY = app_config.ConfigPolicy.from_options(
+    {"frontend_url": "https://smeplatform.com", "domain": "smeplatform.com", "feature_flags": FLAGS}
+)
 
 
 def statuses(config, policy=POLICY):
@@ -63,11 +66,21 @@ def test_expected_flag_values():
         {
             "frontend_url": "https://smeplatform.com",
             "domain": "smeplatform.com",
-            "feature_flags": {"ENABLE_CREDIT_DECISIONING": True},
+            "feature_flags": {**FLAGS, "ENABLE_CREDIT_DECISIONING": True},
         }
     )
     assert statuses(GOOD, policy)["5.2.3"] == "failed"
     assert statuses({**GOOD, "ENABLE_CREDIT_DECISIONING": "true"}, policy)["5.2.3"] == "passed"
+
+
+def test_flag_without_an_expected_value_fails_even_when_set_to_true_or_false():
+    policy = app_config.ConfigPolicy.from_options(
+        {"frontend_url": "https://smeplatform.com", "domain": "smeplatform.com"}
+    )
+    found = {e["id"]: e for e in app_config.settings_entries(GOOD, policy, "test")}
+    for item, name in app_config.FEATURE_FLAGS.items():
+        assert found[item]["status"] == "failed", item
+        assert f"app_config_feature_flags.{name}" in found[item]["detail"]
 
 
 def test_no_configuration_fails_every_settings_item():

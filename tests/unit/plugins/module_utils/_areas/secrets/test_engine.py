@@ -302,3 +302,27 @@ def test_short_existing_value_is_reported_not_replaced():
 def test_fake_kube_matches_the_real_error_mapping():
     kube = FakeKube(FakeCore())
     assert k8s.get(kube, "x", k8s.path("v1", "secrets", "sme-platform", "nope")) is None
+
+
+def test_key_without_set_time_annotation_has_unknown_age_never_age_zero():
+    """A Secret made outside the collection (no annotations): 7.3.3 and post.month1.3 fail naming the keys."""
+    core = FakeCore()
+    run(core)
+    obj = core.secrets[("sme-platform", "sme-platform-secrets")]
+    obj.metadata.annotations = {}
+    checked = run(core, check=True)
+    items = {e["id"]: e for e in checked["evidence"]}
+    assert items["7.3.3"]["status"] == "failed", items["7.3.3"]
+    assert "age unknown" in items["7.3.3"]["detail"] and "JWT_SECRET" in items["7.3.3"]["detail"]
+    assert items["7.3.3"]["measured"]["oldest_days"] is None
+    assert items["post.month1.3"]["status"] == "failed" and "JWT_SECRET" in items["post.month1.3"]["detail"]
+    # adopting the Secret records fingerprints but no invented set time: the age stays unknown
+    adopted = run(core)
+    assert {e["id"]: e for e in adopted["evidence"]}["7.3.3"]["status"] == "failed"
+    kept = core.secrets[("sme-platform", "sme-platform-secrets")].metadata.annotations
+    assert keyring.rotated_annotation("JWT_SECRET") not in kept
+    # rotating the generated keys starts a known age for them
+    rotated = run(core, params(rotate_due=True))
+    assert "JWT_SECRET" in rotated["rotated"]
+    after = {e["id"]: e for e in rotated["evidence"]}["7.3.3"]
+    assert "JWT_SECRET" not in after["detail"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke.metrics import (
+    MetricProbes,
     alerts_outcome,
     error_rate_outcome,
     narrow_ranges,
@@ -84,3 +85,67 @@ def test_narrow_ranges_cuts_windows_to_the_time_the_release_served():
     assert narrow_ranges(query, 600) == query
     assert narrow_ranges("increase(x[10m]) + increase(y[30s])", 45) == "increase(x[45s]) + increase(y[30s])"
     assert narrow_ranges('ALERTS{alertstate="firing"}', 5) == 'ALERTS{alertstate="firing"}'
+
+
+# --- deploy.7.2: 5xx in the last 10 minutes ------------------------------------------------------------
+
+
+class _FakeProm:
+    def __init__(self, answers):
+        self.answers = answers
+        self.asked = []
+
+        class _Session:
+            def close(self):
+                pass
+
+        self.session = _Session()
+
+    def query(self, query):
+        self.asked.append(query)
+        return self.answers[query]
+
+
+class _Probes(MetricProbes):
+    def __init__(self, answers, served=None):
+        import threading
+
+        self.p = {
+            "prometheus": {
+                "url": "http://prom.test",
+                "errors_query": "errors",
+                "traffic_query": "traffic",
+                "errors_max": 0,
+                "min_window": 0,
+            }
+        }
+        self.prom = _FakeProm(answers)
+        self._served = served
+        self._rollout_lock = threading.Lock()
+
+    def _prom(self):
+        return self.p["prometheus"], self.prom
+
+
+def empty(query):
+    return parse_response({"status": "success", "data": {"resultType": "vector", "result": []}}, query)
+
+
+def test_errors_10m_missing_metric_fails_never_passes():
+    outcome = _Probes({"errors": empty("errors"), "traffic": empty("traffic")}).check_errors_10m()
+    assert outcome.status == "failed" and "missing" in outcome.detail
+
+
+def test_errors_10m_no_5xx_series_with_counted_traffic_is_zero():
+    outcome = _Probes({"errors": empty("errors"), "traffic": result("3.5", query="traffic")}).check_errors_10m()
+    assert (outcome.status, outcome.measured) == ("passed", 0) and "3.5 requests/s" in outcome.detail
+
+
+def test_errors_10m_missing_metric_in_a_too_short_window_is_skipped_with_the_reason():
+    outcome = _Probes({"errors": empty("errors"), "traffic": empty("traffic")}, served=20).check_errors_10m()
+    assert outcome.status == "skipped" and "20 s" in outcome.detail
+
+
+def test_errors_10m_counted_errors_fail():
+    outcome = _Probes({"errors": result("2", query="errors")}).check_errors_10m()
+    assert outcome.status == "failed"

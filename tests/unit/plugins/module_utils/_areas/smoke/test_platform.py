@@ -63,12 +63,17 @@ def pod(name, ready=True, restarts=0, app="web", deleting=False):
     }
 
 
-def probe(objects, max_restarts=3):
+def probe(objects, max_restarts=3, expected=None):
     smoke = Smoke(
         {
             "api_url": "https://api.unit.test",
             "checks": ["pods"],
-            "kubernetes": {"namespace": NS, "deployments": ["web"], "max_restarts": max_restarts},
+            "kubernetes": {
+                "namespace": NS,
+                "deployments": ["web"],
+                "max_restarts": max_restarts,
+                "expected_replicas": expected or {},
+            },
         },
         kube_factory=lambda: JsonKube(objects),
     )
@@ -116,3 +121,25 @@ def test_a_missing_deployment_fails():
 def test_without_deployments_the_probe_is_skipped():
     smoke = Smoke({"api_url": "https://api.unit.test", "checks": ["pods"]})
     assert smoke.check_pods().status == "skipped"
+
+
+def test_ready_pods_are_held_against_the_desired_replicas_not_against_themselves():
+    # the status counters say 2/2, but only one pod of the Deployment is Running and Ready
+    outcome = probe(cluster(deployment(), [pod("web-1")]))
+    assert outcome.status == "failed"
+    assert "web: 1 pod(s) Running and Ready, 2 desired" in outcome.detail
+
+
+def test_a_deployment_scaled_to_zero_fails():
+    dep = deployment(available=0)
+    dep["spec"]["replicas"] = 0
+    dep["status"].update(replicas=0, updatedReplicas=0)
+    outcome = probe(cluster(dep, []))
+    assert outcome.status == "failed" and "wants 0 replicas" in outcome.detail
+
+
+def test_desired_replicas_must_match_the_inventory_expected_count():
+    outcome = probe(cluster(deployment(), [pod("web-1"), pod("web-2")]), expected={"web": 3})
+    assert outcome.status == "failed"
+    assert "web desires 2 replicas, the inventory expects 3" in outcome.detail
+    assert probe(cluster(deployment(), [pod("web-1"), pod("web-2")]), expected={"web": 2}).status == "passed"
