@@ -40,9 +40,27 @@ options:
     type: str
     default: sme-platform-backend
   health_path:
-    description: Path of the platform's health endpoint.
+    description: Path of the platform's health endpoint (kept for the role's default of O(health_url)).
     type: str
     default: /health
+  health_url:
+    description:
+      - The platform's health URL (6.4.2). A target must probe (blackbox O(target) parameter) or scrape this URL,
+        its host by name or by the address it resolves to, and its last probe (V(probe_success)) must have succeeded.
+      - Empty fails 6.4.2.
+    type: str
+    default: ""
+  release_version:
+    description:
+      - Version of the release now running. When set, deploy.7.4 needs fresh samples of O(metric) and of
+        O(version_metric) with this V(version) label, and deploy.6 and success.9 judge that release.
+      - Empty (before a release) leaves deploy.6, deploy.7.4 and success.9 unmeasured.
+    type: str
+    default: ""
+  version_metric:
+    description: The backend's series carrying its version as label V(version).
+    type: str
+    default: app_info
   metric:
     description: Counter the backend exposes for every request.
     type: str

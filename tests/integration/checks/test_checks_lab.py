@@ -260,8 +260,24 @@ def _alertmanager_notifies(lab) -> bool:
     return any(r.get("email_configs") or r.get("slack_configs") for r in config.get("receivers") or [])
 
 
-def test_monitoring_measures_the_lab(run_role, lab):
-    run = run_role("monitoring", check=True)
+def _running_backend_tag(lab):
+    image = kubectl(
+        lab, "-n", "sme-platform", "get", "deployment", "sme-platform-backend",
+        "-o", "jsonpath={.spec.template.spec.containers[0].image}",
+    )  # fmt: skip
+    return image.rsplit(":", 1)[-1]
+
+
+def test_monitoring_measures_the_lab(run_role, lab, platform_release):
+    # before a release (no version given) the items that judge a running release are not measured
+    before = run_role("monitoring", check=True)
+    for item in ("deploy.6", "deploy.7.4", "success.9"):
+        assert before.status(item) == "not run", before.evidence(item)
+    # after it: a version nobody runs has no fresh samples, so deploy.7.4, deploy.6 and success.9 fail
+    stale = run_role("monitoring", check=True, monitoring_release_version="v0.0.0-not-running")
+    assert stale.status("deploy.7.4") == "failed" and "not scraped" in stale.evidence("deploy.7.4")["detail"]
+    assert stale.status("deploy.6") == stale.status("success.9") == "failed"
+    run = run_role("monitoring", check=True, monitoring_release_version=_running_backend_tag(lab))
     assert run.proc.returncode == 0, run.output
     assert run.changed() == 0
     for item in ("6.1.1", "6.1.2", "6.1.3", "6.1.4", "deploy.6", "deploy.7.4", "success.9"):
@@ -274,6 +290,9 @@ def test_monitoring_measures_the_lab(run_role, lab):
     assert _alertmanager_notifies(lab)
     assert run.status("6.4.2") == "passed"
     assert "target=https%3A%2F%2F127.0.0.1%3A15543%2Fhealth" in run.evidence("6.4.2")["measured"][0]
+    # a /health probe of another URL than the platform's does not count
+    other = run_role("monitoring", check=True, monitoring_health_url="https://api.smeplatform.test:15999/health")
+    assert other.status("6.4.2") == "failed", other.evidence("6.4.2")
 
 
 def test_monitoring_thresholds_and_missing_rules(run_role, tmp_path):
@@ -286,6 +305,7 @@ def test_monitoring_thresholds_and_missing_rules(run_role, tmp_path):
         monitoring_min_retention="60d",
         monitoring_backend_job="no-such-job",
         monitoring_rules_file=str(rules),
+        monitoring_release_version="v1",
     )
     assert run.status("6.1.4") == "failed"
     assert run.status("6.1.2") == "failed"

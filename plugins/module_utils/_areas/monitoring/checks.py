@@ -46,17 +46,28 @@ class MonitoringSettings:
     grafana_url: str
     backend_job: str
     health_path: str
+    # the platform's health URL (6.4.2): a target must probe or scrape this URL, not merely some /health
+    health_url: str
     metric: str
+    # the version of the running release (deploy.6, deploy.7.4, success.9 judge it); empty: those items are not
+    # measured (before a release there is nothing of it to measure)
+    release_version: str
+    version_metric: str
     max_sample_age: float
     min_retention: str
     rules_file: str | None
     # (rc, stdout, stderr) of `promtool check rules <file>`, or None when promtool is not available
     promtool: Callable[[str], tuple[int, str, str]] | None
     headers: dict[str, str]
+    # host name -> address (the lab's or the environment's DNS), to match a probe of an address to the URL's host
+    resolve: Callable[[str], str | None] | None = None
 
     @classmethod
     def from_options(
-        cls, params: Mapping[str, Any], promtool: Callable[[str], tuple[int, str, str]] | None = None
+        cls,
+        params: Mapping[str, Any],
+        promtool: Callable[[str], tuple[int, str, str]] | None = None,
+        resolve: Callable[[str], str | None] | None = None,
     ) -> MonitoringSettings:
         """The settings of monitoring_check's parameters (missing ones at the option table's defaults)."""
         p = settings(options.monitoring_check()["argument_spec"], params)
@@ -65,6 +76,7 @@ class MonitoringSettings:
             cls,
             p,
             promtool=promtool,
+            resolve=resolve,
             headers={"Authorization": f"Bearer {p['bearer_token']}"} if p["bearer_token"] else {},
         )
 
@@ -133,16 +145,81 @@ def health_entry(api: MonitoringApi) -> dict[str, Any]:
     )
 
 
-def _health_covered(target: dict[str, Any], health_path: str) -> bool:
-    """The target scrapes the health path itself or probes it (blackbox exporter: a target URL parameter)."""
+def _endpoint(url: str) -> tuple[str, str, int | None, str]:
+    parts = urlsplit(url if "://" in url else "//" + url)
+    scheme = parts.scheme or "http"
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower().rstrip("."), port, parts.path.rstrip("/") or "/"
+
+
+def _probed_urls(target: dict[str, Any]) -> tuple[list[str], bool]:
+    """The URLs a target checks: a blackbox probe's target parameter, or the scrape URL itself."""
     url = urlsplit(target.get("scrapeUrl") or "")
-    if url.path.rstrip("/").endswith(health_path.rstrip("/")):
-        return True
     probed = parse_qs(url.query).get("target", [])
     labels = {**(target.get("discoveredLabels") or {}), **(target.get("labels") or {})}
-    probed += [v for k, v in labels.items() if k in ("__param_target", "instance")]
-    return any(
-        urlsplit(p if "://" in p else "//" + p).path.rstrip("/").endswith(health_path.rstrip("/")) for p in probed
+    probed += [v for k, v in labels.items() if k == "__param_target"]
+    if probed:
+        return sorted(set(probed)), True
+    return [target.get("scrapeUrl") or ""], False
+
+
+def _same_endpoint(candidate: str, wanted: str, resolve: Callable[[str], str | None] | None) -> bool:
+    """Same scheme, port and path, and the same host (by name, or the URL's host resolves to the probed address)."""
+    c, w = _endpoint(candidate), _endpoint(wanted)
+    if (c[0], c[2], c[3]) != (w[0], w[2], w[3]) or not c[1]:
+        return False
+    if c[1] == w[1]:
+        return True
+    if resolve is None:
+        return False
+    try:
+        return resolve(w[1]) is not None and resolve(w[1]) == resolve(c[1])
+    except ConnectionFailure:
+        return False
+
+
+def health_entry_642(api: MonitoringApi, targets: list[dict[str, Any]]) -> dict[str, Any]:
+    """6.4.2: a target probes or scrapes the platform's own health URL, and its last probe succeeded."""
+    s = api.settings
+    threshold = f"an active target probing {s.health_url or '(the platform health URL)'}, its last probe successful"
+    if not s.health_url:
+        return entry(
+            "6.4.2",
+            "failed",
+            measured="no health URL",
+            threshold=threshold,
+            detail="set monitoring_health_url (the platform's health URL): a target probing any /health proves "
+            "nothing about the platform's",
+            where=s.prometheus_url,
+        )
+    covering = []
+    for target in targets:
+        urls, probe = _probed_urls(target)
+        if any(_same_endpoint(u, s.health_url, s.resolve) for u in urls):
+            covering.append((target, probe))
+    seen, good = [], []
+    for target, probe in covering:
+        labels = target.get("labels") or {}
+        ok = target.get("health") == "up"
+        state = target.get("health")
+        if ok and probe:
+            # the exporter answering says nothing: probe_success is the probe's own result
+            selector = ",".join(f'{k}="{labels[k]}"' for k in ("job", "instance") if labels.get(k))
+            success = api.query(f"probe_success{{{selector}}}").value()
+            ok = success == 1
+            state = f"probe_success={success if success is not None else 'no data'}"
+        seen.append(f"{labels.get('job')} {target.get('scrapeUrl')} ({state})")
+        if ok:
+            good.append(target)
+    others = [t for t in targets if t not in [c for c, _ in covering] and _probed_urls(t)[1]]
+    detail = (
+        f"{len(good)} of {len(covering)} target(s) probing {s.health_url} up"
+        if covering
+        else f"no target probes or scrapes {s.health_url} (add a blackbox probe of the platform's health URL)"
+        + ("; probes of other URLs: " + ", ".join(u for t in others for u in _probed_urls(t)[0]) if others else "")
+    )
+    return passed_if(
+        "6.4.2", bool(good), measured=seen or "none", threshold=threshold, detail=detail, where=s.prometheus_url
     )
 
 
@@ -162,19 +239,7 @@ def target_entries(api: MonitoringApi) -> Entries:
         else f"no active target of job {s.backend_job}",
         where=s.prometheus_url,
     )
-    health = [t for t in targets if _health_covered(t, s.health_path)]
-    health_up = [t for t in health if t.get("health") == "up"]
-    monitored = passed_if(
-        "6.4.2",
-        bool(health_up),
-        measured=[f"{t.get('scrapeUrl')} ({t.get('health')})" for t in health] or "none",
-        threshold=f"an active Prometheus target scraping or probing {s.health_path}, up",
-        detail=f"{len(health_up)} of {len(health)} target(s) covering {s.health_path} up"
-        if health
-        else f"no target scrapes or probes {s.health_path} (add a blackbox probe of the API's {s.health_path})",
-        where=s.prometheus_url,
-    )
-    return [scrape, monitored]
+    return [scrape, health_entry_642(api, targets)]
 
 
 def rules_entry(api: MonitoringApi) -> dict[str, Any]:
@@ -235,18 +300,40 @@ def retention_entry(api: MonitoringApi) -> dict[str, Any]:
 
 
 def samples_entry(api: MonitoringApi) -> dict[str, Any]:
+    """deploy.7.4: fresh samples of the request counter, and of the running release's version series."""
     s = api.settings
     selector = f'{s.metric}{{job="{s.backend_job}"}}'
-    result = api.query(f"max(timestamp({selector}))")
-    newest = result.value()
+    release = f'{s.version_metric}{{job="{s.backend_job}",version="{s.release_version}"}}'
+
+    def newest_age(sel: str) -> float | None:
+        newest = api.query(f"max(timestamp({sel}))").value()
+        return None if newest is None else max(0.0, time.time() - newest)
+
+    age, release_age = newest_age(selector), newest_age(release)
     series = api.query(f"count({selector})").value()
-    age = None if newest is None else max(0.0, time.time() - newest)
+    running = api.query(f'count by (version) ({s.version_metric}{{job="{s.backend_job}"}})')
+    versions = sorted({smp.labels.get("version", "") for smp in running.samples})
+    fresh = age is not None and age <= s.max_sample_age
+    release_fresh = release_age is not None and release_age <= s.max_sample_age
+    problems = []
+    if not fresh:
+        problems.append(f"no sample of {selector} newer than {human_duration(s.max_sample_age)}")
+    if not release_fresh:
+        problems.append(
+            f"no sample of {release} newer than {human_duration(s.max_sample_age)} (versions scraped: "
+            f"{', '.join(versions) or 'none'}): the running release's pods are not scraped"
+        )
     return passed_if(
         "deploy.7.4",
-        age is not None and age <= s.max_sample_age,
-        measured={"series": int(series or 0), "newest_sample_age": human_duration(age) if age is not None else None},
-        threshold=f"a sample of {selector} newer than {human_duration(s.max_sample_age)}",
-        detail=f"{int(series or 0)} series of {selector}" if age is not None else f"no recent sample of {selector}",
+        not problems,
+        measured={
+            "series": int(series or 0),
+            "newest_sample_age": human_duration(age) if age is not None else None,
+            "release_sample_age": human_duration(release_age) if release_age is not None else None,
+            "versions": versions,
+        },
+        threshold=f"samples of {selector} and {release} newer than {human_duration(s.max_sample_age)}",
+        detail="; ".join(problems) or f"{int(series or 0)} series of {selector}; release {s.release_version} scraped",
         where=s.prometheus_url,
     )
 
@@ -322,14 +409,18 @@ def check_monitoring(settings: MonitoringSettings, session_factory: Callable[[],
         Check(("6.1.2", "6.4.2"), lambda: target_entries(api), settings.prometheus_url, prometheus),
         Check(("6.1.3",), lambda: [rules_entry(api)], settings.prometheus_url, prometheus),
         Check(("6.1.4",), lambda: [retention_entry(api)], settings.prometheus_url, prometheus),
-        Check(("deploy.7.4",), lambda: [samples_entry(api)], settings.prometheus_url, prometheus),
         Check(("6.2.4",), lambda: notification_entries(api), settings.alertmanager_url, prometheus),
     ]
+    if settings.release_version:
+        checks.append(Check(("deploy.7.4",), lambda: [samples_entry(api)], settings.prometheus_url, prometheus))
     if settings.grafana_url:
         checks.append(Check((), lambda: [grafana_entry(api)], settings.grafana_url))
     raw = run_checks(checks)
     internal = {e["id"]: e for e in raw if e["id"].startswith("_")}
     found = [e for e in raw if not e["id"].startswith("_")]
+    if not settings.release_version:
+        # deploy.6, deploy.7.4 and success.9 judge a running release: measured after it (release_version set)
+        return found
     by_id = {e["id"]: e for e in found}
     return found + composite_entries(settings, by_id, internal)
 
@@ -343,7 +434,7 @@ def composite_entries(
         return by_id.get(item, {}).get("status") == "passed"
 
     grafana = internal.get("_grafana")
-    parts = {"prometheus healthy": ok("6.1.1"), "backend metrics": ok("deploy.7.4")}
+    parts = {"prometheus healthy": ok("6.1.1"), f"metrics of release {settings.release_version}": ok("deploy.7.4")}
     if grafana is not None:
         parts["grafana healthy"] = bool(grafana.get("ok"))
     grafana_note = "" if grafana is not None else "; Grafana not checked (monitoring_grafana_url empty)"
@@ -351,7 +442,8 @@ def composite_entries(
         "deploy.6",
         all(parts.values()),
         measured=parts,
-        threshold="Prometheus healthy, backend metrics collected" + (", Grafana healthy" if grafana else ""),
+        threshold=f"Prometheus healthy, metrics of release {settings.release_version} collected"
+        + (", Grafana healthy" if grafana else ""),
         detail="failing: " + ", ".join(k for k, v in parts.items() if not v) + grafana_note
         if not all(parts.values())
         else "monitoring verified" + grafana_note,
@@ -363,12 +455,15 @@ def composite_entries(
         "backend scraped": ok("6.1.2"),
         "rules loaded": ok("6.1.3"),
         "alertmanager connected": bool(senders),
+        "platform health probed": ok("6.4.2"),
+        f"release {settings.release_version} scraped": ok("deploy.7.4"),
     }
     success9 = passed_if(
         "success.9",
         all(operational.values()),
         measured=operational,
-        threshold="Prometheus healthy, backend scraped, rules loaded, alerts delivered to an Alertmanager",
+        threshold="Prometheus healthy, backend scraped, rules loaded, alerts delivered to an Alertmanager, the "
+        f"platform's health probed, release {settings.release_version} scraped",
         detail="failing: " + ", ".join(k for k, v in operational.items() if not v)
         if not all(operational.values())
         else f"monitoring operational ({senders} Alertmanager(s) receiving alerts)",

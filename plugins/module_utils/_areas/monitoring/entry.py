@@ -23,7 +23,7 @@ def run_monitoring_check(module: Any) -> None:
 
     def run() -> list:
         resolver = AddressResolver(p["dns_resolver"])
-        settings = monitoring.MonitoringSettings.from_options(p, promtool if promtool_bin else None)
+        settings = monitoring.MonitoringSettings.from_options(p, promtool if promtool_bin else None, resolver)
         return monitoring.check_monitoring(
             settings, lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver)
         )

@@ -1,25 +1,85 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 import yaml
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import checks as monitoring
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import QueryResult, Sample
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
+HEALTH = "https://api.x.com/health"
+PROBE = "http://bb:9115/probe?module=http_2xx&target="
 
-@pytest.mark.parametrize(
-    ("target", "covered"),
-    [
-        ({"scrapeUrl": "https://api:443/health"}, True),
-        ({"scrapeUrl": "http://blackbox:9115/probe?module=http_2xx&target=https%3A%2F%2Fapi.x.com%2Fhealth"}, True),
-        ({"scrapeUrl": "http://bb:9115/probe", "labels": {"instance": "https://api.x.com/health"}}, True),
-        ({"scrapeUrl": "http://bb:9115/probe", "discoveredLabels": {"__param_target": "api.x.com/health"}}, True),
-        ({"scrapeUrl": "https://api:443/metrics"}, False),
-        ({"scrapeUrl": "https://api:443/healthz-other"}, False),
-    ],
-)
-def test_health_coverage(target, covered):
-    assert monitoring._health_covered(target, "/health") is covered
+
+class PromApi:
+    """Answers target lists and PromQL queries from dicts."""
+
+    def __init__(self, answers, resolve=None, **options):
+        self.answers = answers
+        self.asked = []
+        self.settings = monitoring.MonitoringSettings.from_options(
+            {"prometheus_url": "http://p", "health_url": HEALTH, **options}, resolve=resolve
+        )
+
+    def query(self, expr):
+        self.asked.append(expr)
+        value = self.answers.get(expr)
+        if value is None:
+            return QueryResult(expr, "vector", [])
+        if isinstance(value, list):
+            return QueryResult(expr, "vector", [Sample(labels, v) for labels, v in value])
+        return QueryResult(expr, "vector", [Sample({}, value)])
+
+
+def probe_target(url, health="up", instance=None):
+    return {
+        "scrapeUrl": PROBE + url.replace(":", "%3A").replace("/", "%2F"),
+        "health": health,
+        "labels": {"job": "health", "instance": instance or url},
+    }
+
+
+def test_6_4_2_any_health_target_of_another_host_does_not_count():
+    api = PromApi({})
+    found = monitoring.health_entry_642(api, [probe_target("https://other.example/health")])
+    assert found["status"] == "failed" and "other.example/health" in found["detail"]
+
+
+def test_6_4_2_the_platform_probe_passes_only_when_its_probe_succeeded():
+    target = probe_target(HEALTH)
+    failing = PromApi({f'probe_success{{job="health",instance="{HEALTH}"}}': 0.0})
+    assert monitoring.health_entry_642(failing, [target])["status"] == "failed"
+    succeeding = PromApi({f'probe_success{{job="health",instance="{HEALTH}"}}': 1.0})
+    assert monitoring.health_entry_642(succeeding, [target])["status"] == "passed"
+    assert monitoring.health_entry_642(succeeding, [dict(target, health="down")])["status"] == "failed"
+
+
+def test_6_4_2_a_probe_of_the_address_the_platform_host_resolves_to_counts():
+    target = probe_target("https://127.0.0.1:443/health", instance="i")
+    answers = {'probe_success{job="health",instance="i"}': 1.0}
+    resolve = {"api.x.com": "127.0.0.1", "127.0.0.1": "127.0.0.1"}.get
+    assert monitoring.health_entry_642(PromApi(answers, resolve=resolve), [target])["status"] == "passed"
+    assert monitoring.health_entry_642(PromApi(answers), [target])["status"] == "failed"
+
+
+def test_6_4_2_without_the_platform_health_url_fails():
+    api = PromApi({}, health_url="")
+    found = monitoring.health_entry_642(api, [probe_target(HEALTH)])
+    assert found["status"] == "failed" and "monitoring_health_url" in found["detail"]
+
+
+def test_deploy_7_4_needs_samples_of_the_running_release_not_just_the_counter():
+    now = time.time()
+    counter = 'max(timestamp(http_requests_total{job="sme-platform-backend"}))'
+    versions = 'count by (version) (app_info{job="sme-platform-backend"})'
+    new = 'max(timestamp(app_info{job="sme-platform-backend",version="v2"}))'
+    old_only = PromApi({counter: now, versions: [({"version": "v1"}, 1.0)]}, release_version="v2")
+    found = monitoring.samples_entry(old_only)
+    assert found["status"] == "failed" and "versions scraped: v1" in found["detail"]
+    running = PromApi({counter: now, new: now, versions: [({"version": "v2"}, 1.0)]}, release_version="v2")
+    assert monitoring.samples_entry(running)["status"] == "passed"
 
 
 def test_expected_rules_of_the_platform_file():
@@ -63,11 +123,15 @@ def test_notification_needs_a_routed_email_or_slack_receiver():
 
 
 def test_composites_follow_the_measured_items():
-    settings = monitoring.MonitoringSettings.from_options({"prometheus_url": "http://p"})
-    ok = {i: {"status": "passed"} for i in ("6.1.1", "6.1.2", "6.1.3", "deploy.7.4")}
+    settings = monitoring.MonitoringSettings.from_options({"prometheus_url": "http://p", "release_version": "v2"})
+    ok = {i: {"status": "passed"} for i in ("6.1.1", "6.1.2", "6.1.3", "6.4.2", "deploy.7.4")}
     deploy6, success9 = monitoring.composite_entries(settings, ok, {"_alertmanagers": {"measured": 1}})
     assert deploy6["status"] == success9["status"] == "passed"
     assert "Grafana not checked" in deploy6["detail"]
+    _unused, success9 = monitoring.composite_entries(
+        settings, {**ok, "deploy.7.4": {"status": "failed"}}, {"_alertmanagers": {"measured": 1}}
+    )
+    assert success9["status"] == "failed" and "release v2 scraped" in success9["detail"]
     _unused, success9 = monitoring.composite_entries(settings, ok, {"_alertmanagers": {"measured": 0}})
     assert success9["status"] == "failed" and "alertmanager connected" in success9["detail"]
     deploy6, _unused = monitoring.composite_entries(
