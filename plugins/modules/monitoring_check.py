@@ -13,10 +13,11 @@ description:
     scrape job up), C(6.1.3) (every rule of the platform's rule file loaded and evaluating; validated with
     C(promtool check rules) when C(promtool) is on the controller), C(6.1.4) (TSDB retention at least
     O(min_retention)), C(6.2.4) (a receiver with email or Slack configuration that the route tree uses),
-    C(6.4.2) (an active target that scrapes or probes the health path, for example a blackbox exporter probe of
-    C(https://api.example.com/health)), C(deploy.7.4) (a recent sample of O(metric) for the backend job),
-    C(deploy.6) (Prometheus healthy and metrics collected, and Grafana healthy when O(grafana_url) is set) and
-    C(success.9) (Prometheus healthy, backend scraped, rules loaded and alerts sent to an Alertmanager).
+    C(6.4.2) (an active target probing or scraping O(health_url), its last probe successful), and with
+    O(release_version) C(deploy.7.4) (recent samples of O(metric) and of the release's O(version_metric)),
+    C(deploy.6) (Prometheus healthy and the release's metrics collected, and Grafana healthy when O(grafana_url) is
+    set) and C(success.9) (Prometheus healthy, backend scraped, rules loaded, health probed, the release scraped and
+    alerts sent to an Alertmanager).
   - The API requests run concurrently; an unreachable server fails the items that needed it, with the reason.
   - Read-only; it changes nothing.
 options:
@@ -45,7 +46,7 @@ options:
     default: /health
   health_url:
     description:
-      - The platform's health URL (6.4.2). A target must probe (blackbox O(target) parameter) or scrape this URL,
+      - The platform's health URL (6.4.2). A target must probe (blackbox V(target) parameter) or scrape this URL,
         its host by name or by the address it resolves to, and its last probe (V(probe_success)) must have succeeded.
       - Empty fails 6.4.2.
     type: str

@@ -211,7 +211,7 @@ def health_entry_642(api: MonitoringApi, targets: list[dict[str, Any]]) -> dict[
         seen.append(f"{labels.get('job')} {target.get('scrapeUrl')} ({state})")
         if ok:
             good.append(target)
-    others = [t for t in targets if t not in [c for c, _ in covering] and _probed_urls(t)[1]]
+    others = [t for t in targets if t not in [c for c, _unused in covering] and _probed_urls(t)[1]]
     detail = (
         f"{len(good)} of {len(covering)} target(s) probing {s.health_url} up"
         if covering
