@@ -133,7 +133,7 @@ def test_kube_apiserver_killed_during_upgrade(lab):
     apiserver = int(pid_file.read_text())
     os.kill(apiserver, signal.SIGKILL)
     try:
-        out, _ = run.communicate(timeout=300)
+        out = run.communicate(timeout=300)[0]
     finally:
         restarted = subprocess.run(
             ["bash", str(ROOT / "tests/lab/k8s/lab.sh"), "up"], capture_output=True, text=True, check=False

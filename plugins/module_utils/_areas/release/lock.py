@@ -382,14 +382,11 @@ class DeployLock:
                     f"deployment lock {self.where} is held by {state.holder!r}, not by this run; left in place"
                 )
                 return result
-            options = {
-                "apiVersion": "v1",
-                "kind": "DeleteOptions",
-                "preconditions": {"resourceVersion": state.resource_version},
-            }
+            version = state.resource_version
 
-            def delete(_plan: Plan, options: dict[str, Any] = options) -> Any:
+            def delete(_plan: Plan, version: str | None = version) -> Any:
                 path = k8s.path(LEASES, "leases", self.namespace, self.name)
+                options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"resourceVersion": version}}
                 return k8s.request(self.kube, f"delete {self.where}", "DELETE", path, options)
 
             try:
