@@ -104,6 +104,13 @@ options:
   evidence_id:
     description: Checklist item the result is recorded for (for example C(deploy.3) or C(rollback.1)).
     type: str
+  to_older_images:
+    description:
+      - With O(state=present), this upgrade is a rollback by redeploy of previous image tags (C(rollback.2)), and its
+        evidence passes only when, measured after the upgrade, every workload rolled out running images other than
+        those it replaced, each of which an earlier revision of the release ran.
+    type: bool
+    default: false
   infrastructure:
     description:
       - With O(state=present), also records deployment step 2 (the infrastructure), passed when the namespace
@@ -130,7 +137,8 @@ options:
   procedure:
     description:
       - With O(state=rolled_back), also records the rollback procedure (C(8.1.4)) as proven by this automatic
-        rollback, passed when the rollback succeeded, failed with its error when it did not.
+        rollback, passed when every workload of the release rolled out running the images of the revision rolled back
+        to (measured after the rollback), failed with the reason when not.
     type: dict
     suboptions:
       evidence_id:

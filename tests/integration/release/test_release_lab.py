@@ -162,7 +162,11 @@ def test_faulty_release_fails_the_gate_and_is_rolled_back(lab):
     assert lab.backend_image() == image("v1.1.0")
     assert "failed during verify" in proc.stdout and "Rolled back to revision" in proc.stdout
     rep = report(proc)
-    assert {e["status"] for e in evidence(rep, "8.1.4")} == {"passed"}
+    (procedure,) = evidence(rep, "8.1.4")
+    assert procedure["status"] == "passed", procedure
+    # measured after the rollback: the workloads run the images of the revision rolled back to, and are ready
+    assert image("v1.1.0") in procedure["measured"] and "-faulty" not in procedure["measured"]
+    assert "; ready Deployment/" in procedure["detail"]
     assert any(e["status"] == "failed" and "diagnostics-" in e["detail"] for e in evidence(rep, "deploy.3"))
     assert leases(lab) == []
 
@@ -272,18 +276,33 @@ def test_rollback_playbook_returns_to_the_previous_revision_and_reverts_the_migr
     assert lab.backend_image() == image("v1.1.0")
     assert leases(lab) == []
 
-    redeploy = lab.playbook(
-        "rollback.yml",
-        "-e",
-        "release_rollback_method=redeploy",
-        "-e",
-        "smeplatform_backend_image_tag=v0.9.0",
-        "-e",
-        "smeplatform_frontend_image_tag=v0.9.0",
-    )
-    assert redeploy.returncode == 0, redeploy.stdout[-4000:]
+    # rollback.2 redeploys previous image tags: tags that never ran are no rollback, whatever helm says
+    def redeploy(tag: str) -> subprocess.CompletedProcess:
+        return lab.playbook(
+            "rollback.yml",
+            "-e",
+            "release_rollback_method=redeploy",
+            "-e",
+            f"smeplatform_backend_image_tag={tag}",
+            "-e",
+            f"smeplatform_frontend_image_tag={tag}",
+        )
+
+    never_ran = redeploy("v0.9.0")
+    assert never_ran.returncode == 0, never_ran.stdout[-4000:]  # report_gate is off: the verdict is in the report
     assert lab.backend_image() == image("v0.9.0")
-    assert {e["status"] for e in evidence(report(redeploy), "rollback.2")} == {"passed"}
+    (found,) = evidence(report(never_ran), "rollback.2")
+    assert found["status"] == "failed", found
+    assert f"{image('v0.9.0')}" in found["detail"] and "never ran in an earlier revision" in found["detail"]
+    (procedure,) = evidence(report(never_ran), "8.1.4")
+    assert procedure["status"] == "failed" and "did not prove itself" in procedure["detail"], procedure
+    older = redeploy("v1.0.0")
+    assert older.returncode == 0, older.stdout[-4000:]
+    assert lab.backend_image() == image("v1.0.0")
+    (found,) = evidence(report(older), "rollback.2")
+    assert found["status"] == "passed", found
+    assert found["detail"].startswith(f"running {image('v1.0.0')}") and "as revision(s)" in found["detail"]
+    assert f"replaced {image('v0.9.0')}" in found["detail"]
 
 
 def test_bad_input_fails_before_anything_changes(lab):

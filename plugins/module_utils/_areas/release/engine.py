@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics, proof
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import CheckFailed, ConfigurationError
@@ -137,7 +137,13 @@ class ReleaseEngine:
             if k8s.get(self.kube, f"Secret {namespace}/{name}", k8s.path("v1", "secrets", namespace, name)) is None
         ]
 
-    def present(self, spec: helm.ReleaseSpec, pending_action: str, required_secrets: list[str] | None = None) -> dict:
+    def present(
+        self,
+        spec: helm.ReleaseSpec,
+        pending_action: str,
+        required_secrets: list[str] | None = None,
+        to_older_images: bool = False,
+    ) -> dict:
         spec.validate()
         started = time.monotonic()
         result: dict[str, Any] = {"changed": False}
@@ -190,6 +196,19 @@ class ReleaseEngine:
             result["evidence"] = refused or self._evidence(
                 "passed", live, f"release {spec.namespace}/{spec.name} is up to date at revision {live.get('version')}"
             )
+            if to_older_images and self.evidence_id and not refused and not self.check_mode:
+                # nothing replaced now: the images running must still be ones an earlier revision ran
+                result["rollout"] = helm.rollout_status(self.kube, live.get("manifest") or "", spec.namespace)
+                result["evidence"] = [
+                    proof.redeploy_entry(
+                        self.evidence_id,
+                        spec.name,
+                        spec.namespace,
+                        None,
+                        result["rollout"],
+                        self.older_images(spec.name, spec.namespace, int(live.get("version") or 0)),
+                    )
+                ]
             return result
         if self.check_mode:
             result["changed"] = True
@@ -240,7 +259,27 @@ class ReleaseEngine:
             if self.evidence_id
             else []
         )
+        if to_older_images and self.evidence_id:
+            result["evidence"] = [
+                proof.redeploy_entry(
+                    self.evidence_id,
+                    spec.name,
+                    spec.namespace,
+                    result["previous"].get("images") or [],
+                    result["rollout"],
+                    self.older_images(spec.name, spec.namespace, int(previous or 0)),
+                    duration=result["duration"],
+                )
+            ]
         return result
+
+    def older_images(self, name: str, namespace: str, below: int) -> dict[int, list[str]]:
+        """The images each completed revision older than ``below`` ran, read from helm's stored manifests."""
+        return {
+            int(r["revision"]): helm.images(self.helm.manifest(name, namespace, int(r["revision"])))
+            for r in self._history
+            if int(r["revision"]) < below and r.get("status") in helm.GOOD
+        }
 
     # -- rolled back -------------------------------------------------------------------------
     def rolled_back(
@@ -290,8 +329,11 @@ class ReleaseEngine:
                 "content and not rolled back from since: nothing to roll back to (name one with the revision option)"
             )
         result: dict[str, Any] = {"previous": helm.summary(live), "target_revision": target}
+        result["target_images"] = helm.images(target_manifest)
         if revision and current.get("status") == "deployed" and live_manifest == target_manifest:
             result.update(changed=False, release=helm.summary(live))
+            if not self.check_mode:  # what runs now, measured: the proof of a rollback someone else did
+                result["rollout"] = helm.wait_rollout(self.kube, live_manifest, namespace, 30 if wait else 0)
             result["evidence"] = self._evidence(
                 "passed", live, f"{namespace}/{name} already runs what revision {target} ran"
             )

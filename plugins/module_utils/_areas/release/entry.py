@@ -81,7 +81,7 @@ def run_helm_release(module: Any) -> None:
         )
         if p["state"] == "present":
             spec = build(ReleaseSpec, p, set_values={str(k): str(v) for k, v in p["set_values"].items()})
-            result = engine.present(spec, p["pending_action"], p["required_secrets"])
+            result = engine.present(spec, p["pending_action"], p["required_secrets"], p["to_older_images"])
             if p["infrastructure"]:
                 infra = p["infrastructure"]
                 result.setdefault("evidence", []).append(

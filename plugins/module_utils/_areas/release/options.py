@@ -51,6 +51,7 @@ def helm_release() -> dict[str, Any]:
             "pending_action": {"type": "str", "choices": ["rollback", "fail"], "default": "fail"},
             "revision": {"type": "int", "default": 0},
             "evidence_id": {"type": "str"},
+            "to_older_images": {"type": "bool", "default": False},
             "infrastructure": {
                 "type": "dict",
                 "options": {

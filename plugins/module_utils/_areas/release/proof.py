@@ -45,15 +45,87 @@ def infrastructure_entry(
 def rollback_procedure_entry(
     item_id: str, name: str, namespace: str, revision: int, after: str, result: dict[str, Any], error: str | None
 ) -> dict[str, Any]:
-    """An automatic rollback to ``revision`` after a failed ``after`` proves the rollback procedure, or fails it."""
+    """An automatic rollback to ``revision`` after a failed ``after`` proves the rollback procedure only when,
+    measured afterwards, every workload of the release rolled out and runs the images of that revision."""
     release = result.get("release") or {}
     how = "helm rollback to" if result.get("changed") else "helm --atomic had already restored"
     now = f", now revision {release['revision']}" if release.get("revision") is not None else ""
+    rollout = result.get("rollout") or []
+    wanted = list(result.get("target_images") or [])
+    running = [image for w in rollout for image in (w.get("images") or [])]
+    problems = []
+    if error is not None:
+        problems.append(error)
+    else:
+        if not rollout:
+            problems.append("no workload of the release was measured after the rollback")
+        late = [
+            f"{w['kind']}/{w['name']} {w.get('ready', 0)}/{w.get('replicas', '?')} ready"
+            for w in rollout
+            if not w["complete"]
+        ]
+        if late:
+            problems.append("not rolled out: " + ", ".join(late))
+        if not wanted:
+            problems.append(f"the images of revision {revision} are unknown")
+        elif rollout and set(running) != set(wanted):
+            problems.append(f"running {', '.join(sorted(set(running)))}, not the images of revision {revision}")
+    ready = ", ".join(f"{w['kind']}/{w['name']} {w.get('ready', 0)}/{w.get('replicas', '?')}" for w in rollout)
     return entry(
         item_id,
-        "failed" if error is not None else "passed",
-        measured=", ".join(release.get("images") or []) or (error or ""),
-        threshold=f"the images of revision {revision}",
-        detail=f"automatic rollback after a failed {after}: {how} revision {revision}{now}",
+        "failed" if problems else "passed",
+        measured=", ".join(dict.fromkeys(running)) or (error or "nothing running"),
+        threshold=f"every workload rolled out, running the images of revision {revision}"
+        + (f" ({', '.join(wanted)})" if wanted else ""),
+        detail=f"automatic rollback after a failed {after}: {how} revision {revision}{now}"
+        + (f"; ready {ready}" if ready else "")
+        + (f"; {'; '.join(problems)}" if problems else ""),
         where=f"{namespace}/{name}",
+    )
+
+
+def redeploy_entry(
+    item_id: str,
+    name: str,
+    namespace: str,
+    replaced: list[str] | None,
+    rollout: list[dict[str, Any]],
+    older: dict[int, list[str]],
+    duration: float | None = None,
+) -> dict[str, Any]:
+    """A redeploy of previous image tags (rollback.2) passes when every workload rolled out, the images running
+    differ from those it ``replaced`` (None: nothing was replaced by this run), and each image that runs was run
+    by an earlier revision (``older``: revision -> its images, measured from helm's stored manifests)."""
+    running = list(dict.fromkeys(image for w in rollout for image in (w.get("images") or [])))
+    problems = []
+    if not rollout:
+        problems.append("no workload of the release was measured after the redeploy")
+    late = [
+        f"{w['kind']}/{w['name']} {w.get('ready', 0)}/{w.get('replicas', '?')} ready"
+        for w in rollout
+        if not w["complete"]
+    ]
+    if late:
+        problems.append("not rolled out: " + ", ".join(late))
+    if replaced is not None and running and set(running) == set(replaced):
+        problems.append("the images running are those the redeploy was to replace")
+    ran_before = {image: rev for rev, images in sorted(older.items()) for image in images}
+    changed = [image for image in running if replaced is None or image not in replaced]
+    unknown = [image for image in changed if image not in ran_before]
+    if unknown:
+        problems.append(
+            f"{', '.join(unknown)} never ran in an earlier revision"
+            + (f" (revisions {', '.join(map(str, sorted(older)))})" if older else " (no earlier revision kept)")
+        )
+    revisions = sorted({ran_before[image] for image in changed if image in ran_before})
+    return entry(
+        item_id,
+        "failed" if problems else "passed",
+        measured=", ".join(running) or "nothing running",
+        threshold="rolled out, running images of an earlier revision instead of those replaced",
+        detail="; ".join(problems)
+        or f"running {', '.join(changed) or ', '.join(running)}, as revision(s) {', '.join(map(str, revisions))} did"
+        + (f"; replaced {', '.join(replaced)}" if replaced else ""),
+        where=f"{namespace}/{name}",
+        duration=duration,
     )
