@@ -217,6 +217,12 @@ class ReleaseEngine:
                 "skipped", desired, f"check mode: would upgrade {spec.namespace}/{spec.name} ({', '.join(changes)})"
             )
             return result
+        # read before the upgrade: helm prunes revisions beyond history_max when it records the new one
+        older = (
+            self.older_images(spec.name, spec.namespace, int(live.get("version") or 0))
+            if to_older_images and self.evidence_id and live
+            else {}
+        )
         recorder = diagnostics.PodRecorder(self.kube, spec.namespace)
         error: helm.HelmCommandFailed | None = None
         watch = FailFast(self.kube, spec.namespace, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -267,7 +273,7 @@ class ReleaseEngine:
                     spec.namespace,
                     result["previous"].get("images") or [],
                     result["rollout"],
-                    self.older_images(spec.name, spec.namespace, int(previous or 0)),
+                    older,
                     duration=result["duration"],
                 )
             ]
@@ -275,11 +281,15 @@ class ReleaseEngine:
 
     def older_images(self, name: str, namespace: str, below: int) -> dict[int, list[str]]:
         """The images each completed revision older than ``below`` ran, read from helm's stored manifests."""
-        return {
-            int(r["revision"]): helm.images(self.helm.manifest(name, namespace, int(r["revision"])))
-            for r in self._history
-            if int(r["revision"]) < below and r.get("status") in helm.GOOD
-        }
+        found: dict[int, list[str]] = {}
+        for r in self._history:
+            revision = int(r["revision"])
+            if revision < below and r.get("status") in helm.GOOD:
+                try:
+                    found[revision] = helm.images(self.helm.manifest(name, namespace, revision))
+                except helm.HelmCommandFailed:  # pruned meanwhile: helm no longer keeps it
+                    continue
+        return found
 
     # -- rolled back -------------------------------------------------------------------------
     def rolled_back(

@@ -68,3 +68,19 @@ def test_rollback_to_previous_skips_revisions_rolled_back_from(tags, target):
             engine.rolled_back("r", "ns", 0, 60, 10)
     else:
         assert engine.rolled_back("r", "ns", 0, 60, 10)["target_revision"] == target
+
+
+def test_older_images_are_read_per_revision_and_a_pruned_one_is_left_out():
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.engine import ReleaseEngine
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import HelmCommandFailed
+
+    class Pruning(HistoryHelm):
+        def manifest(self, name, namespace, revision=None):
+            if revision == 1:  # helm pruned it (history_max) since its history was read
+                raise HelmCommandFailed("helm manifest failed: Error: release: not found")
+            return super().manifest(name, namespace, revision)
+
+    helm = Pruning([("v1.0", "Install"), ("v1.1", "Upgrade"), ("v1.2", "Upgrade")])
+    engine = ReleaseEngine(helm, lambda: None, check_mode=True)
+    engine._history = helm.history("r", "ns")
+    assert engine.older_images("r", "ns", 3) == {2: ["reg/web:v1.1", "reg/side:v2"]}
