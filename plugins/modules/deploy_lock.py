@@ -19,6 +19,9 @@ description:
   - With O(state=renewing), the heartbeat; run it with C(async) and C(poll=0) right after taking the lock. It renews
     the Lease every third of O(duration) while the ansible-playbook process O(controller_pid) lives and the Lease
     names O(holder), and ends when either is no longer so (the lock given back ends it).
+  - With O(state=free), takes nothing and fails at once when another live run holds the lock (a lock O(state=acquired)
+    would take over counts as free, with a warning); deploy.yml runs it before any change, so that a concurrent run
+    is refused before it touches anything.
   - With O(state=released), deletes the Lease when this holder still has it; a lock held by someone else is left
     alone, with a warning.
   - The Lease lives in O(namespace), which is created (bare) when missing so that the lock can be taken before any
@@ -34,9 +37,11 @@ options:
     type: str
     required: true
   state:
-    description: V(acquired) takes the lock, V(renewing) keeps it alive (the heartbeat), V(released) gives it back.
+    description:
+      - V(acquired) takes the lock, V(free) only fails when another live run holds it, V(renewing) keeps it alive
+        (the heartbeat), V(released) gives it back.
     type: str
-    choices: [acquired, renewing, released]
+    choices: [acquired, free, renewing, released]
     default: acquired
   holder:
     description:

@@ -182,6 +182,82 @@ def path(group_version: str, plural: str, namespace: str | None = None, name: st
     return base
 
 
+# Kinds whose objects carry a pod template (or are pods): what Pod Security admission judges. apiVersion, plural.
+POD_KINDS = {
+    "Deployment": ("apps/v1", "deployments"),
+    "StatefulSet": ("apps/v1", "statefulsets"),
+    "DaemonSet": ("apps/v1", "daemonsets"),
+    "ReplicaSet": ("apps/v1", "replicasets"),
+    "Job": ("batch/v1", "jobs"),
+    "CronJob": ("batch/v1", "cronjobs"),
+    "Pod": ("v1", "pods"),
+}
+
+
+def warning_texts(values: list[str]) -> list[str]:
+    """The texts of HTTP ``Warning`` headers (``299 - "text"``), unquoted."""
+    found = []
+    for value in values:
+        text = value.strip()
+        code, _unused, rest = text.partition(" ")
+        if code.isdigit():
+            text = rest.partition(" ")[2].strip()  # the agent, "-" for the API server
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        if text and text not in found:
+            found.append(text)
+    return found
+
+
+def _dry_run_apply(
+    kube: Any, obj: dict[str, Any], api_path: str, field_manager: str, _request_timeout: float | None = None
+) -> dict[str, Any]:
+    api = kube.api
+    query = [("dryRun", "All"), ("fieldManager", field_manager), ("force", "true")]
+    request = api.param_serialize(
+        "PATCH",
+        api_path,
+        query_params=query,
+        header_params={"Accept": JSON, "Content-Type": APPLY_PATCH},
+        body=json.dumps(obj),
+        auth_settings=["BearerToken"],
+    )
+    response = api.call_api(*request, _request_timeout=_request_timeout or kube.timeout)
+    response.read()
+    headers = response.headers
+    raw = headers.getlist("Warning") if hasattr(headers, "getlist") else [headers.get("Warning") or ""]
+    refused = ""
+    if response.status in (401, 404) or response.status >= 500:
+        raise ApiException.from_response(http_resp=response, body=None, data=None)
+    if not 200 <= response.status <= 299:
+        try:
+            refused = str(json.loads(response.data).get("message") or "")
+        except (ValueError, AttributeError):
+            refused = ""
+        refused = f"{response.status} {response.reason}: {refused or response.data!r}"
+    return {"warnings": warning_texts([w for w in raw if w]), "refused": refused}
+
+
+def dry_run_apply(
+    kube: Any, obj: dict[str, Any], namespace: str, field_manager: str = "smeplatform-dry-run"
+) -> dict[str, Any] | None:
+    """Server-side apply of one object with ``dryRun=All``: the API server runs admission and validation and
+    stores nothing. ``warnings``: the texts of its Warning headers (Pod Security's ``would violate ...``);
+    ``refused``: why it refused the object ('' when accepted). None when its namespace does not exist yet."""
+    group_version, plural = POD_KINDS[obj["kind"]]
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace") or namespace
+    body = {**obj, "metadata": {**meta, "namespace": ns}}
+    what = f"server dry run of {obj['kind']} {ns}/{meta.get('name')}"
+    try:
+        api_path = path(group_version, plural, ns, meta.get("name"))
+        return kube.call(what, _dry_run_apply, kube, body, api_path, field_manager)
+    except ApiError as exc:
+        if status_of(exc) == 404:
+            return None
+        raise
+
+
 # --- the object shape: workloads ----------------------------------------------------------------------
 
 

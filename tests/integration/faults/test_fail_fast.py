@@ -15,7 +15,13 @@ from release_lab_support import evidence, report
 pytestmark = pytest.mark.lab
 
 GOOD = "127.0.0.1:15450/sme-platform/backend:v1.1.0"
-PRIVILEGED = json.dumps({"release_values": {"containerSecurityContext": {"privileged": True}}, "release_timeout": 300})
+# a valid pod template (privileged needs allowPrivilegeEscalation) that the namespace's "restricted" level refuses
+PRIVILEGED = json.dumps(
+    {
+        "release_values": {"containerSecurityContext": {"privileged": True, "allowPrivilegeEscalation": True}},
+        "release_timeout": 300,
+    }
+)
 
 
 def test_first_good_release(lab):

@@ -6,6 +6,7 @@ release keeps serving. The heartbeat of the dead run stops by itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,11 +30,24 @@ def lease(lab) -> dict | None:
 
 def heartbeats() -> list[str]:
     out = subprocess.run(["pgrep", "-af", "AnsiballZ_deploy_lock"], capture_output=True, text=True, check=False)
-    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+    # this worktree's own (its .venv runs them): other checkouts on the machine may deploy at the same time
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line and str(ROOT) in line]
+
+
+def serving_images(lab) -> set[str]:
+    """Images of the backend pods that are Ready (what serves), whatever the Deployment's template says."""
+    pods = lab.kubectl_json("get", "pods")["items"]
+    return {
+        c["image"]
+        for p in pods
+        if p["metadata"]["name"].startswith(f"{RELEASE}-sme-platform-backend-")
+        and any(k["type"] == "Ready" and k["status"] == "True" for k in p.get("status", {}).get("conditions", []))
+        for c in p["spec"]["containers"]
+    }
 
 
 def start_unready_deploy(lab) -> subprocess.Popen:
-    """deploy.yml with pods that never get ready, in a process group of its own (to kill it whole)."""
+    """deploy.yml with pods that never get ready (kill_controller kills it with everything it started)."""
     cmd = [
         "ansible-playbook",
         str(ROOT / "playbooks/deploy.yml"),
@@ -54,6 +68,35 @@ def start_unready_deploy(lab) -> subprocess.Popen:
     return subprocess.Popen(  # noqa: S603
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     )
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below pid (by parent id, read from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                with open(f"/proc/{stat}/stat", encoding="utf-8") as handle:
+                    parents[int(stat)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        todo += children
+    return found
+
+
+def kill_controller(run: subprocess.Popen) -> None:
+    """SIGKILL the ansible-playbook process and everything it started. Its workers run each in a session of
+    their own (ansible-core detaches them with setsid), so killing its process group would leave the worker of
+    the running task alive, still driving helm's upgrade."""
+    for pid in [run.pid, *descendants(run.pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    run.wait()
 
 
 def wait_pending(lab, proc: subprocess.Popen) -> None:
@@ -96,10 +139,10 @@ def test_killed_controller_lock_is_taken_over_and_pending_release_recovered(lab)
     held = lease(lab)
     assert held is not None and f"pid={run.pid} " in held["spec"]["holderIdentity"]
     assert held["spec"]["leaseDurationSeconds"] == 60
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
+    kill_controller(run)
     assert lease(lab) is not None  # the killed run could not give it back
-    assert lab.backend_image() == GOOD  # the unready pods never replaced the serving ones
+    # helm had already written the new template; the unready pods never replaced the serving ones
+    assert serving_images(lab) == {GOOD}
 
     started = time.monotonic()
     proc = lab.deploy("v1.1.0")
@@ -119,8 +162,7 @@ def test_heartbeat_keeps_the_lock_alive_past_its_duration(lab):
         refused = lab.deploy("v1.1.0")
         assert refused.returncode != 0 and f"pid={run.pid} " in refused.stdout
     finally:
-        os.killpg(run.pid, signal.SIGKILL)
-        run.wait()
+        kill_controller(run)
     good = [h for h in lab.history() if h["status"] in ("deployed", "superseded")][-1]["revision"]
     assert_recovered(lab, lab.deploy("v1.1.0"), good, run.pid)
 

@@ -172,21 +172,28 @@ class ReleaseEngine:
             desired = self.helm.upgrade(spec, dry_run=True)
             changes = helm.release_changes(live, desired)
         warned = pod_security_warnings(getattr(self.helm, "stderr", ""))
+        rejected: list[str] = []
+        if self.check_mode and desired is not None:
+            # helm's dry run renders without sending the objects: each workload goes through the API's admission
+            more, rejected = self.server_dry_run(desired.get("manifest") or "", spec.namespace)
+            warned += [w for w in more if w not in warned]
         refused: list[dict[str, Any]] = []
-        if warned and self.check_mode:
+        if (warned or rejected) and self.check_mode:
             result["pod_security_warnings"] = warned
             if self.evidence_id:
+                counted = [f"{len(warned)} Pod Security warning(s)"] if warned else []
+                counted += [f"{len(rejected)} object(s) refused"] if rejected else []
                 refused = [
                     entry(
                         self.evidence_id,
                         "failed",
-                        measured=f"{len(warned)} Pod Security warning(s) from the server dry run",
-                        threshold="no workload violates the namespace's Pod Security level",
-                        detail="; ".join(warned)[:1000],
+                        measured=f"{' and '.join(counted)} in the server dry run",
+                        threshold="the API accepts every workload and none violates the namespace's Pod Security level",
+                        detail="; ".join(rejected + warned)[:1000],
                         where=f"{spec.namespace}/{spec.name}",
                     )
                 ]
-            self.warnings.extend(f"server dry run of {spec.namespace}/{spec.name}: {w}" for w in warned)
+            self.warnings.extend(f"server dry run of {spec.namespace}/{spec.name}: {w}" for w in rejected + warned)
         result["previous"] = helm.summary(live)
         result["changes"] = changes
         if self.want_diff and desired is not None and changes:
@@ -278,6 +285,25 @@ class ReleaseEngine:
                 )
             ]
         return result
+
+    def server_dry_run(self, manifest: str, namespace: str) -> tuple[list[str], list[str]]:
+        """Each object with a pod template applied with dryRun=All: Pod Security's warnings (``would violate
+        PodSecurity ...``) and the objects the API refuses, with its reason. Nothing when the namespace is absent."""
+        warned: list[str] = []
+        rejected: list[str] = []
+        for obj in helm.parse_manifest(manifest):
+            if obj.get("kind") not in k8s.POD_KINDS or not (obj.get("metadata") or {}).get("name"):
+                continue
+            answer = k8s.dry_run_apply(self.kube, obj, namespace)
+            if answer is None:
+                continue
+            label = f"{obj['kind']} {namespace}/{obj['metadata']['name']}"
+            if answer["refused"]:
+                rejected.append(f"the API refuses {label}: {answer['refused']}")
+            for text in answer["warnings"]:
+                if POD_SECURITY_WARNING in text and f"{label}: {text}" not in warned:
+                    warned.append(f"{label}: {text}")
+        return warned, rejected
 
     def older_images(self, name: str, namespace: str, below: int) -> dict[int, list[str]]:
         """The images each completed revision older than ``below`` ran, read from helm's stored manifests."""

@@ -53,6 +53,8 @@ def run_deploy_lock(module: Any) -> None:
             result["namespace"] = namespace
             if diff and module._diff:
                 result["diff"] = diff
+        elif p["state"] == "free":
+            result = lock.free(module.check_mode, p["break_lock"])
         else:
             result = lock.release(module.check_mode)
     except SmeplatformError as exc:

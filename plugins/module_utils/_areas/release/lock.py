@@ -260,6 +260,39 @@ class DeployLock:
             result["diff"] = done["diff"]
         return result
 
+    def _takeover_reason(self, state: LockState | None, break_lock: bool) -> str | None:
+        """Why another holder's lock may be taken over (expired, dead holder, break_lock); None when it may not."""
+        if state is None or not state.holder or state.holder == self.identity:
+            return None
+        why = dead_holder(state.holder)  # the cause, when known, rather than its consequence (expiry)
+        if why is None and state.expired():
+            last = state.renewed or state.acquired
+            why = (
+                f"not renewed since {micro_time(last) if last else '?'} "
+                f"(expired {micro_time(state.expires) if state.expires else 'at once'})"
+            )
+        if why is None and break_lock:
+            why = "break_lock was set"
+        return why
+
+    def free(self, check_mode: bool = False, break_lock: bool = False) -> dict[str, Any]:
+        """Take nothing; raise LockHeld when another live run holds the lock (so that a run is refused before
+        it changes anything). A lock that acquire() would take over counts as free, said in a warning."""
+        state = self.read()
+        result: dict[str, Any] = {"lease": self.where, "holder": self.identity, "warnings": [], "changed": False}
+        if state is None or not state.holder or state.holder == self.identity:
+            return result
+        why = self._takeover_reason(state, break_lock)
+        if why is None:
+            if check_mode:
+                result.update(held_by=state.describe())
+                result["warnings"].append(f"check mode: {self._held(state)}")
+                return result
+            raise self._held(state)
+        result["held_by"] = state.describe()
+        result["warnings"].append(f"deployment lock {self.where} held by {state.holder!r} will be taken over: {why}")
+        return result
+
     def acquire(self, check_mode: bool = False, break_lock: bool = False) -> dict[str, Any]:
         """Take the lock; raise LockHeld naming the holder when another live run has it.
 
@@ -267,18 +300,7 @@ class DeployLock:
         whole duration, when its process is known dead (same host), or when break_lock is set."""
         state = self.read()
         result: dict[str, Any] = {"lease": self.where, "holder": self.identity, "warnings": []}
-        why = None
-        if state is not None and state.holder and state.holder != self.identity:
-            if state.expired():
-                last = state.renewed or state.acquired
-                why = (
-                    f"not renewed since {micro_time(last) if last else '?'} "
-                    f"(expired {micro_time(state.expires) if state.expires else 'at once'})"
-                )
-            else:
-                why = dead_holder(state.holder)
-                if why is None and break_lock:
-                    why = "break_lock was set"
+        why = self._takeover_reason(state, break_lock)
         if state is not None and state.holder and state.holder != self.identity and why is None:
             if check_mode:
                 result.update(changed=False, held_by=state.describe())

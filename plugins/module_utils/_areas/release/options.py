@@ -16,7 +16,7 @@ def deploy_lock() -> dict[str, Any]:
         argument_spec={
             "name": {"type": "str", "required": True},
             "namespace": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["acquired", "renewing", "released"], "default": "acquired"},
+            "state": {"type": "str", "choices": ["acquired", "free", "renewing", "released"], "default": "acquired"},
             "holder": {"type": "str"},
             "duration": {"type": "int", "default": 60},
             "break_lock": {"type": "bool", "default": False},

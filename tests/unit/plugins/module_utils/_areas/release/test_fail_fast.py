@@ -90,3 +90,47 @@ def test_helm_is_stopped_when_the_watch_finds_a_cause(tmp_path):
     assert time.monotonic() - started < 5
     assert stopped.value.stderr == "pod ns/web-1 container backend: ImagePullBackOff"
     assert "helm upgrade of ns/web stopped: pod ns/web-1" in str(stopped.value)
+
+
+def test_warning_headers_are_unquoted():
+    assert k8s.warning_texts(
+        ['299 - "would violate PodSecurity \\"restricted:latest\\": privileged (container \\"backend\\")"', ""]
+    ) == ['would violate PodSecurity "restricted:latest": privileged (container "backend")']
+
+
+MANIFEST = """
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker}
+"""
+
+
+def test_server_dry_run_sends_each_workload_and_names_warnings_and_refusals(monkeypatch):
+    sent = []
+
+    def dry_run(kube, obj, namespace):
+        sent.append(obj["metadata"]["name"])
+        if obj["metadata"]["name"] == "web":
+            return {"warnings": ['would violate PodSecurity "restricted:latest": privileged', "other"], "refused": ""}
+        return {"warnings": [], "refused": "422 Unprocessable Entity: spec.template is invalid"}
+
+    monkeypatch.setattr(k8s, "dry_run_apply", dry_run)
+    eng = engine.ReleaseEngine(helm_client=None, kube_factory=lambda: object(), check_mode=True)
+    warned, rejected = eng.server_dry_run(MANIFEST, "ns")
+    assert sent == ["web", "worker"]  # the Service has no pod template
+    assert warned == ['Deployment ns/web: would violate PodSecurity "restricted:latest": privileged']
+    assert rejected == ["the API refuses Deployment ns/worker: 422 Unprocessable Entity: spec.template is invalid"]
+
+
+def test_server_dry_run_in_an_absent_namespace_finds_nothing(monkeypatch):
+    monkeypatch.setattr(k8s, "dry_run_apply", lambda kube, obj, namespace: None)
+    eng = engine.ReleaseEngine(helm_client=None, kube_factory=lambda: object(), check_mode=True)
+    assert eng.server_dry_run(MANIFEST, "ns") == ([], [])

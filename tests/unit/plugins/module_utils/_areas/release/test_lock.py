@@ -141,6 +141,24 @@ def test_namespace_labels_are_merged_once():
     assert kube.objects["/api/v1/namespaces/ns"]["metadata"]["labels"] == {"team": "a", **labels}
 
 
+def test_free_takes_nothing_and_refuses_only_a_live_holder():
+    now = datetime.datetime.now(datetime.UTC)
+    assert not lock.DeployLock(FakeKube({}), "ns", "r-deploy-lock", "me", 60).free()["changed"]
+    kube = FakeKube({LEASE: lease("ci@elsewhere pid=1 run=2", now, 60)})
+    with pytest.raises(LockHeld, match="held by 'ci@elsewhere pid=1 run=2'"):
+        lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 60).free()
+    checked = lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 60).free(check_mode=True)
+    assert "held by" in checked["warnings"][0]
+    broken = lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 60).free(break_lock=True)
+    assert "will be taken over: break_lock was set" in broken["warnings"][0]
+    expired = FakeKube({LEASE: lease("dead", NOW - datetime.timedelta(days=1), 60)})
+    assert (
+        "will be taken over: not renewed"
+        in lock.DeployLock(expired, "ns", "r-deploy-lock", "me", 60).free()["warnings"][0]
+    )
+    assert not [r for r in kube.requests + expired.requests if r[0] != "GET"], "free() wrote something"
+
+
 # -- migration ------------------------------------------------------------------------------
 
 
