@@ -5,7 +5,7 @@ argument_specs, and the ranges argument specs cannot say, by the variable's kind
 
 - ratios (``*_rate_max``, ``*_ratio``): a number in [0, 1] (0.01 is 1 %; 5 is not 500 %);
 - durations (``*_timeout``, ``*_duration``, ``*_interval``, ``*_seconds``): a positive number;
-- Kubernetes names (``*_namespace``: a DNS-1123 label; ``*release_name``: a Helm release name, a DNS-1123
+- Kubernetes names (``*_namespace``: a DNS-1123 label, not empty; ``*release_name``: a Helm release name, a DNS-1123
   label of at most 53 characters);
 - image tags (``*_image_tag``, the values of ``release_image_tags``): not empty.
 """
@@ -74,7 +74,10 @@ def range_errors(name: str, value: Any) -> list[str]:
         number = _number(value)
         if number is None or number <= 0:
             errors.append(f"{name}={shown}: a positive number of seconds")
-    elif name.endswith("_namespace") and isinstance(value, str) and value:
+    elif name.endswith("_namespace") and isinstance(value, str) and not value.strip():
+        # an empty namespace makes namespaced API paths cluster-wide ones (405 Method Not Allowed, or worse)
+        errors.append(f"{name}={shown}: a namespace is required (set smeplatform_namespace in the inventory, or {name})")
+    elif name.endswith("_namespace") and isinstance(value, str):
         if len(value) > 63 or not DNS1123_LABEL.match(value):
             errors.append(
                 f"{name}={shown}: not a valid namespace name (DNS-1123 label: at most 63 lower-case letters, "

@@ -98,8 +98,16 @@ def exit_checked(module: Any, what: str, run: Callable[[], Any]) -> None:
     """Run a read-only check module's checks and exit with their evidence, or fail with the error's message.
 
     ``run`` returns the evidence list, or ``(evidence, extra)`` with more result keys. A configuration or
-    connection error (any SmeplatformError) fails the task before anything is reported as checked.
+    connection error (any SmeplatformError) fails the task before anything is reported as checked, and so does an
+    empty ``namespace`` option (namespaced API paths would become cluster-wide ones).
     """
+    namespace = (getattr(module, "params", None) or {}).get("namespace")
+    if isinstance(namespace, str) and not namespace.strip():
+        module.fail_json(
+            msg=f"{what}: the namespace is empty; set smeplatform_namespace in the inventory (or the role's "
+            "*_namespace variable) to the platform's namespace"
+        )
+        return
     try:
         outcome = run()
     except SmeplatformError as exc:

@@ -34,6 +34,24 @@ def test_bad_inputs_stop_the_first_play_with_every_cause(playbook, tmp_path):
     assert outcome["duration"] <= 3
 
 
+def test_an_empty_namespace_is_refused_before_any_check(tmp_path):
+    env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "SMEPLATFORM_REPORT_DIR": str(tmp_path)}
+    proc = run_playbook(
+        ROOT / "playbooks/pre_deploy.yml",
+        "--check",
+        "-e",
+        "smeplatform_namespace=",
+        env=env,
+        inventory=str(ROOT / "inventories/lab"),
+    )
+    assert proc.returncode != 0
+    result, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{") :])
+    assert len(result["plays"]) == 1, "a play after the input check ran"
+    msg = next(iter(result["plays"][0]["tasks"][0]["hosts"].values()))["msg"]
+    assert "cluster: cluster_namespace='': a namespace is required (set smeplatform_namespace" in msg, msg
+    assert "405" not in msg
+
+
 def test_good_inputs_of_the_lab_pass(tmp_path):
     play = tmp_path / "inputs.yml"
     play.write_text(

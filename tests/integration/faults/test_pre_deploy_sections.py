@@ -1,8 +1,8 @@
 """pre_deploy.yml runs every section even when each one fails, and the report lists every failure together.
 
-Run against a host with none of the platform's inventory: each section either fails at a task (an input it cannot
-do without, e.g. an image without a tag) or records its items as failed (the roles' defaults need no inventory), and
-the next section still runs."""
+Run against a host with none of the platform's inventory but the namespace (an empty one is refused by the first
+play): each section either fails at a task (an input it cannot do without, e.g. an image without a tag) or records
+its items as failed (the roles' defaults need no inventory), and the next section still runs."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def test_every_section_runs_and_every_failure_is_reported(tmp_path):
     proc = run_playbook(
         ROOT / "playbooks/pre_deploy.yml",
         "--check",
+        "-e",
+        "smeplatform_namespace=sme-nowhere",
         env={"SMEPLATFORM_REPORT_DIR": str(tmp_path)},
         inventory=str(inventory),
     )

@@ -17,6 +17,7 @@ from ansible_collections.smeplatform.deploy.plugins.plugin_utils import inputs
         ("release_lock_duration", -5, "a positive number of seconds"),
         ("release_namespace", "Bad_NS", "not a valid namespace name"),
         ("release_namespace", "a" * 64, "not a valid namespace name"),
+        ("cluster_namespace", "", "a namespace is required (set smeplatform_namespace"),
         ("release_name", "sme.platform", "not a valid Helm release name"),
         ("smeplatform_backend_image_tag", " ", "an image tag must not be empty"),
     ],

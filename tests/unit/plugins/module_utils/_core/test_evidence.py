@@ -97,3 +97,13 @@ def test_exit_checked_passes_extra_keys_and_fails_on_configuration_errors():
 
     result = run_exit_checked(broken)
     assert result == {"failed": True, "msg": "min_version 'x' is not a version"}
+
+
+def test_exit_checked_refuses_an_empty_namespace_before_any_check():
+    module = ExitingModule()
+    module.params = {"namespace": ""}
+    ran = []
+    with pytest.raises(ExitingModule.Exited):
+        evidence.exit_checked(module, "cluster", lambda: ran.append(1) or [])
+    assert ran == [], "a check ran with an empty namespace"
+    assert module.result["failed"] and "the namespace is empty; set smeplatform_namespace" in module.result["msg"]
