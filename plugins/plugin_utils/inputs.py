@@ -76,7 +76,9 @@ def range_errors(name: str, value: Any) -> list[str]:
             errors.append(f"{name}={shown}: a positive number of seconds")
     elif name.endswith("_namespace") and isinstance(value, str) and not value.strip():
         # an empty namespace makes namespaced API paths cluster-wide ones (405 Method Not Allowed, or worse)
-        errors.append(f"{name}={shown}: a namespace is required (set smeplatform_namespace in the inventory, or {name})")
+        errors.append(
+            f"{name}={shown}: a namespace is required (set smeplatform_namespace in the inventory, or {name})"
+        )
     elif name.endswith("_namespace") and isinstance(value, str):
         if len(value) > 63 or not DNS1123_LABEL.match(value):
             errors.append(

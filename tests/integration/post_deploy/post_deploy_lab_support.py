@@ -35,3 +35,21 @@ def run_playbook(playbook, *args, env=None, inventory=INVENTORY, timeout=900):
     full_env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(playbook), *args]
     return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, check=False, timeout=timeout)
+
+
+def module_running(module: str, marker: str) -> bool:
+    """A process of this run executes the collection's module (its AnsiballZ file), told apart from other runs on
+    the machine by ``marker`` in its environment (the run's report folder)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if f"AnsiballZ_{module}".encode() not in handle.read():
+                    continue
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                if marker.encode() in handle.read():
+                    return True
+        except OSError:
+            continue
+    return False

@@ -68,11 +68,12 @@ class Release:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
 
-    def deploy(self, tag: str = GOOD_TAG, *sets: str) -> None:
+    def deploy(self, tag: str = GOOD_TAG, *sets: str, wait: bool = True) -> None:
+        """wait=False returns once helm has applied the objects and recorded the revision deployed."""
         cmd = [
             "helm", "upgrade", "--install", "sme-platform", str(CHART), "-n", "sme-platform", "--create-namespace",
             "-f", str(CHART / "values-lab.yaml"), "--set", f"backend.image.tag={tag}",
-            "--set", f"frontend.image.tag={tag}", "--wait", "--timeout", "180s",
+            "--set", f"frontend.image.tag={tag}", *(["--wait"] if wait else []), "--timeout", "180s",
         ]  # fmt: skip
         for s in sets:
             cmd += ["--set", s]
