@@ -123,7 +123,7 @@ def test_server_dry_run_sends_each_workload_and_names_warnings_and_refusals(monk
         return {"warnings": [], "refused": "422 Unprocessable Entity: spec.template is invalid"}
 
     monkeypatch.setattr(k8s, "dry_run_apply", dry_run)
-    eng = engine.ReleaseEngine(helm_client=None, kube_factory=lambda: object(), check_mode=True)
+    eng = engine.ReleaseEngine(helm_client=None, kube_factory=object, check_mode=True)
     warned, rejected = eng.server_dry_run(MANIFEST, "ns")
     assert sent == ["web", "worker"]  # the Service has no pod template
     assert warned == ['Deployment ns/web: would violate PodSecurity "restricted:latest": privileged']
@@ -132,5 +132,5 @@ def test_server_dry_run_sends_each_workload_and_names_warnings_and_refusals(monk
 
 def test_server_dry_run_in_an_absent_namespace_finds_nothing(monkeypatch):
     monkeypatch.setattr(k8s, "dry_run_apply", lambda kube, obj, namespace: None)
-    eng = engine.ReleaseEngine(helm_client=None, kube_factory=lambda: object(), check_mode=True)
+    eng = engine.ReleaseEngine(helm_client=None, kube_factory=object, check_mode=True)
     assert eng.server_dry_run(MANIFEST, "ns") == ([], [])
