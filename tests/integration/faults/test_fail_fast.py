@@ -52,6 +52,8 @@ def test_refused_pods_stop_the_upgrade_within_seconds_with_the_event_text(lab):
     seconds = int(cause.split("stopped after ")[1].split("s,")[0])
     print(f"fail fast: helm stopped {seconds}s after the upgrade started; whole run {elapsed:.0f}s")
     assert seconds <= 15 + 5  # the first FailedCreate comes within seconds of the upgrade; one look every 2 s
-    assert elapsed < 120  # far below the 300 s helm timeout
+    # the whole run (ansible-playbook's start, the tasks before helm, the rollback) did not wait for helm's 300 s
+    # timeout either; on a loaded machine it takes over 2 minutes, so the bound is the timeout, not a guess
+    assert elapsed < 300
     assert lab.history()[-1]["status"] == "deployed"
     assert lab.backend_image() == GOOD
