@@ -20,7 +20,7 @@ def kube_modules() -> set[str]:
 
 def entry_files() -> set[Path]:
     """Task files playbooks include by tasks_from, and every role's main.yml."""
-    found = {p for p in ROOT.glob("roles/*/tasks/main.yml")}
+    found = set(ROOT.glob("roles/*/tasks/main.yml"))
     for playbook in ROOT.glob("playbooks/*.yml"):
         for node in walk(yaml.safe_load(playbook.read_text()) or []):
             for key in ("ansible.builtin.include_role", "ansible.builtin.import_role"):
