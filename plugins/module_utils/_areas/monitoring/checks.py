@@ -179,9 +179,16 @@ def _same_endpoint(candidate: str, wanted: str, resolve: Callable[[str], str | N
 
 
 def health_entry_642(api: MonitoringApi, targets: list[dict[str, Any]]) -> dict[str, Any]:
-    """6.4.2: a target probes or scrapes the platform's own health URL, and its last probe succeeded."""
+    """6.4.2: a target probes or scrapes the platform's own health URL and Prometheus holds its probe's result.
+
+    After the release (``release_version`` set) the last probe must have succeeded. Before it, a probe that runs and
+    reports is the proof that the health endpoint is monitored: a first install has no platform to answer yet, and
+    the release's own health is judged after the release (and by the smoke gate)."""
     s = api.settings
-    threshold = f"an active target probing {s.health_url or '(the platform health URL)'}, its last probe successful"
+    after = bool(s.release_version)
+    threshold = f"an active target probing {s.health_url or '(the platform health URL)'}, " + (
+        "its last probe successful" if after else "its probe result collected (success judged after the release)"
+    )
     if not s.health_url:
         return entry(
             "6.4.2",
@@ -206,14 +213,15 @@ def health_entry_642(api: MonitoringApi, targets: list[dict[str, Any]]) -> dict[
             # the exporter answering says nothing: probe_success is the probe's own result
             selector = ",".join(f'{k}="{labels[k]}"' for k in ("job", "instance") if labels.get(k))
             success = api.query(f"probe_success{{{selector}}}").value()
-            ok = success == 1
+            ok = success == 1 if after else success is not None
             state = f"probe_success={success if success is not None else 'no data'}"
         seen.append(f"{labels.get('job')} {target.get('scrapeUrl')} ({state})")
         if ok:
             good.append(target)
     others = [t for t in targets if t not in [c for c, _unused in covering] and _probed_urls(t)[1]]
     detail = (
-        f"{len(good)} of {len(covering)} target(s) probing {s.health_url} up"
+        f"{len(good)} of {len(covering)} target(s) probing {s.health_url} "
+        + ("up" if after else "reporting a probe result")
         if covering
         else f"no target probes or scrapes {s.health_url} (add a blackbox probe of the platform's health URL)"
         + ("; probes of other URLs: " + ", ".join(u for t in others for u in _probed_urls(t)[0]) if others else "")

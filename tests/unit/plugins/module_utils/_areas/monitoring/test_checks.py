@@ -47,13 +47,24 @@ def test_6_4_2_any_health_target_of_another_host_does_not_count():
     assert found["status"] == "failed" and "other.example/health" in found["detail"]
 
 
-def test_6_4_2_the_platform_probe_passes_only_when_its_probe_succeeded():
+def test_6_4_2_after_the_release_the_platform_probe_passes_only_when_its_probe_succeeded():
     target = probe_target(HEALTH)
-    failing = PromApi({f'probe_success{{job="health",instance="{HEALTH}"}}': 0.0})
+    query = f'probe_success{{job="health",instance="{HEALTH}"}}'
+    failing = PromApi({query: 0.0}, release_version="v2")
     assert monitoring.health_entry_642(failing, [target])["status"] == "failed"
-    succeeding = PromApi({f'probe_success{{job="health",instance="{HEALTH}"}}': 1.0})
+    succeeding = PromApi({query: 1.0}, release_version="v2")
     assert monitoring.health_entry_642(succeeding, [target])["status"] == "passed"
     assert monitoring.health_entry_642(succeeding, [dict(target, health="down")])["status"] == "failed"
+
+
+def test_6_4_2_before_the_release_the_probe_must_run_and_report_not_yet_succeed():
+    # a first install: the platform does not answer yet, but Prometheus probes its health URL
+    target = probe_target(HEALTH)
+    query = f'probe_success{{job="health",instance="{HEALTH}"}}'
+    found = monitoring.health_entry_642(PromApi({query: 0.0}), [target])
+    assert found["status"] == "passed" and "probe_success=0.0" in found["measured"][0]
+    assert monitoring.health_entry_642(PromApi({}), [target])["status"] == "failed"  # no probe result at all
+    assert monitoring.health_entry_642(PromApi({query: 1.0}), [dict(target, health="down")])["status"] == "failed"
 
 
 def test_6_4_2_a_probe_of_the_address_the_platform_host_resolves_to_counts():
