@@ -123,6 +123,11 @@ def _http(
     return json.loads(response.data) if response.data else None
 
 
+def _query(query: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Query parameters as the API reads them: booleans lower-case, None left out."""
+    return [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (query or {}).items() if v is not None]
+
+
 def request(
     kube: Any,
     what: str,
@@ -133,7 +138,7 @@ def request(
     content_type: str = JSON,
 ) -> Any:
     """One request; the decoded JSON answer. `what` names the object in error messages."""
-    params = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (query or {}).items() if v is not None]
+    params = _query(query)
     return kube.call(what, _http, kube, method, path, body, params, content_type)
 
 
@@ -149,7 +154,7 @@ def get(kube: Any, what: str, path: str, query: dict[str, Any] | None = None) ->
 
 def text(kube: Any, what: str, path: str, query: dict[str, Any] | None = None) -> str | None:
     """GET of a plain-text answer (a pod's log), None when the object does not exist."""
-    params = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (query or {}).items() if v is not None]
+    params = _query(query)
     try:
         return kube.call(what, _http, kube, "GET", path, None, params, JSON, decode=False)
     except ApiError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
@@ -67,6 +68,20 @@ def version_tuple(text: str) -> tuple[int, ...]:
     if not match:
         raise ConfigurationError(f"not a version: {text!r}")
     return tuple(int(p) for p in match.group(1).split("."))
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An API or report timestamp ('2026-01-01T02:00:00Z', ISO 8601, or a datetime) as an aware datetime (UTC when
+    it names no zone); None when it is missing or not a time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def age_seconds(moment: datetime | None, now: datetime | None = None) -> float | None:

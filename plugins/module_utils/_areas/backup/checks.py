@@ -18,7 +18,11 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup.c
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Entries
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import (
+    age_seconds,
+    human_duration,
+    parse_time,
+)
 
 # ---------------------------------------------------------------- the dump a backup Job reports
 # The backup Job's last act (the backup role's default command) is one JSON line, written to its container's
@@ -45,18 +49,6 @@ def parse_report(message: str | None) -> dict[str, Any] | None:
     return None
 
 
-def _moment(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
     return obj.get("metadata") or {}
 
@@ -81,7 +73,9 @@ def owned_jobs(cronjob: dict[str, Any], jobs: list[dict[str, Any]]) -> list[dict
         for j in jobs
         if any(o.get("kind") == "CronJob" and o.get("name") == name for o in _meta(j).get("ownerReferences") or [])
     )
-    return sorted(owned, key=lambda j: _moment(_meta(j).get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC))
+    return sorted(
+        owned, key=lambda j: parse_time(_meta(j).get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC)
+    )
 
 
 def newest_succeeded(owned: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -117,14 +111,14 @@ def dump_proof(
             f"with {', '.join(REPORT_FIELDS)} to /dev/termination-log (the backup role's default command does)",
         )
     now = now or datetime.now(UTC)
-    finished = _moment(report.get("finished"))
+    finished = parse_time(report.get("finished"))
     age = (now - finished).total_seconds() if finished else None
     try:
         size, entries = int(report["bytes"]), int(report["toc_entries"])
     except (TypeError, ValueError):
         size, entries = 0, 0
-    started = _moment(_status(job).get("startTime"))
-    completed = _moment(_status(job).get("completionTime")) or now
+    started = parse_time(_status(job).get("startTime"))
+    completed = parse_time(_status(job).get("completionTime")) or now
     measured = {
         "job": name,
         "file": str(report["file"]),
@@ -275,7 +269,7 @@ def cronjob_entries(
         )
     )
     last_success = status.get("lastSuccessfulTime")
-    success_age = age_seconds(_moment(last_success))
+    success_age = age_seconds(parse_time(last_success))
     found.append(
         passed_if(
             "success.10",

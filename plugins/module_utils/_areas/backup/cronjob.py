@@ -14,7 +14,7 @@ from typing import Any
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, Plan, sync
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, parse_time
 
 RETENTION_ANNOTATION = "smeplatform.io/backup-retention-days"
 MANAGED_BY = "smeplatform.deploy"
@@ -205,8 +205,9 @@ def ensure_cronjob(kube: Any, spec: CronJobSpec, check_mode: bool) -> dict[str, 
     }
 
 
-def _moment(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) and value else None
+def created_at(obj: dict[str, Any]) -> datetime:
+    """An object's creation time (API JSON), the earliest possible time when it has none: a sort key."""
+    return parse_time((obj.get("metadata") or {}).get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC)
 
 
 def backup_is_stale(kube: Any, name: str, namespace: str, stale_after: float) -> bool:
@@ -217,7 +218,7 @@ def backup_is_stale(kube: Any, name: str, namespace: str, stale_after: float) ->
     status = live.get("status") or {}
     if status.get("active"):
         return False
-    age = age_seconds(_moment(status.get("lastSuccessfulTime")))
+    age = age_seconds(parse_time(status.get("lastSuccessfulTime")))
     return age is None or age > stale_after
 
 
@@ -235,8 +236,8 @@ def wait_for_backup(kube: Any, name: str, job_name: str, namespace: str, timeout
             )
         if (status.get("succeeded") or 0) > 0:
             live = live_cronjob(kube, name, namespace)
-            done = _moment(status.get("completionTime"))
-            recorded = _moment(((live or {}).get("status") or {}).get("lastSuccessfulTime"))
+            done = parse_time(status.get("completionTime"))
+            recorded = parse_time(((live or {}).get("status") or {}).get("lastSuccessfulTime"))
             if done is None or (recorded is not None and recorded >= done):
                 return
         if time.monotonic() > deadline:
@@ -252,7 +253,9 @@ def job_report(kube: Any, job_name: str, namespace: str) -> str | None:
     pods = k8s.items(kube, f"pods of Job {namespace}/{job_name}", "v1", "pods", namespace, f"job-name={job_name}")
     done = sorted(
         (p for p in pods if (p.get("status") or {}).get("phase") == "Succeeded"),
-        key=lambda p: _moment((p.get("metadata") or {}).get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC),
+        key=lambda p: (
+            parse_time((p.get("metadata") or {}).get("creationTimestamp")) or datetime.min.replace(tzinfo=UTC)
+        ),
     )
     for pod in reversed(done):
         for status in (pod.get("status") or {}).get("containerStatuses") or []:
