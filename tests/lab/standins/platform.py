@@ -38,6 +38,13 @@ smeplatform.test, www. and app. serves the frontend's index.html.
 Every response carries helmet-like security headers; CORS echoes allowed
 origins; /api routes are rate limited per client IP and route like
 @nestjs/throttler (client IP = first X-Forwarded-For entry, as set by the ingress).
+
+/metrics: the backend's http_requests_total and duration histogram count the
+answers the backend gives. While no backend Deployment exists there is no
+backend: the ingress answers every request (503, its default backend) and counts
+it as ingress-nginx does, in nginx_ingress_controller_requests{status, ...},
+not in the platform's counters. /metrics itself stays the scrape target of the
+backend's job.
 """
 
 from __future__ import annotations
@@ -339,11 +346,20 @@ class IngressStatusPublisher:
 
 
 class Metrics:
+    default_backend = "upstream-default-backend"  # ingress-nginx's name for the answers no Service gives
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.started = time.time()
         self.requests: dict[tuple[str, str, int], int] = {}
         self.hist: dict[tuple[str, str], list[float]] = {}  # bucket counts..., sum, count
+        # the ingress's own answers while no backend exists (ingress-nginx's counter): method, host, status
+        self.ingress: dict[tuple[str, str, int], int] = {}
+
+    def observe_ingress(self, method: str, host: str, status: int) -> None:
+        with self.lock:
+            key = (method, host, status)
+            self.ingress[key] = self.ingress.get(key, 0) + 1
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self.lock:
@@ -383,6 +399,17 @@ class Metrics:
             "# TYPE app_info gauge",
             f'app_info{{version="{version or ""}"}} 1',
         ]
+        with self.lock:
+            if self.ingress:
+                out += [
+                    "# HELP nginx_ingress_controller_requests The number of client requests the ingress answered.",
+                    "# TYPE nginx_ingress_controller_requests counter",
+                ]
+            for (method, host, status), n in sorted(self.ingress.items()):
+                out.append(
+                    f'nginx_ingress_controller_requests{{method="{method}",host="{host}",status="{status}",'
+                    f'service="{self.default_backend}"}} {n}'
+                )
         return "\n".join(out) + "\n"
 
 
@@ -467,9 +494,9 @@ class Handler(JSONHandler):
         path = urlsplit(self.path).path.rstrip("/") or "/"
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower().rstrip(".")
         backend_path = path in ("/health", "/metrics") or path.startswith("/api/")
+        # the stand-in's own (cached) reads of the cluster are not the platform's latency: before the clock starts
+        backend_state = self.release.backend()["state"]
         if backend_path:
-            # the stand-in's own (cached) reads of the cluster are not the platform's latency: before the clock starts
-            self.release.backend()
             self.release.settings()
         t0 = time.perf_counter()
         pod = isinstance(self.release, PodRelease)
@@ -490,6 +517,10 @@ class Handler(JSONHandler):
             }
         route = self.route(path)
         status = self.backend(path, route, settings)
+        if path != "/metrics" and backend_state == "not deployed":
+            # no backend exists: this answer is the ingress's, not the platform's
+            self.metrics.observe_ingress(self.command, host, status)
+            return
         self.metrics.observe(self.command, route, status, time.perf_counter() - t0)
 
     def frontend(self) -> None:
