@@ -50,11 +50,12 @@ options:
         description: Firing critical alerts; an empty answer passes.
         type: str
         default: ALERTS{alertstate="firing",severity="critical"}
-      min_window:
+      first_sample_wait:
         description:
-          - Seconds of the running release the metric checks judge at least. When set, the windows of every
-            query are cut to the time since the checked Deployments last rolled out, and the first metric check
-            waits until the release has served this long, so that errors of the release it replaced do not count.
+          - When set, the windows of every query are cut to the time since the checked Deployments last rolled
+            out, so that errors of the release it replaced do not count, and the first metric check waits for
+            Prometheus's first samples of the running release (O(traffic_query) answers over the cut window), at
+            most this many seconds after the rollout. Data that comes sooner ends the wait sooner.
           - V(0) keeps the queries' own windows.
         type: float
         default: 0

@@ -232,6 +232,11 @@ start_apiserver() {
     --v=1
 }
 
+# The node lifecycle controller marks a node Unknown (and every pod on it NotReady, then evicts them) when its
+# lease has not been seen renewed for --node-monitor-grace-period. The fault tests kill kube-apiserver for up to
+# a minute or two; with the default 40-50 s the nodes flap NotReady right after the restart, while the next run is
+# already waiting on its release. Five minutes keeps a control-plane restart from touching the workloads, as a
+# real kubelet's pods would keep running through it.
 start_controller_manager() {
   start kube-controller-manager \
     --bind-address="$host" --secure-port="$port_controller_manager" \
@@ -241,6 +246,7 @@ start_controller_manager() {
     --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
     --use-service-account-credentials=true \
     --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
+    --node-monitor-grace-period=300s \
     --leader-elect=false --profiling=false \
     --v=1
 }

@@ -5,7 +5,6 @@ thresholds, over the time the release has served."""
 
 from __future__ import annotations
 
-import datetime
 import math
 import re
 import time
@@ -14,6 +13,7 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import Prometheus, QueryResult
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core import units
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Outcome, failed, passed, skipped
 
 
@@ -112,23 +112,41 @@ class MetricProbes:
     def _since_rollout(self, query: str, cfg: dict[str, Any]) -> str:
         """``query`` with its windows cut to the time since the newest rollout of the checked Deployments.
 
-        With ``min_window`` set, the first metric check waits until the release has served that long, so the
-        window always holds at least that much of the release now running (and a few scrapes).
+        With ``first_sample_wait`` set, the first metric check waits for Prometheus's first samples of the release
+        now running (the traffic query answers over the cut window), at most that many seconds after the rollout:
+        as long as the data needs, not a fixed time. The window is fixed then, for every query of the gate.
         """
-        min_window = float(cfg["min_window"])
-        if min_window <= 0:
+        wait = float(cfg["first_sample_wait"])
+        if wait <= 0:
             return query
         with self._rollout_lock:
             if self._served is None:
-                served = self._rollout_age()
-                if served is not None and served < min_window:
-                    time.sleep(min_window - served)
-                    served = min_window
-                self._served = served if served is not None else float("inf")
+                self._served = self._first_sample_window(cfg, wait)
         return narrow_ranges(query, self._served)
 
-    def _rollout_age(self) -> float | None:
-        """Seconds since the checked Deployments last progressed (a rollout), None when unknown."""
+    def _first_sample_window(self, cfg: dict[str, Any], wait: float) -> float:
+        """Seconds since the rollout once the traffic query has data over them, or `wait` seconds after it.
+
+        Unknown rollout: the queries keep their windows (inf). A rollout older than `wait`: no wait at all.
+        """
+        rolled = self._rollout_moment()
+        if rolled is None:
+            return float("inf")
+        _, prom = self._prom()
+        try:
+            while True:
+                served = time.time() - rolled
+                if served >= wait or prom is None:
+                    return max(served, wait)
+                if served >= 1 and not prom.query(narrow_ranges(cfg["traffic_query"], served)).no_data:
+                    return served
+                time.sleep(min(1.0, wait - served))
+        finally:
+            if prom is not None:
+                prom.session.close()
+
+    def _rollout_moment(self) -> float | None:
+        """When the checked Deployments last progressed (a rollout), as a Unix time; None when unknown."""
         cfg = self.p["kubernetes"]
         names = list(cfg["deployments"])
         if self.kube_factory is None or not names:
@@ -139,9 +157,10 @@ class MetricProbes:
         for name in names:
             dep = k8s.get(kube, f"Deployment {namespace}/{name}", k8s.path("apps/v1", "deployments", namespace, name))
             for condition in ((dep or {}).get("status") or {}).get("conditions") or []:
-                if condition.get("type") == "Progressing" and condition.get("lastUpdateTime"):
-                    moments.append(datetime.datetime.fromisoformat(condition["lastUpdateTime"]).timestamp())
-        return time.time() - max(moments) if moments else None
+                moment = units.parse_time(condition.get("lastUpdateTime"))
+                if condition.get("type") == "Progressing" and moment is not None:
+                    moments.append(moment.timestamp())
+        return max(moments) if moments else None
 
     def check_error_rate(self) -> Outcome:
         def judge(ratio: QueryResult, cfg: dict[str, Any], prom: Prometheus) -> Outcome:

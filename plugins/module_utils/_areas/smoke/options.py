@@ -140,7 +140,7 @@ def smoke_check_spec() -> dict[str, Any]:
                 "alerts_query": {"type": "str", "default": 'ALERTS{alertstate="firing",severity="critical"}'},
                 "errors_query": {"type": "str", "default": 'sum(increase(http_requests_total{status=~"5.."}[10m]))'},
                 "errors_max": {"type": "float", "default": 0},
-                "min_window": {"type": "float", "default": 0},
+                "first_sample_wait": {"type": "float", "default": 0},
             }
         ),
     }

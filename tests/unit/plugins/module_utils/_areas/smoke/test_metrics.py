@@ -116,7 +116,7 @@ class _Probes(MetricProbes):
                 "errors_query": "errors",
                 "traffic_query": "traffic",
                 "errors_max": 0,
-                "min_window": 0,
+                "first_sample_wait": 0,
             }
         }
         self.prom = _FakeProm(answers)
@@ -149,3 +149,74 @@ def test_errors_10m_missing_metric_in_a_too_short_window_is_skipped_with_the_rea
 def test_errors_10m_counted_errors_fail():
     outcome = _Probes({"errors": result("2", query="errors")}).check_errors_10m()
     assert outcome.status == "failed"
+
+
+# --- the wait for the first samples after a rollout ------------------------------------------------------------
+
+
+class _Clock:
+    """time.time and time.sleep of the metrics module: sleeping moves the clock."""
+
+    def __init__(self, now):
+        self.now = now
+        self.slept = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class _TrafficAfter(_FakeProm):
+    """Answers the traffic query with no data until the clock reaches `at`."""
+
+    def __init__(self, clock, at):
+        super().__init__({})
+        self.clock, self.at = clock, at
+
+    def query(self, query):
+        self.asked.append(query)
+        return result("4.2", query=query) if self.clock.now >= self.at else empty(query)
+
+
+def _waiting(monkeypatch, rolled, now, data_at, wait=15):
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.smoke import metrics
+
+    clock = _Clock(now)
+    monkeypatch.setattr(metrics, "time", clock)
+    probes = _Probes({})
+    probes.p["prometheus"].update({"first_sample_wait": wait, "traffic_query": "sum(rate(http_requests_total[1m]))"})
+    probes.prom = _TrafficAfter(clock, data_at)
+    probes._rollout_moment = lambda: rolled
+    return probes, clock
+
+
+def test_the_wait_ends_at_the_first_samples_of_the_new_release(monkeypatch):
+    probes, clock = _waiting(monkeypatch, rolled=1000.0, now=1001.0, data_at=1007.0)
+    assert probes._since_rollout("sum(rate(x[5m]))", probes.p["prometheus"]) == "sum(rate(x[7s]))"
+    assert sum(clock.slept) == 6  # until the data came, not the 15 s bound
+    # every traffic query asked was cut to the time since the rollout
+    assert all("[5m]" not in q and "[1m]" not in q for q in probes.prom.asked)
+    # the window is fixed for the rest of the gate: no second wait
+    assert probes._since_rollout("sum(increase(y[10m]))", probes.p["prometheus"]) == "sum(increase(y[7s]))"
+    assert sum(clock.slept) == 6
+
+
+def test_data_that_never_comes_ends_the_wait_at_its_bound(monkeypatch):
+    probes, clock = _waiting(monkeypatch, rolled=1000.0, now=1002.0, data_at=float("inf"))
+    assert probes._since_rollout("sum(rate(x[5m]))", probes.p["prometheus"]) == "sum(rate(x[15s]))"
+    assert clock.now == 1015.0
+
+
+def test_a_release_older_than_the_bound_is_not_waited_for(monkeypatch):
+    probes, clock = _waiting(monkeypatch, rolled=1000.0, now=1100.0, data_at=0)
+    assert probes._since_rollout("sum(rate(x[5m]))", probes.p["prometheus"]) == "sum(rate(x[100s]))"
+    assert clock.slept == [] and probes.prom.asked == []
+
+
+def test_an_unknown_rollout_keeps_the_queries_windows(monkeypatch):
+    probes, clock = _waiting(monkeypatch, rolled=None, now=1000.0, data_at=0)
+    assert probes._since_rollout("sum(rate(x[5m]))", probes.p["prometheus"]) == "sum(rate(x[5m]))"
+    assert clock.slept == []
