@@ -132,7 +132,7 @@ class MetricProbes:
         rolled = self._rollout_moment()
         if rolled is None:
             return float("inf")
-        _, prom = self._prom()
+        prom = self._prom()[1]
         try:
             while True:
                 served = time.time() - rolled
