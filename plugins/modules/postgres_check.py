@@ -6,14 +6,23 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: postgres_check
-short_description: Check the production PostgreSQL instance, its replica, archiving, pooler and application role
+short_description: Check the production PostgreSQL instance, its replica, archiving, pooler, application role and Redis
 version_added: 0.1.0
 description:
   - Proves checklist items C(4.1.1) (version), C(4.1.2) (streaming replica and its lag), C(4.1.4) (WAL archiving
     for point-in-time recovery), C(4.1.6) (connection pooling through PgBouncer), C(4.2.3) (least-privilege
-    application role) and C(4.2.4) (the application's connection settings work) in one call.
-  - The checks run in three concurrent groups (primary as the check user, the application's connection, the
-    pooler); an unreachable server fails the items of its group with the reason, the others are still measured.
+    application role) and C(4.2.4) (the application's connection settings work) in one call, and records the
+    platform's Redis under C(3.2.3) (its C(REDIS_PASSWORD) logs in).
+  - C(4.2.4) and C(3.2.3) use exactly what the platform reads with C(envFrom) from the live cluster, not the
+    inventory; C(DATABASE_HOST), C(DATABASE_PORT), C(DATABASE_NAME), C(DATABASE_USER), C(REDIS_HOST) and
+    C(REDIS_PORT) from O(app_configmap), C(DATABASE_PASSWORD) and C(REDIS_PASSWORD) from O(app_secret_name);
+    a C(DATABASE_URL) or C(REDIS_URL) in either replaces the separate keys. Before the release's first install (no
+    ConfigMap) the host, port, database and user are the inventory's (O(app_host), O(app_port), O(dbname),
+    O(app_user), O(redis_host), O(redis_port)); the passwords always come from the Secret, and a missing Secret
+    or password fails the item.
+  - Redis is asked C(AUTH), C(PING) and C(INFO); its version, role and C(maxmemory-policy) are the evidence.
+  - The checks run in concurrent groups (primary as the check user, the platform's login, Redis, the pooler);
+    an unreachable server fails the items of its group, naming it by its address, the others are still measured.
   - Read-only; it changes nothing.
 options:
   host:
@@ -94,12 +103,38 @@ options:
     description: Seconds since the last archived WAL segment above which archiving counts as stalled.
     type: int
     default: 86400
+  namespace:
+    description: Namespace of the platform, where its Secret and ConfigMap live.
+    type: str
+    required: true
+  app_secret_name:
+    description: The Secret the platform loads with C(envFrom) (C(DATABASE_PASSWORD), C(REDIS_PASSWORD)).
+    type: str
+    default: sme-platform-secrets
+  app_configmap:
+    description: The ConfigMap of the platform's settings (C(DATABASE_*), C(REDIS_*)), C(<release>-config).
+    type: str
+    default: sme-platform-config
+  redis_host:
+    description: Redis host when the platform's ConfigMap does not exist yet (before its first install).
+    type: str
+  redis_port:
+    description: Redis port when the platform's ConfigMap does not exist yet.
+    type: int
+    default: 6379
+  redis_min_version:
+    description: Lowest accepted Redis major version.
+    type: int
+    default: 6
 extends_documentation_fragment:
   - smeplatform.deploy.read_only_check
+  - smeplatform.deploy.kubernetes
 requirements:
   - psycopg >= 3.1
+  - kubernetes
 notes:
-  - Passwords are never part of a message; connection errors name user, host, port and database only.
+  - Passwords are never part of a message; connection errors name user, host, port and database only. Every value
+    of the platform's Secret is added to the values Ansible masks in all output.
 author:
   - SME Platform operations (@smeplatform-ops)
 """
@@ -113,6 +148,8 @@ EXAMPLES = r"""
     admin_password: "{{ vault_pg_ops_password }}"
     app_user: sme_app
     app_password: "{{ vault_pg_app_password }}"
+    namespace: sme-platform
+    app_configmap: sme-platform-config
     app_host: pgbouncer.internal
     app_port: 6432
     pgbouncer_host: pgbouncer.internal

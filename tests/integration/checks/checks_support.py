@@ -22,6 +22,24 @@ def _exports(text: str, base: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def stop_process(pid_file: Path, seconds: float = 30) -> None:
+    """SIGTERM the lab process whose pid the file holds, and wait until it is gone."""
+    import os
+    import signal
+    import time
+
+    pid = int(pid_file.read_text())
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"process {pid} of {pid_file} still runs {seconds:g} s after SIGTERM")
+
+
 def kubectl(lab: dict[str, str], *args: str, stdin: str | None = None, check: bool = True) -> str:
     proc = subprocess.run(["kubectl", *args], env=lab, input=stdin, capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:

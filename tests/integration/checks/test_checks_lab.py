@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import urllib.request
 from pathlib import Path
@@ -152,45 +151,7 @@ def test_hardening_before_a_first_install_skips_the_release_objects(run_role, la
         assert "not installed" in run.evidence(item)["detail"]
 
 
-# ---------------------------------------------------------------- database (4.1.x, 4.2.3, 4.2.4)
-def test_database_passes_on_the_lab(run_role):
-    run = run_role("database", check=True)
-    assert run.proc.returncode == 0, run.output
-    assert run.changed() == 0
-    for item in ("4.1.1", "4.1.2", "4.1.4", "4.1.6", "4.2.3", "4.2.4"):
-        assert run.status(item) == "passed", run.evidence(item)
-    assert run.evidence("4.1.2")["measured"]["streaming"] >= 1
-    assert run.evidence("4.2.4")["measured"]["current_user"] == "sme_app"
-    assert "sme_platform/sme_app" in run.evidence("4.1.6")["measured"]["pools"][0]
-
-
-def test_database_wrong_app_password_fails_clearly_without_showing_it(run_role, lab):
-    wrong = "Wrong-db-pw-4e8b2a91"
-    run = run_role("database", verbose=True, database_app_password=wrong)
-    assert run.status("4.2.4") == "failed"
-    detail = run.evidence("4.2.4")["detail"]
-    assert "cannot connect to PostgreSQL as sme_app@127.0.0.1:15434/sme_platform" in detail
-    assert "authentication failed" in detail
-    assert run.status("4.1.6") == "failed"  # the pooler refuses the same credentials
-    assert run.status("4.1.1") == "passed"  # the check user's group is unaffected
-    secrets = [
-        wrong,
-        _secret(lab["SMEPLATFORM_LAB_PG_PASSWORD_FILE"]),
-        _secret(lab["SMEPLATFORM_LAB_PG_APP_PASSWORD_FILE"]),
-    ]
-    for value in secrets:
-        for form in (value, base64.b64encode(value.encode()).decode(), value.encode().hex()):
-            assert form not in run.output, "a database password leaked into the output"
-            assert form not in run.report_text, "a database password leaked into the report"
-
-
-def test_database_privileged_app_role_fails_least_privilege(run_role):
-    # the check user is not the application: its role has pg_monitor, which is no violation, so use the owner
-    run = run_role("database", database_app_user="sme_owner", database_app_password="irrelevant-pw-1")
-    assert run.status("4.2.3") == "failed"
-    assert (
-        "owns database sme_platform" in run.evidence("4.2.3")["detail"] or "CREATE" in run.evidence("4.2.3")["detail"]
-    )
+# database (4.1.x, 4.2.3, 4.2.4, and Redis for 3.2.3): tests/integration/database/test_database_lab.py
 
 
 # ---------------------------------------------------------------- app_config (5.x)

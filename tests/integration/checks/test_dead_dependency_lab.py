@@ -8,14 +8,12 @@ started again afterwards."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from checks_support import ROOT
+from checks_support import ROOT, stop_process
 
 pytestmark = pytest.mark.lab
 
@@ -117,16 +115,7 @@ def test_a_stopped_primary_in_the_pre_deploy_run_is_one_no_go_reason(lab, tmp_pa
 
 @pytest.fixture
 def prometheus_stopped(lab):
-    pid_file = ROOT / ".lab" / "data" / "run" / "prometheus.pid"
-    pid = int(pid_file.read_text())
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
+    stop_process(ROOT / ".lab" / "data" / "run" / "prometheus.pid")
     try:
         yield lab["PROMETHEUS_URL"]
     finally:

@@ -11,7 +11,12 @@
 #   Blackbox exporter       127.0.0.1:15495  probes the platform's /health for Prometheus
 #   OCI registry            127.0.0.1:15450  htpasswd auth, plain HTTP
 #
-# Usage: lab.sh install|up|down|status|env|listeners
+# Usage: lab.sh install|up|down|status|env|listeners|app-secret
+#
+# The application's passwords are those of its Secret (sme-platform-secrets in
+# namespace sme-platform of the k8s component, written by generate_secrets.yml):
+# `up` and `app-secret` make the role sme_app and Redis' requirepass follow
+# DATABASE_PASSWORD and REDIS_PASSWORD, as the operator does (align_app_secret).
 #
 # State lives in <repo>/.lab/data/ (secrets in .lab/data/secrets/, mode 0600).
 # The package-managed system services are never used: `install` stops and
@@ -58,7 +63,7 @@ SMTP_PASSWORD_FILE=$EDGE_SECRETS/smtp
 ALERT_MAIL_FROM=alertmanager@smeplatform.test
 ALERT_MAIL_TO=oncall@smeplatform.test
 
-DEB_PACKAGES=(postgresql-15 postgresql-client-15 pgbouncer redis-server redis-tools
+DEB_PACKAGES=(postgresql-15 postgresql-client-15 pgbouncer redis-server redis-tools jq
               prometheus prometheus-alertmanager prometheus-blackbox-exporter docker-registry apache2-utils
               curl openssl iproute2 util-linux python3)
 # Services the Debian packages register (name:default port); the lab runs
@@ -799,10 +804,62 @@ EOF
 }
 
 # --------------------------------------------------------------------------
+# The application's Secret. The platform logs in to PostgreSQL (as sme_app) and Redis with DATABASE_PASSWORD and
+# REDIS_PASSWORD of sme-platform/sme-platform-secrets, which generate_secrets.yml (or deploy.yml) writes; the
+# collection's checks (4.2.4, 3.2.3) prove exactly that. The lab's servers follow the Secret, as the operator sets
+# the role's password and requirepass to the generated values: each value lands in the lab's secret file
+# (pg-sme_app, redis), which the rest of `up` (or `app-secret`) hands to PostgreSQL, PgBouncer and Redis. The lab
+# never writes the Secret (the collection's own annotations say who set each value and when). Values never reach a
+# command line or the output. Nothing happens while the k8s component is not up or the Secret lacks the key.
+APP_NAMESPACE=sme-platform
+APP_SECRET=sme-platform-secrets
+APP_KEYS=("DATABASE_PASSWORD:pg-sme_app" "REDIS_PASSWORD:redis")
+
+lab_kubectl() {
+  ( eval "$("$ROOT/tests/lab/k8s/lab.sh" env 2>/dev/null)" && kubectl --request-timeout=10s "$@" )
+}
+
+align_app_secret() {
+  local json spec key file value
+  if ! lab_kubectl get --raw /readyz >/dev/null 2>&1; then
+    log "app Secret: the lab cluster is not up; the database and Redis passwords stay as they are"
+    return 0
+  fi
+  json=$(lab_kubectl -n "$APP_NAMESPACE" get secret "$APP_SECRET" -o json 2>/dev/null || true)
+  for spec in "${APP_KEYS[@]}"; do
+    IFS=: read -r key file <<<"$spec"
+    value=$(jq -r --arg k "$key" '.data[$k] // empty' <<<"${json:-null}" | base64 -d)
+    if [[ -z $value ]]; then
+      log "app Secret: no $key in $APP_NAMESPACE/$APP_SECRET (generate_secrets.yml writes it); $file stays"
+      continue
+    fi
+    [[ -s $(secret_file "$file") && $(cat "$(secret_file "$file")") == "$value" ]] && continue
+    if [[ $file == redis ]] && pid_alive "$RUN/redis.pid" redis-server; then
+      # the running server takes the new password at once (-x: the last argument from stdin, not the command line)
+      printf '%s' "$value" | REDISCLI_AUTH=$(cat "$(secret_file redis)") \
+        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" -x CONFIG SET requirepass >/dev/null
+    fi
+    (umask 077; printf '%s\n' "$value" > "$(secret_file "$file").tmp" && mv "$(secret_file "$file").tmp" "$(secret_file "$file")")
+    log "app Secret: $file follows $key of $APP_NAMESPACE/$APP_SECRET"
+  done
+}
+
+cmd_app_secret() {
+  require_installed
+  align_app_secret
+  ensure_secrets
+  pg_bootstrap
+  pgbouncer_up
+  redis_up
+}
+
+# --------------------------------------------------------------------------
 cmd_up() {
   require_installed
   install -d -m 0755 "$STATE" "$RUN" "$LOGS"
   prepare_pg_base
+  ensure_secrets
+  align_app_secret
   ensure_secrets
   pg_init_primary
   pg_start primary "$PRIMARY"
@@ -916,5 +973,6 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   listeners) cmd_listeners ;;
-  *) echo "usage: $0 install|up|down|status|env|listeners" >&2; exit 2 ;;
+  app-secret) cmd_app_secret ;;
+  *) echo "usage: $0 install|up|down|status|env|listeners|app-secret" >&2; exit 2 ;;
 esac

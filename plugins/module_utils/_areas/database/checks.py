@@ -1,6 +1,7 @@
 # Copyright: contributors to smeplatform.deploy
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PostgreSQL checks (checklist 4.1.1, 4.1.2, 4.1.4, 4.1.6, 4.2.3, 4.2.4) over psycopg 3."""
+"""PostgreSQL checks (checklist 4.1.1, 4.1.2, 4.1.4, 4.1.6, 4.2.3, 4.2.4) over psycopg 3, and the platform's Redis
+(3.2.3, in cache.py) in the same batch: both are logged in to with the settings the platform reads from its Secret."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import options
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import app as platform_settings
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import cache, options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ConfigurationError,
     ConnectionFailure,
@@ -51,6 +53,8 @@ class Endpoint:
     settings: str = ""
     # For a pooler: the address of the PostgreSQL server it hands queries to.
     behind: str = ""
+    # Where the password comes from when it is not the inventory's ("DATABASE_PASSWORD of Secret ns/name").
+    password_from: str = ""
 
     @property
     def label(self) -> str:
@@ -64,6 +68,11 @@ class Endpoint:
         """What to do about a connection error: one clause, or empty."""
         text = error.lower()
         if "password authentication failed" in text or "authentication failed" in text:
+            if self.password_from:
+                return (
+                    f"{self.password_from} is not the password of {self.user}: set the role's password to it "
+                    "(ALTER ROLE ... PASSWORD) or correct the Secret"
+                )
             return f"correct the password of {self.user} (it is what the server refused)"
         held = ("server login has been failing", "no answer within")
         if any(s in text for s in held) or (self.behind and "timeout expired" in text):
@@ -335,9 +344,24 @@ def privileges_entry(conn: Any, where: str, app_user: str, dbname: str) -> dict[
     )
 
 
-def app_connection_entry(app: Endpoint) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Platform:
+    """How to reach the platform's own settings (its Secret and ConfigMap) and log in with them (4.2.4, 3.2.3)."""
+
+    settings: Any  # () -> app.AppSettings, read once (app.Once)
+    fallback: platform_settings.Fallback
+    # Endpoint settings that are the controller's, not the platform's: sslmode, sslrootcert, connect_timeout.
+    connection: Mapping[str, Any]
+    redis_min_version: int = 6
+    # The role whose privileges 4.2.3 checks (database_app_user): the platform must log in as that role.
+    expected_user: str = ""
+    # host:port of the primary: a platform address elsewhere is a pooler in front of it (named when it cannot reach it).
+    primary: str = ""
+
+
+def app_connection_entry(app: Endpoint, sources: list[str] | None = None) -> dict[str, Any]:
     """4.2.4: the application's own settings connect and run a query."""
-    threshold = "connects with the configured settings, SELECT 1 returns 1"
+    threshold = "connects with the platform's settings and DATABASE_PASSWORD, SELECT 1 returns 1"
     try:
         conn = app.connect()
     except ConnectionFailure as exc:
@@ -347,13 +371,72 @@ def app_connection_entry(app: Endpoint) -> dict[str, Any]:
             row = app.rows(conn, "SELECT 1 AS one, current_user AS who, current_setting('server_version') AS v")[0]
     except ConnectionFailure as exc:
         return entry("4.2.4", "failed", measured="no answer", threshold=threshold, detail=str(exc), where=app.label)
+    used = f"; settings: {', '.join(sources)}" if sources else ""
     return passed_if(
         "4.2.4",
         row["one"] == 1 and row["who"] == app.user,
         measured={"select_1": row["one"], "current_user": row["who"]},
         threshold=threshold,
-        detail=f"connected as {row['who']} to {app.host}:{app.port}/{app.dbname} (server {row['v']})",
+        detail=f"connected as {row['who']} to {app.host}:{app.port}/{app.dbname} (server {row['v']}){used}",
         where=app.label,
+    )
+
+
+def platform_login_entry(platform: Platform) -> dict[str, Any]:
+    """4.2.4 with exactly what the platform reads: host, port, database and user from its ConfigMap (or
+    DATABASE_URL), DATABASE_PASSWORD from its Secret."""
+    settings = platform.settings()
+    try:
+        resolved = platform_settings.database(settings, platform.fallback)
+    except ConfigurationError as exc:  # the platform's own settings are wrong: a finding, not the run's input
+        resolved = platform_settings.Resolved(None, problem=str(exc))
+    if resolved.target is None:
+        return entry(
+            "4.2.4",
+            "failed",
+            measured="no settings",
+            threshold="the platform's DATABASE_* settings and DATABASE_PASSWORD exist",
+            detail=resolved.problem,
+            where=settings.secret_ref,
+        )
+    target = resolved.target
+    endpoint = Endpoint(
+        target["host"],
+        target["port"],
+        target["dbname"],
+        target["user"],
+        password=target["password"],
+        settings=f"DATABASE_HOST and DATABASE_PORT of {settings.configmap_ref}",
+        password_from=next((s for s in resolved.sources if "DATABASE_PASSWORD" in s or "DATABASE_URL" in s), ""),
+        behind=platform.primary if f"{target['host']}:{target['port']}" != platform.primary else "",
+        **platform.connection,
+    )
+    found = app_connection_entry(endpoint, resolved.sources)
+    if found["status"] == "passed" and platform.expected_user and endpoint.user != platform.expected_user:
+        found = entry(
+            "4.2.4",
+            "failed",
+            measured=found["measured"],
+            threshold=found["threshold"],
+            detail=f"the platform logs in as {endpoint.user}, but database_app_user (whose privileges 4.2.3 checks) "
+            f"is {platform.expected_user}: make them the same role",
+            where=endpoint.label,
+        )
+    return found
+
+
+def platform_redis_entry(platform: Platform) -> dict[str, Any]:
+    """3.2.3: the platform's Redis accepts its REDIS_PASSWORD (cache.py)."""
+    settings = platform.settings()
+    try:
+        resolved = platform_settings.redis(settings, platform.fallback)
+    except ConfigurationError as exc:  # the platform's own settings are wrong: a finding, not the run's input
+        resolved = platform_settings.Resolved(None, problem=str(exc))
+    return cache.redis_entry(
+        resolved,
+        settings.secret_ref,
+        platform.redis_min_version,
+        float(platform.connection.get("connect_timeout", 10)),
     )
 
 
@@ -403,9 +486,11 @@ def check_database(
     pooler: Endpoint | None,
     pooler_admin: Endpoint | None,
     policy: PostgresPolicy,
+    platform: Platform | None = None,
     max_workers: int = 4,
 ) -> Entries:
-    """All database items, in three independent groups run concurrently."""
+    """All database items, in independent groups run concurrently: the primary as the check user, the platform's
+    own login (4.2.4) and Redis (3.2.3), the pooler. Without ``platform`` 4.2.4 fails: nothing else proves it."""
     checks: list[Check] = []
 
     if admin is not None:
@@ -423,14 +508,29 @@ def check_database(
 
         ids = ("4.1.1", "4.1.2", "4.1.4") + (("4.2.3",) if app is not None else ())
         checks.append(Check(ids, on_primary, admin.label))
-    if app is not None:
-        checks.append(Check(("4.2.4",), lambda: [app_connection_entry(app)], app.label))
-        if admin is None:
+    if platform is not None:
+        checks.append(Check(("4.2.4",), lambda: [platform_login_entry(platform)], "the platform's settings"))
+        checks.append(Check((cache.ITEM,), lambda: [platform_redis_entry(platform)], "the platform's Redis"))
+    else:
+        checks.append(
+            Check(
+                ("4.2.4",),
+                lambda: [
+                    entry(
+                        "4.2.4",
+                        "failed",
+                        measured="no settings",
+                        detail="the platform's namespace is not known: its Secret cannot be read (set namespace)",
+                    )
+                ],
+            )
+        )
+    if app is not None and admin is None:
 
-            def privileges_as_app() -> Entries:
-                with app.connect() as conn:
-                    return [privileges_entry(conn, app.label, app.user, app.dbname)]
+        def privileges_as_app() -> Entries:
+            with app.connect() as conn:
+                return [privileges_entry(conn, app.label, app.user, app.dbname)]
 
-            checks.append(Check(("4.2.3",), privileges_as_app, app.label))
+        checks.append(Check(("4.2.3",), privileges_as_app, app.label))
     checks.append(Check(("4.1.6",), lambda: [pooling_entry(pooler, pooler_admin, (app or admin).dbname)]))
     return run_checks(checks, max_workers=max_workers)

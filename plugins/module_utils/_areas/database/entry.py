@@ -8,8 +8,11 @@ from typing import Any
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import app as platform_settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import forms
 
 
 def run_postgres_check(module: Any) -> None:
@@ -70,8 +73,34 @@ def run_postgres_check(module: Any) -> None:
                 **{**common, "dbname": "pgbouncer"},
             )
     policy = postgres.PostgresPolicy.from_options(p)
+    if not k8s.HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
+
+    def mask(value: str) -> None:
+        # every value of the platform's Secret, in every form it could be shown in, is hidden from all output
+        module.no_log_values.update(forms(value))
+
+    def read_settings() -> platform_settings.AppSettings:
+        kube = k8s.Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        return platform_settings.read(kube, p["namespace"], p["app_secret_name"], p["app_configmap"], mask)
+
+    platform = postgres.Platform(
+        settings=platform_settings.Once(read_settings),
+        fallback=platform_settings.Fallback(
+            host=app_host,
+            port=app_port,
+            dbname=p["dbname"],
+            user=p["app_user"],
+            redis_host=p["redis_host"] or "",
+            redis_port=p["redis_port"],
+        ),
+        connection={k: common[k] for k in ("sslmode", "sslrootcert", "connect_timeout")},
+        redis_min_version=p["redis_min_version"],
+        expected_user=p["app_user"],
+        primary=primary,
+    )
 
     def run() -> list:
-        return postgres.check_database(admin, app, pooler, pooler_admin, policy)
+        return postgres.check_database(admin, app, pooler, pooler_admin, policy, platform)
 
     exit_checked(module, "database", run)

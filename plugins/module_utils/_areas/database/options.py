@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
+
 
 def postgres_check() -> dict[str, Any]:
     """The AnsibleModule arguments of postgres_check."""
@@ -37,6 +39,14 @@ def postgres_check() -> dict[str, Any]:
             "max_lag_bytes": {"type": "int", "default": 16777216},
             "max_lag_seconds": {"type": "float", "default": 60.0},
             "max_archive_age": {"type": "int", "default": 86400},
+            # The platform's own settings, read from the live cluster (4.2.4, 3.2.3).
+            "namespace": {"type": "str", "required": True},
+            "app_secret_name": {"type": "str", "default": "sme-platform-secrets", "no_log": False},  # a name
+            "app_configmap": {"type": "str", "default": "sme-platform-config"},
+            "redis_host": {"type": "str"},
+            "redis_port": {"type": "int", "default": 6379},
+            "redis_min_version": {"type": "int", "default": 6},
+            **connection_args(),
         },
         supports_check_mode=True,
     )

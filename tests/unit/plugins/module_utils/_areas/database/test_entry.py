@@ -1,23 +1,86 @@
-"""postgres_check's entry: an unreachable server fails the items that needed it, naming it, never the password."""
+"""postgres_check's entry: an unreachable server fails the items that needed it, naming it, never the password;
+4.2.4 and 3.2.3 use the platform's Secret and ConfigMap, and no value of that Secret reaches the result."""
 
 from __future__ import annotations
 
+import base64
+
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import entry
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
+
+from ...kube_fakes import JsonKube
+from ...redis_fakes import FakeRedis, closed_port
 from ..area_module import run_entry
 
+DB_PW, REDIS_PW, OTHER = "Db-pw-of-the-secret-3", "Redis-pw-of-the-secret-4", "Jwt-of-the-secret-5"
 
-def test_an_unreachable_server_fails_its_items(monkeypatch):
-    args = {
+
+def platform(monkeypatch, secret, config):
+    data = {k: base64.b64encode(v.encode()).decode() for k, v in (secret or {}).items()}
+    routes = {k8s.path("v1", "configmaps", "ns", "sme-platform-config"): {"data": config}}
+    if secret is not None:
+        routes[k8s.path("v1", "secrets", "ns", "sme-platform-secrets")] = {"data": data}
+    kube = JsonKube(routes)
+    monkeypatch.setattr(entry.k8s, "Kube", lambda *_a, **_k: kube)
+    return kube
+
+
+def args(**more):
+    return {
         "host": "127.0.0.1",
-        "port": 9,
+        "port": closed_port(),
         "dbname": "d",
         "app_user": "a",
         "app_password": "Pg-pw-unit-99",
         "connect_timeout": 2,
+        "namespace": "ns",
+        **more,
     }
-    result = run_entry("database", "postgres_check", args, monkeypatch)
+
+
+def by_id(result):
+    return {e["id"]: e for e in result["evidence"]}
+
+
+def test_an_unreachable_server_fails_its_items(monkeypatch):
+    db_port, redis_port = closed_port(), closed_port()
+    secret = {"DATABASE_PASSWORD": DB_PW, "REDIS_PASSWORD": REDIS_PW, "JWT_SECRET": OTHER}
+    config = {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": str(db_port), "DATABASE_NAME": "d",
+              "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}  # fmt: skip
+    platform(monkeypatch, secret, config)
+    result = run_entry("database", "postgres_check", args(), monkeypatch)
     assert not result["failed"], result.get("msg")
-    statuses = {e["id"]: e["status"] for e in result["evidence"]}
-    assert statuses["4.2.4"] == "failed"
-    refused = next(e for e in result["evidence"] if e["id"] == "4.2.4")
-    assert "127.0.0.1" in refused["detail"] + refused["where"]
-    assert "Pg-pw-unit-99" not in str(result)
+    found = by_id(result)
+    assert found["4.2.4"]["status"] == "failed"
+    assert f"a@127.0.0.1:{db_port}/d" in found["4.2.4"]["detail"]
+    assert found["3.2.3"]["status"] == "failed"
+    assert f"cannot connect to Redis at 127.0.0.1:{redis_port}" in found["3.2.3"]["detail"]
+    for value in ("Pg-pw-unit-99", DB_PW, REDIS_PW, OTHER):
+        assert value not in str(result)
+
+
+def test_the_redis_password_of_the_secret_logs_in(monkeypatch):
+    with FakeRedis(REDIS_PW).serving() as redis_port:
+        secret = {"DATABASE_PASSWORD": DB_PW, "REDIS_PASSWORD": REDIS_PW}
+        platform(monkeypatch, secret, {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)})
+        result = run_entry("database", "postgres_check", args(), monkeypatch)
+    found = by_id(result)
+    assert found["3.2.3"]["status"] == "passed", found["3.2.3"]
+    assert REDIS_PW not in str(result) and DB_PW not in str(result)
+
+
+def test_a_missing_secret_fails_4_2_4_and_3_2_3_without_trying_the_inventorys_password(monkeypatch):
+    kube = platform(monkeypatch, None, {})
+    result = run_entry("database", "postgres_check", args(), monkeypatch)
+    found = by_id(result)
+    for item in ("4.2.4", "3.2.3"):
+        assert found[item]["status"] == "failed"
+        assert "Secret ns/sme-platform-secrets does not exist" in found[item]["detail"]
+    assert len([r for r in kube.requests if "/secrets/" in r[1]]) == 1, "the Secret is read once per run"
+
+
+def test_check_mode_measures_the_same(monkeypatch):
+    platform(monkeypatch, None, {})
+    result = run_entry("database", "postgres_check", args(), monkeypatch, check_mode=True)
+    assert result["changed"] is False
+    assert by_id(result)["4.2.4"]["status"] == "failed"

@@ -14,7 +14,9 @@ def test_passwords_are_no_log():
 
 
 def test_the_policy_takes_the_tables_thresholds():
-    params, errors = validate("database", "postgres_check", {"host": "db", "dbname": "d", "app_user": "a"})
+    params, errors = validate(
+        "database", "postgres_check", {"host": "db", "dbname": "d", "app_user": "a", "namespace": "n"}
+    )
     assert errors == []
     policy = PostgresPolicy.from_options(params)
     assert policy.max_archive_age_seconds == float(params["max_archive_age"])
