@@ -269,6 +269,19 @@ start_kwok() {
     --node-lease-duration-seconds=40
 }
 
+# an exited process waiting to be reaped (state Z) counts as stopped
+running() { [[ -r /proc/$1/stat ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
+
+# stop_pid PID: TERM, then KILL after 12 s; returns once the process is gone.
+stop_pid() {
+  local pid=$1 j
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((j = 0; j < 120; j++)); do running "$pid" || return 0; sleep 0.1; done
+  log "killing $pid"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((j = 0; j < 100; j++)); do running "$pid" || return 0; sleep 0.1; done
+}
+
 # ---------------------------------------------------------------- commands
 cmd_install() {
   "$here/build.sh"
@@ -308,7 +321,20 @@ cmd_up() {
   wait_until 30 etcd curl -fsS --max-time 2 "http://$host:$port_etcd/health" ||
     { tail -20 "$logs/etcd.log" >&2; die "etcd did not start"; }
 
-  [[ -n "$(pid_of kube-apiserver)" ]] || { port_free kube-apiserver "$port_apiserver" && start_apiserver; }
+  if [[ -z "$(pid_of kube-apiserver)" ]]; then
+    port_free kube-apiserver "$port_apiserver" && start_apiserver
+    # Controllers that watched the old kube-apiserver resume their watches only after a back-off of up to 30 s,
+    # and act on stale caches until then (a Deployment changed meanwhile is not rolled out): start them anew, so
+    # that the cluster is in step when `up` returns.
+    local c pid
+    for c in kwok-controller kube-scheduler kube-controller-manager; do
+      pid="$(pid_of "$c")"
+      [[ -n "$pid" ]] || continue
+      log "restarting $c: kube-apiserver was restarted"
+      stop_pid "$pid"
+      rm -f "$run/$c.pid"
+    done
+  fi
   wait_until 90 kube-apiserver https_ok "$port_apiserver" /readyz ||
     { tail -30 "$logs/kube-apiserver.log" >&2; die "kube-apiserver did not become ready"; }
 
@@ -340,16 +366,6 @@ cmd_up() {
 cmd_down() {
   local c pid i
   # One at a time, in reverse start order: kube-apiserver shuts down quickly only while etcd still answers.
-  # an exited process waiting to be reaped (state Z) counts as stopped
-  running() { [[ -r /proc/$1/stat ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
-  stop_pid() {
-    local pid=$1 j
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((j = 0; j < 120; j++)); do running "$pid" || return 0; sleep 0.1; done
-    log "killing $pid"
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((j = 0; j < 100; j++)); do running "$pid" || return 0; sleep 0.1; done
-  }
   for ((i = ${#components[@]} - 1; i >= 0; i--)); do
     c="${components[$i]}"
     pid="$(pid_of "$c")"
