@@ -54,8 +54,8 @@ options:
         description:
           - When set, the windows of every query are cut to the time since the checked Deployments last rolled
             out, so that errors of the release it replaced do not count, and the first metric check waits for
-            Prometheus's first samples of the running release (O(prometheus.traffic_query) answers over the cut window), at
-            most this many seconds after the rollout. Data that comes sooner ends the wait sooner.
+            Prometheus's first samples of the running release (O(prometheus.traffic_query) answers over the cut
+            window), at most this many seconds after the rollout. Data that comes sooner ends the wait sooner.
           - V(0) keeps the queries' own windows.
         type: float
         default: 0
