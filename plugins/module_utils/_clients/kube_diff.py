@@ -135,7 +135,7 @@ class LiveDiff:
         }
 
     def manifest(self, manifest: str, namespace: str) -> list[dict[str, Any]]:
-        from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import parse_manifest
+        from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm_release import parse_manifest
 
         out = []
         for obj in parse_manifest(manifest):

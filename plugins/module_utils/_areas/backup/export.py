@@ -14,7 +14,7 @@ from typing import Any
 from ansible.module_utils.common.yaml import yaml_dump, yaml_dump_all, yaml_load, yaml_load_all
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup.cronjob import REDACTED
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm_release
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import SECRET_NAME_PATTERN
@@ -121,7 +121,7 @@ def export_revision(files: dict[str, str]) -> Any:
 # ---------------------------------------------------------------- Kubernetes side
 def read_release(kube: Any, release: str, namespace: str) -> dict[str, Any] | None:
     """The newest deployed revision of a Helm release (storage driver: Secrets), or None."""
-    return helm.deployed_release(kube, namespace, release)
+    return helm_release.deployed_release(kube, namespace, release)
 
 
 def read_configmaps(kube: Any, namespace: str) -> list[dict[str, Any]]:

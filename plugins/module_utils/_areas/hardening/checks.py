@@ -10,7 +10,7 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.hardening import options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import release_installed
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm_release import release_installed
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, not_installed, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks

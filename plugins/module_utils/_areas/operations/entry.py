@@ -10,6 +10,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operatio
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations import (
     errors,
     stack,
+    stack_inputs,
     status_page,
     window,
 )
@@ -60,8 +61,8 @@ def run_operations_stack_check(module: Any) -> None:
 
     def run() -> list:
         resolver = AddressResolver(p["dns_resolver"])
-        settings = stack.StackSettings.from_options(p)
-        cluster = stack.Cluster(lambda: k8s.Kube(p["kubeconfig"], p["context"], p["request_timeout"]))
+        settings = stack_inputs.StackSettings.from_options(p)
+        cluster = stack_inputs.Cluster(lambda: k8s.Kube(p["kubeconfig"], p["context"], p["request_timeout"]))
         return stack.check_stack(
             settings,
             lambda: HttpSession(ca_bundle=p["ca_bundle"], timeout=p["timeout"], lookup=resolver),

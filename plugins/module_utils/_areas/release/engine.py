@@ -10,65 +10,16 @@ from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics, proof
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.fail_fast import (
+    POD_SECURITY_WARNING,
+    FailFast,
+    pod_security_warnings,
+)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm, helm_release
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import CheckFailed, ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor, secret_strings
-
-# Container states and events that waiting does not cure: the upgrade is stopped at once with their text.
-FATAL_WAITING = ("ImagePullBackOff", "ErrImageNeverPull", "CrashLoopBackOff", "InvalidImageName")
-FATAL_EVENTS = ("FailedCreate",)
-POD_SECURITY_WARNING = "would violate PodSecurity"
-
-
-def _stamp(value: Any) -> str:
-    return str(value or "")
-
-
-class FailFast:
-    """Looks at the namespace while helm waits: a pod created since the upgrade started whose container waits
-    for a reason that does not pass (image pull back-off, image never pulled, crash loop), or a FailedCreate
-    event since then (a ReplicaSet whose pods the API refuses, e.g. for Pod Security), is the cause to stop."""
-
-    def __init__(self, kube: Any, namespace: str, started: str):
-        self.kube = kube
-        self.namespace = namespace
-        self.started = started  # RFC 3339 second precision, as the API stamps objects and events
-
-    def cause(self) -> str | None:
-        for pod in diagnostics.list_pods(self.kube, self.namespace):
-            meta = pod.get("metadata") or {}
-            if _stamp(meta.get("creationTimestamp")) < self.started or meta.get("deletionTimestamp"):
-                continue
-            for status in (pod.get("status") or {}).get("containerStatuses") or []:
-                waiting = (status.get("state") or {}).get("waiting") or {}
-                if waiting.get("reason") in FATAL_WAITING:
-                    text = " ".join(str(waiting.get("message") or "").split())
-                    return (
-                        f"pod {self.namespace}/{meta.get('name')} container {status.get('name')}: "
-                        f"{waiting['reason']}{': ' + text if text else ''}"
-                    )
-        events = k8s.items(self.kube, f"events of {self.namespace}", "v1", "events", self.namespace)
-        for event in events:
-            when = _stamp(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp"))
-            if event.get("reason") in FATAL_EVENTS and when[:19] >= self.started[:19]:
-                obj = event.get("involvedObject") or {}
-                text = " ".join(str(event.get("message") or "").split())
-                return f"{obj.get('kind')} {self.namespace}/{obj.get('name')}: {event['reason']}: {text}"
-        return None
-
-
-def pod_security_warnings(stderr: str) -> list[str]:
-    """The Pod Security warnings of a server dry run (helm prints the API's warnings on its stderr)."""
-    found = []
-    for line in (stderr or "").splitlines():
-        if POD_SECURITY_WARNING in line:
-            text = line.split("] ", 1)[1] if "] " in line else line
-            text = text.removeprefix("Warning: ").strip()
-            if text not in found:
-                found.append(text)
-    return found
 
 
 class RolloutFailed(CheckFailed):
@@ -115,7 +66,7 @@ class ReleaseEngine:
     def recover_pending(self, name: str, namespace: str, action: str, timeout: int, history_max: int) -> dict | None:
         history = self.helm.history(name, namespace)
         self._history = history
-        plan = helm.pending_plan(history, action, f"{name} -n {namespace}")
+        plan = helm_release.pending_plan(history, action, f"{name} -n {namespace}")
         if plan is None:
             return None
         self.warnings.append(
@@ -164,13 +115,13 @@ class ReleaseEngine:
             result.update(changed=True, recovered=recovered)
         if recovered:
             self._history = self.helm.history(spec.name, spec.namespace)
-        live = helm.with_chart(self.helm.status(spec.name, spec.namespace), self._history)
+        live = helm_release.with_chart(self.helm.status(spec.name, spec.namespace), self._history)
         if recovered and self.check_mode:
             changes = ["stuck release would be recovered first"]
             desired = None
         else:
             desired = self.helm.upgrade(spec, dry_run=True)
-            changes = helm.release_changes(live, desired)
+            changes = helm_release.release_changes(live, desired)
         warned = pod_security_warnings(getattr(self.helm, "stderr", ""))
         rejected: list[str] = []
         if self.check_mode and desired is not None:
@@ -194,18 +145,18 @@ class ReleaseEngine:
                     )
                 ]
             self.warnings.extend(f"server dry run of {spec.namespace}/{spec.name}: {w}" for w in rejected + warned)
-        result["previous"] = helm.summary(live)
+        result["previous"] = helm_release.summary(live)
         result["changes"] = changes
         if self.want_diff and desired is not None and changes:
             result["diff"] = self.diff(live, desired, spec.namespace)
         if not changes:
-            result["release"] = helm.summary(live)
+            result["release"] = helm_release.summary(live)
             result["evidence"] = refused or self._evidence(
                 "passed", live, f"release {spec.namespace}/{spec.name} is up to date at revision {live.get('version')}"
             )
             if to_older_images and self.evidence_id and not refused and not self.check_mode:
                 # nothing replaced now: the images running must still be ones an earlier revision ran
-                result["rollout"] = helm.rollout_status(self.kube, live.get("manifest") or "", spec.namespace)
+                result["rollout"] = helm_release.rollout_status(self.kube, live.get("manifest") or "", spec.namespace)
                 result["evidence"] = [
                     proof.redeploy_entry(
                         self.evidence_id,
@@ -219,7 +170,7 @@ class ReleaseEngine:
             return result
         if self.check_mode:
             result["changed"] = True
-            result["release"] = helm.summary(desired) if desired else result["previous"]
+            result["release"] = helm_release.summary(desired) if desired else result["previous"]
             result["evidence"] = refused or self._evidence(
                 "skipped", desired, f"check mode: would upgrade {spec.namespace}/{spec.name} ({', '.join(changes)})"
             )
@@ -251,8 +202,8 @@ class ReleaseEngine:
                 {"previous": result["previous"], "changes": changes},
             ) from error
         result.update(changed=True)
-        result["release"] = helm.summary(new)
-        result["rollout"] = helm.rollout_status(self.kube, new.get("manifest") or "", spec.namespace)
+        result["release"] = helm_release.summary(new)
+        result["rollout"] = helm_release.rollout_status(self.kube, new.get("manifest") or "", spec.namespace)
         result["duration"] = round(time.monotonic() - started, 3)
         previous = live.get("version") if live else None
         result["evidence"] = (
@@ -260,7 +211,7 @@ class ReleaseEngine:
                 passed_if(
                     self.evidence_id,
                     all(w["complete"] for w in result["rollout"]),
-                    measured=f"revision {new.get('version')} {helm.summary(new).get('status')}",
+                    measured=f"revision {new.get('version')} {helm_release.summary(new).get('status')}",
                     threshold="deployed, every workload rolled out",
                     detail=f"helm upgrade --install --wait --atomic {spec.namespace}/{spec.name}: "
                     f"revision {previous or '-'} -> {new.get('version')}; "
@@ -291,7 +242,7 @@ class ReleaseEngine:
         PodSecurity ...``) and the objects the API refuses, with its reason. Nothing when the namespace is absent."""
         warned: list[str] = []
         rejected: list[str] = []
-        for obj in helm.parse_manifest(manifest):
+        for obj in helm_release.parse_manifest(manifest):
             if obj.get("kind") not in k8s.POD_KINDS or not (obj.get("metadata") or {}).get("name"):
                 continue
             answer = k8s.dry_run_apply(self.kube, obj, namespace)
@@ -310,9 +261,9 @@ class ReleaseEngine:
         found: dict[int, list[str]] = {}
         for r in self._history:
             revision = int(r["revision"])
-            if revision < below and r.get("status") in helm.GOOD:
+            if revision < below and r.get("status") in helm_release.GOOD:
                 try:
-                    found[revision] = helm.images(self.helm.manifest(name, namespace, revision))
+                    found[revision] = helm_release.images(self.helm.manifest(name, namespace, revision))
                 except helm.HelmCommandFailed:  # pruned meanwhile: helm no longer keeps it
                     continue
         return found
@@ -327,7 +278,7 @@ class ReleaseEngine:
             raise CheckFailed(f"release {namespace}/{name} does not exist: nothing to roll back")
         current = history[-1]
         current_rev = int(current["revision"])
-        live = helm.with_chart(self.helm.status(name, namespace), history)
+        live = helm_release.with_chart(self.helm.status(name, namespace), history)
         live_manifest = (live or {}).get("manifest", "").strip()
         known = {int(r["revision"]): r for r in history}
         if revision and revision not in known:
@@ -341,7 +292,7 @@ class ReleaseEngine:
             # the newest earlier deployed revision that runs something else than the live one (after helm's atomic
             # rollback the revision just before the live one is a copy of it), whose content nobody rolled back from
             # since it ran
-            below, abandoned = current_rev, helm.rolled_back_from(history)
+            below, abandoned = current_rev, helm_release.rolled_back_from(history)
             manifests: dict[int, str] = {}
 
             def manifest_of(rev: int) -> str:
@@ -350,7 +301,7 @@ class ReleaseEngine:
                 return manifests[rev]
 
             while target is None:
-                candidate = helm.previous_good_revision(history, below)
+                candidate = helm_release.previous_good_revision(history, below)
                 if candidate is None:
                     break
                 below = candidate
@@ -364,12 +315,12 @@ class ReleaseEngine:
                 f"release {namespace}/{name} has no revision before {current_rev} that was deployed with other "
                 "content and not rolled back from since: nothing to roll back to (name one with the revision option)"
             )
-        result: dict[str, Any] = {"previous": helm.summary(live), "target_revision": target}
-        result["target_images"] = helm.images(target_manifest)
+        result: dict[str, Any] = {"previous": helm_release.summary(live), "target_revision": target}
+        result["target_images"] = helm_release.images(target_manifest)
         if revision and current.get("status") == "deployed" and live_manifest == target_manifest:
-            result.update(changed=False, release=helm.summary(live))
+            result.update(changed=False, release=helm_release.summary(live))
             if not self.check_mode:  # what runs now, measured: the proof of a rollback someone else did
-                result["rollout"] = helm.wait_rollout(self.kube, live_manifest, namespace, 30 if wait else 0)
+                result["rollout"] = helm_release.wait_rollout(self.kube, live_manifest, namespace, 30 if wait else 0)
             result["evidence"] = self._evidence(
                 "passed", live, f"{namespace}/{name} already runs what revision {target} ran"
             )
@@ -391,9 +342,11 @@ class ReleaseEngine:
                 error = exc
         if error is not None:
             raise self._failure(name, namespace, f"helm rollback failed: {error.stderr or error}", recorder) from error
-        new = helm.with_chart(self.helm.status(name, namespace), self.helm.history(name, namespace)) or {}
-        result.update(changed=True, release=helm.summary(new))
-        result["rollout"] = helm.wait_rollout(self.kube, new.get("manifest") or "", namespace, 30 if wait else 0)
+        new = helm_release.with_chart(self.helm.status(name, namespace), self.helm.history(name, namespace)) or {}
+        result.update(changed=True, release=helm_release.summary(new))
+        result["rollout"] = helm_release.wait_rollout(
+            self.kube, new.get("manifest") or "", namespace, 30 if wait else 0
+        )
         result["duration"] = round(time.monotonic() - started, 3)
         ok = all(w["complete"] for w in result["rollout"]) and (new.get("info") or {}).get("status") == "deployed"
         if self.evidence_id:
@@ -418,7 +371,7 @@ class ReleaseEngine:
     def _evidence(self, status: str, release: dict[str, Any] | None, detail: str) -> list[dict[str, Any]]:
         if not self.evidence_id:
             return []
-        summary = helm.summary(release)
+        summary = helm_release.summary(release)
         return [
             entry(
                 self.evidence_id,

@@ -1,99 +1,19 @@
-"""The helm client: release comparison, history, pending recovery, the helm command line."""
+"""The helm client: the release spec's validation and the helm command line (options, failures, an early stop)."""
 
 from __future__ import annotations
 
 import os
 import stat
+import sys
+import time
 
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
-    CheckFailed,
     ConfigurationError,
 )
 
-from ..helm_fakes import MANIFEST, release
-
-
-# -- helm -----------------------------------------------------------------------------------
-def test_identical_release_has_no_changes():
-    assert helm.release_changes(release(), release()) == []
-
-
-@pytest.mark.parametrize(
-    ("live", "expected"),
-    [
-        (None, ["release does not exist"]),
-        (release(config={"image": {"tag": "v0"}}), ["config"]),
-        (release(manifest=MANIFEST.replace("web:v1", "web:v0")), ["manifest"]),
-        (release(chart=("x", "0.9.0")), ["chart"]),
-        (release(status="failed"), ["last revision is failed"]),
-    ],
-)
-def test_release_changes_name_what_differs(live, expected):
-    assert helm.release_changes(live, release()) == expected
-
-
-def test_status_without_chart_takes_it_from_the_history():
-    live = release()
-    del live["chart"]
-    history = [{"revision": 1, "chart": "x-1.0.0", "app_version": "1", "status": "deployed"}]
-    assert helm.release_changes(helm.with_chart(live, history), release()) == []
-    assert helm.release_changes(live, release()) == ["chart", "app_version"]
-
-
-def test_images_of_a_manifest():
-    assert helm.images(MANIFEST) == ["reg/web:v1", "reg/side:v2"]
-
-
-HISTORY = [
-    {"revision": 1, "status": "superseded"},
-    {"revision": 2, "status": "superseded"},
-    {"revision": 3, "status": "failed"},
-    {"revision": 4, "status": "deployed"},
-]
-
-
-def test_previous_good_revision_skips_failed_ones():
-    assert helm.previous_good_revision(HISTORY, 4) == 2
-    assert helm.previous_good_revision(HISTORY, 1) is None
-
-
-def test_revisions_rolled_back_from_are_the_ones_before_a_rollback():
-    history = [
-        {"revision": 1, "status": "superseded", "description": "Install complete"},
-        {"revision": 2, "status": "superseded", "description": "Upgrade complete"},
-        {"revision": 3, "status": "superseded", "description": "Upgrade complete"},
-        {"revision": 4, "status": "deployed", "description": "Rollback to 2"},
-    ]
-    assert helm.rolled_back_from(history) == {3}
-    assert helm.rolled_back_from(history[:3]) == set()
-
-
-def test_pending_plan_rolls_back_to_the_last_deployed_revision():
-    history = [*HISTORY, {"revision": 5, "status": "pending-upgrade"}]
-    assert helm.pending_plan(history, "rollback") == {
-        "status": "pending-upgrade",
-        "revision": 5,
-        "target": 4,
-        "action": "rollback",
-    }
-    assert helm.pending_plan(HISTORY, "rollback") is None
-
-
-def test_pending_plan_fail_says_how_to_recover():
-    history = [*HISTORY, {"revision": 5, "status": "pending-rollback"}]
-    with pytest.raises(CheckFailed, match="stuck in pending-rollback at revision 5.*helm rollback <release> 4"):
-        helm.pending_plan(history, "fail")
-
-
-def test_pending_install_without_deployed_revision_cannot_be_rolled_back():
-    with pytest.raises(CheckFailed, match="no earlier deployed revision.*helm uninstall"):
-        helm.pending_plan([{"revision": 1, "status": "pending-install"}], "rollback")
-
-
-# The fields of a release spec besides name, namespace and chart, as helm_release's option table fills them in.
 SPEC = {
     "chart_version": None,
     "repo": None,
@@ -183,4 +103,18 @@ def test_missing_helm_binary_is_a_configuration_error(tmp_path):
         helm.Helm(str(tmp_path / "no-helm"))
 
 
-# -- lock -----------------------------------------------------------------------------------
+def test_helm_is_stopped_when_the_watch_finds_a_cause(tmp_path):
+    fake = tmp_path / "helm"
+    fake.write_text(
+        f"#!{sys.executable}\nimport signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *a: sys.exit('Release web has been cancelled.'))\ntime.sleep(60)\n"
+    )
+    fake.chmod(0o755)
+    client = helm.Helm(str(fake))
+    looks = iter([None, "pod ns/web-1 container backend: ImagePullBackOff"])
+    started = time.monotonic()
+    with pytest.raises(helm.StoppedEarly) as stopped:
+        client.run(["upgrade"], "upgrade of ns/web", timeout=60, watch=lambda: next(looks), every=0.2)
+    assert time.monotonic() - started < 5
+    assert stopped.value.stderr == "pod ns/web-1 container backend: ImagePullBackOff"
+    assert "helm upgrade of ns/web stopped: pod ns/web-1" in str(stopped.value)

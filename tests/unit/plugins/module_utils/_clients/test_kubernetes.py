@@ -123,3 +123,7 @@ def test_statefulsets_count_ready_as_available_and_daemonsets_their_own_fields()
 
 def test_replicas_default_to_one():
     assert k8s.workload_rollout(deployment(replicas=None))["replicas"] == 1
+
+    assert k8s.warning_texts(
+        ['299 - "would violate PodSecurity \\"restricted:latest\\": privileged (container \\"backend\\")"', ""]
+    ) == ['would violate PodSecurity "restricted:latest": privileged (container "backend")']

@@ -7,7 +7,7 @@ import json
 import yaml
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import export
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm_release
 
 
 def _release_secret(release):
@@ -22,7 +22,7 @@ def test_export_holds_key_names_never_secret_values(tmp_path):
             {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"NODE_ENV": "production"}},
         ]
     )
-    release = helm.decode_release(
+    release = helm_release.decode_release(
         _release_secret(
             {
                 "name": "rel",

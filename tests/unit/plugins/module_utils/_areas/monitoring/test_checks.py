@@ -6,79 +6,9 @@ import pytest
 import yaml
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import checks as monitoring
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.promql import QueryResult, Sample
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
-HEALTH = "https://api.x.com/health"
-PROBE = "http://bb:9115/probe?module=http_2xx&target="
-
-
-class PromApi:
-    """Answers target lists and PromQL queries from dicts."""
-
-    def __init__(self, answers, resolve=None, **options):
-        self.answers = answers
-        self.asked = []
-        self.settings = monitoring.MonitoringSettings.from_options(
-            {"prometheus_url": "http://p", "health_url": HEALTH, **options}, resolve=resolve
-        )
-
-    def query(self, expr):
-        self.asked.append(expr)
-        value = self.answers.get(expr)
-        if value is None:
-            return QueryResult(expr, "vector", [])
-        if isinstance(value, list):
-            return QueryResult(expr, "vector", [Sample(labels, v) for labels, v in value])
-        return QueryResult(expr, "vector", [Sample({}, value)])
-
-
-def probe_target(url, health="up", instance=None):
-    return {
-        "scrapeUrl": PROBE + url.replace(":", "%3A").replace("/", "%2F"),
-        "health": health,
-        "labels": {"job": "health", "instance": instance or url},
-    }
-
-
-def test_6_4_2_any_health_target_of_another_host_does_not_count():
-    api = PromApi({})
-    found = monitoring.health_entry_642(api, [probe_target("https://other.example/health")])
-    assert found["status"] == "failed" and "other.example/health" in found["detail"]
-
-
-def test_6_4_2_after_the_release_the_platform_probe_passes_only_when_its_probe_succeeded():
-    target = probe_target(HEALTH)
-    query = f'probe_success{{job="health",instance="{HEALTH}"}}'
-    failing = PromApi({query: 0.0}, release_version="v2")
-    assert monitoring.health_entry_642(failing, [target])["status"] == "failed"
-    succeeding = PromApi({query: 1.0}, release_version="v2")
-    assert monitoring.health_entry_642(succeeding, [target])["status"] == "passed"
-    assert monitoring.health_entry_642(succeeding, [dict(target, health="down")])["status"] == "failed"
-
-
-def test_6_4_2_before_the_release_the_probe_must_run_and_report_not_yet_succeed():
-    # a first install: the platform does not answer yet, but Prometheus probes its health URL
-    target = probe_target(HEALTH)
-    query = f'probe_success{{job="health",instance="{HEALTH}"}}'
-    found = monitoring.health_entry_642(PromApi({query: 0.0}), [target])
-    assert found["status"] == "passed" and "probe_success=0.0" in found["measured"][0]
-    assert monitoring.health_entry_642(PromApi({}), [target])["status"] == "failed"  # no probe result at all
-    assert monitoring.health_entry_642(PromApi({query: 1.0}), [dict(target, health="down")])["status"] == "failed"
-
-
-def test_6_4_2_a_probe_of_the_address_the_platform_host_resolves_to_counts():
-    target = probe_target("https://127.0.0.1:443/health", instance="i")
-    answers = {'probe_success{job="health",instance="i"}': 1.0}
-    resolve = {"api.x.com": "127.0.0.1", "127.0.0.1": "127.0.0.1"}.get
-    assert monitoring.health_entry_642(PromApi(answers, resolve=resolve), [target])["status"] == "passed"
-    assert monitoring.health_entry_642(PromApi(answers), [target])["status"] == "failed"
-
-
-def test_6_4_2_without_the_platform_health_url_fails():
-    api = PromApi({}, health_url="")
-    found = monitoring.health_entry_642(api, [probe_target(HEALTH)])
-    assert found["status"] == "failed" and "monitoring_health_url" in found["detail"]
+from .prom_fakes import PromApi
 
 
 def test_deploy_7_4_needs_samples_of_the_running_release_not_just_the_counter():

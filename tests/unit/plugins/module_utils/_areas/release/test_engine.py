@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import engine
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     CheckFailed,
 )
@@ -84,3 +86,41 @@ def test_older_images_are_read_per_revision_and_a_pruned_one_is_left_out():
     engine = ReleaseEngine(helm, lambda: None, check_mode=True)
     engine._history = helm.history("r", "ns")
     assert engine.older_images("r", "ns", 3) == {2: ["reg/web:v1.1", "reg/side:v2"]}
+
+
+WORKLOADS = """
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker}
+"""
+
+
+def test_server_dry_run_sends_each_workload_and_names_warnings_and_refusals(monkeypatch):
+    sent = []
+
+    def dry_run(kube, obj, namespace):
+        sent.append(obj["metadata"]["name"])
+        if obj["metadata"]["name"] == "web":
+            return {"warnings": ['would violate PodSecurity "restricted:latest": privileged', "other"], "refused": ""}
+        return {"warnings": [], "refused": "422 Unprocessable Entity: spec.template is invalid"}
+
+    monkeypatch.setattr(k8s, "dry_run_apply", dry_run)
+    eng = engine.ReleaseEngine(helm_client=None, kube_factory=object, check_mode=True)
+    warned, rejected = eng.server_dry_run(WORKLOADS, "ns")
+    assert sent == ["web", "worker"]  # the Service has no pod template
+    assert warned == ['Deployment ns/web: would violate PodSecurity "restricted:latest": privileged']
+    assert rejected == ["the API refuses Deployment ns/worker: 422 Unprocessable Entity: spec.template is invalid"]
+
+
+def test_server_dry_run_in_an_absent_namespace_finds_nothing(monkeypatch):
+    monkeypatch.setattr(k8s, "dry_run_apply", lambda kube, obj, namespace: None)
+    eng = engine.ReleaseEngine(helm_client=None, kube_factory=object, check_mode=True)
+    assert eng.server_dry_run(WORKLOADS, "ns") == ([], [])
