@@ -1,7 +1,7 @@
 """Fail fast on the lab: a release whose pods the API refuses (Pod Security "restricted" in the namespace)
 stops within seconds of the first FailedCreate event, with the event's text in the run's one-line cause,
-instead of waiting for helm's timeout; the last good release keeps serving. The check-mode dry run of the
-same release reports the Pod Security warnings as a failed item.
+instead of waiting for helm's timeout; the last good release keeps serving and the lab database's row counts are
+unchanged. The check-mode dry run of the same release reports the Pod Security warnings as a failed item.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ def test_first_good_release(lab):
     assert lab.backend_image() == GOOD
 
 
-def test_check_mode_reports_pod_security_warnings_as_a_failed_item(lab):
-    proc = lab.deploy("v1.2.0", "-e", PRIVILEGED, "--check")
+def test_check_mode_reports_pod_security_warnings_as_a_failed_item(lab, rows_unchanged):
+    with rows_unchanged():
+        proc = lab.deploy("v1.2.0", "-e", PRIVILEGED, "--check")
     rep = report(proc)
     failed = [e for e in evidence(rep, "deploy.3") if e["status"] == "failed"]
     assert failed, proc.stdout[-4000:]
@@ -40,10 +41,11 @@ def test_check_mode_reports_pod_security_warnings_as_a_failed_item(lab):
     assert lab.backend_image() == GOOD
 
 
-def test_refused_pods_stop_the_upgrade_within_seconds_with_the_event_text(lab):
-    started = time.monotonic()
-    proc = lab.deploy("v1.2.0", "-e", PRIVILEGED)
-    elapsed = time.monotonic() - started
+def test_refused_pods_stop_the_upgrade_within_seconds_with_the_event_text(lab, rows_unchanged):
+    with rows_unchanged():
+        started = time.monotonic()
+        proc = lab.deploy("v1.2.0", "-e", PRIVILEGED)
+        elapsed = time.monotonic() - started
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-4000:]
     cause = next(line for line in out.splitlines() if "Deployment of" in line and "failed during upgrade" in line)

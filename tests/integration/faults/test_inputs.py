@@ -1,4 +1,5 @@
-"""Bad input stops every playbook in its first play, before anything runs, with every invalid input named."""
+"""Bad input stops every playbook in its first play, before anything runs, with every invalid input named; the lab
+database's row counts are unchanged."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import pytest
 
 from tests.integration.conftest import ROOT, run_playbook
 
+pytestmark = pytest.mark.lab
+
 BAD = ["-e", "smoke_error_rate_max=5", "-e", "release_timeout=abc", "-e", "smeplatform_namespace=Bad_NS"]
 
 
 @pytest.mark.parametrize("playbook", ["deploy.yml", "pre_deploy.yml", "rollback.yml"])
-def test_bad_inputs_stop_the_first_play_with_every_cause(playbook, tmp_path):
+def test_bad_inputs_stop_the_first_play_with_every_cause(playbook, tmp_path, rows_unchanged):
     env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "SMEPLATFORM_REPORT_DIR": str(tmp_path)}
-    proc = run_playbook(ROOT / "playbooks" / playbook, *BAD, env=env, inventory=str(ROOT / "inventories/lab"))
+    with rows_unchanged():
+        proc = run_playbook(ROOT / "playbooks" / playbook, *BAD, env=env, inventory=str(ROOT / "inventories/lab"))
     assert proc.returncode != 0
     result, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{") :])
     plays = result["plays"]
@@ -34,16 +38,17 @@ def test_bad_inputs_stop_the_first_play_with_every_cause(playbook, tmp_path):
     assert outcome["duration"] <= 3
 
 
-def test_an_empty_namespace_is_refused_before_any_check(tmp_path):
+def test_an_empty_namespace_is_refused_before_any_check(tmp_path, rows_unchanged):
     env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "SMEPLATFORM_REPORT_DIR": str(tmp_path)}
-    proc = run_playbook(
-        ROOT / "playbooks/pre_deploy.yml",
-        "--check",
-        "-e",
-        "smeplatform_namespace=",
-        env=env,
-        inventory=str(ROOT / "inventories/lab"),
-    )
+    with rows_unchanged():
+        proc = run_playbook(
+            ROOT / "playbooks/pre_deploy.yml",
+            "--check",
+            "-e",
+            "smeplatform_namespace=",
+            env=env,
+            inventory=str(ROOT / "inventories/lab"),
+        )
     assert proc.returncode != 0
     result, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{") :])
     assert len(result["plays"]) == 1, "a play after the input check ran"

@@ -2,14 +2,19 @@
 
 The release role's failure path (roles/release/tasks/failure.yml) is run as the role runs it, after an
 upgrade that failed with a multi-line message; the rollback runs the real helm_release module with a helm
-that answers as helm does when the API server is down, so the rollback fails too."""
+that answers as helm does when the API server is down, so the rollback fails too. The lab database's row counts
+are unchanged."""
 
 from __future__ import annotations
 
 import json
 import re
 
+import pytest
+
 from tests.integration.conftest import ROOT, run_playbook
+
+pytestmark = pytest.mark.lab
 
 PLAYBOOK = """
 - name: Failure path of the release role
@@ -43,7 +48,7 @@ PLAYBOOK = """
 """
 
 
-def test_failed_rollback_reports_both_causes_in_one_line(tmp_path):
+def test_failed_rollback_reports_both_causes_in_one_line(tmp_path, rows_unchanged):
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
     helm = tmp_path / "helm"
@@ -55,7 +60,8 @@ def test_failed_rollback_reports_both_causes_in_one_line(tmp_path):
     play = tmp_path / "failure.yml"
     play.write_text(PLAYBOOK.format(kubeconfig=kubeconfig, helm=helm, failure=ROOT / "roles/release/tasks/failure.yml"))
     env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "SMEPLATFORM_REPORT_DIR": str(tmp_path)}
-    proc = run_playbook(play, env=env)
+    with rows_unchanged():
+        proc = run_playbook(play, env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "has no attribute" not in proc.stdout
     result, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{") :])
