@@ -1,7 +1,8 @@
 """Failure paths of the deployment lock on the lab: a run killed in the middle of helm's upgrade (the
 ansible-playbook process, or kube-apiserver) leaves its Lease and a release pending; the next run takes the
 lock over at once with a line saying so, recovers the pending release with no manual step, and the last good
-release keeps serving. The heartbeat of the dead run stops by itself.
+release keeps serving. The heartbeat of the dead run stops by itself, and so does the helm its orphaned worker
+runs when only ansible-playbook's own process is killed.
 """
 
 from __future__ import annotations
@@ -187,3 +188,36 @@ def test_kube_apiserver_killed_during_upgrade(lab):
     assert "127.0.0.1:16443" in last[-1] or "connection refused" in last[-1], last[-1]
     assert lease(lab) is not None  # given back was impossible while the API server was down
     assert_recovered(lab, lab.deploy("v1.1.0"), good, run.pid)
+
+
+def helm_upgrades() -> list[str]:
+    """helm upgrade processes of the release this worktree's lab deploys (other checkouts may deploy too)."""
+    out = subprocess.run(["pgrep", "-af", f"upgrade {RELEASE} "], capture_output=True, text=True, check=False)
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line and str(ROOT) in line]
+
+
+def test_killed_controller_alone_stops_the_helm_its_worker_runs(lab):
+    """Only ansible-playbook's own process is killed (kill -9 of the pid an operator sees): the worker of the
+    running task lives on in its own session. The helm it runs is stopped within a few seconds instead of going on
+    changing the release under the next run."""
+    good = [h for h in lab.history() if h["status"] in ("deployed", "superseded")][-1]["revision"]
+    run = start_unready_deploy(lab)
+    wait_pending(lab, run)
+    assert helm_upgrades(), "helm upgrade is not running"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 20  # the watch looks every 2 s; helm then gets SIGTERM
+    while helm_upgrades() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert helm_upgrades() == []
+    # helm, stopped, cancelled its upgrade and (--atomic) rolled back to the last good revision by itself
+    stopped, rolled = lab.history()[-2:]
+    assert stopped["status"] == "failed" and "context canceled" in stopped["description"], stopped
+    assert rolled["status"] == "deployed" and rolled["description"] == f"Rollback to {good}", rolled
+    assert serving_images(lab) == {GOOD}
+    proc = lab.deploy("v1.1.0")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "took over the deployment lock" in out
+    assert lab.backend_image() == GOOD
+    assert lease(lab) is None

@@ -15,6 +15,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.
     FailFast,
     pod_security_warnings,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import controller_pid
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import helm, helm_release
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import CheckFailed, ConfigurationError
@@ -183,7 +184,9 @@ class ReleaseEngine:
         )
         recorder = diagnostics.PodRecorder(self.kube, spec.namespace)
         error: helm.HelmCommandFailed | None = None
-        watch = FailFast(self.kube, spec.namespace, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        watch = FailFast(
+            self.kube, spec.namespace, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), controller_pid()
+        )
         with recorder:
             try:
                 new = self.helm.upgrade(spec, watch=watch.cause if spec.wait or spec.atomic else None)

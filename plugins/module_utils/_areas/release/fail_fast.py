@@ -6,9 +6,11 @@ run, found in helm's error output."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import process_alive
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 
 # Container states and events that waiting does not cure: the upgrade is stopped at once with their text.
@@ -24,14 +26,33 @@ def _stamp(value: Any) -> str:
 class FailFast:
     """Looks at the namespace while helm waits: a pod created since the upgrade started whose container waits
     for a reason that does not pass (image pull back-off, image never pulled, crash loop), or a FailedCreate
-    event since then (a ReplicaSet whose pods the API refuses, e.g. for Pod Security), is the cause to stop."""
+    event since then (a ReplicaSet whose pods the API refuses, e.g. for Pod Security), is the cause to stop.
 
-    def __init__(self, kube: Any, namespace: str, started: str):
+    So is the end of the ansible-playbook process that started the upgrade (`controller`, 0 when unknown): killed,
+    it leaves its task's worker behind, and helm would go on changing the release while the next run takes the
+    deployment lock over. Stopped, the release is left pending, which the next run recovers.
+    """
+
+    def __init__(
+        self,
+        kube: Any,
+        namespace: str,
+        started: str,
+        controller: int = 0,
+        alive: Callable[[int], bool] = process_alive,
+    ):
         self.kube = kube
         self.namespace = namespace
         self.started = started  # RFC 3339 second precision, as the API stamps objects and events
+        self.controller = controller
+        self.alive = alive
 
     def cause(self) -> str | None:
+        if self.controller and not self.alive(self.controller):
+            return (
+                f"the ansible-playbook process {self.controller} that started this upgrade is gone; helm is stopped "
+                "so that nothing changes the release any more (the next run recovers it)"
+            )
         for pod in diagnostics.list_pods(self.kube, self.namespace):
             meta = pod.get("metadata") or {}
             if _stamp(meta.get("creationTimestamp")) < self.started or meta.get("deletionTimestamp"):

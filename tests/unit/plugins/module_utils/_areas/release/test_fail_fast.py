@@ -69,3 +69,25 @@ def test_pod_security_warnings_of_a_dry_run():
         'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false',
         'would violate PodSecurity "restricted:latest": runAsNonRoot != true',
     ]
+
+
+def test_the_end_of_the_run_that_started_the_upgrade_is_the_cause_before_any_api_call(monkeypatch):
+    def no_api(*_args, **_kwargs):
+        raise AssertionError("the API was asked although the run is gone")
+
+    monkeypatch.setattr(fail_fast.diagnostics, "list_pods", no_api)
+    watch = fail_fast.FailFast(None, "ns", STARTED, controller=4242, alive=lambda pid: pid != 4242)
+    assert watch.cause() == (
+        "the ansible-playbook process 4242 that started this upgrade is gone; helm is stopped so that nothing "
+        "changes the release any more (the next run recovers it)"
+    )
+
+
+def test_a_living_run_or_an_unknown_one_is_no_cause(cluster):
+    seen = []
+    assert (
+        fail_fast.FailFast(None, "ns", STARTED, controller=4242, alive=lambda pid: seen.append(pid) or True).cause()
+        is None
+    )
+    assert seen == [4242]
+    assert fail_fast.FailFast(None, "ns", STARTED, controller=0, alive=lambda pid: False).cause() is None
