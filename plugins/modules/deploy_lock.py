@@ -141,10 +141,13 @@ lock:
   sample: {"holder": "deployer@ci pid=4242 run=1f2e3d4c", "acquired": "2026-01-01T10:00:00.000000Z",
            "expires": "2026-01-01T10:30:00.000000Z", "duration": 1800}
 namespace:
-  description: The namespace with its labels, and whether O(namespace_labels) changed them.
+  description:
+    - The namespace with its labels, whether this run created it (in check mode, would create it) and whether it
+      or O(namespace_labels) changed it.
   returned: O(state=acquired)
   type: dict
-  sample: {"name": "sme-platform", "changed": false, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}
+  sample: {"name": "sme-platform", "changed": false, "created": false,
+           "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}
 controller_pid:
   description: The ansible-playbook process recorded in the holder identity (V(0) when not on this host).
   returned: O(state=acquired)

@@ -21,6 +21,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConfigurationError,
     ConnectionFailure,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, Plan, sync
 
 try:
     import urllib3
@@ -169,6 +170,31 @@ def items(
     """The objects of a namespaced list (API JSON), optionally by label selector."""
     answer = request(kube, what, "GET", path(group_version, plural, namespace), query={"labelSelector": selector})
     return (answer or {}).get("items") or []
+
+
+def ensure_namespace(
+    kube: Any, name: str, check_mode: bool = False, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The one way the collection creates a namespace, on the sync engine: nothing when it exists; in check mode
+    nothing is created and the result says it would be; ``labels`` are set on a namespace this creates only.
+
+    Returns :func:`sync`'s result: ``changed`` (created, or would be in check mode) and the ``diff`` of the
+    namespace's metadata (absent before). A namespace created meanwhile by a concurrent run (409) counts as created.
+    """
+    what = f"namespace {name}"
+    metadata: dict[str, Any] = {"name": name, **({"labels": dict(labels)} if labels else {})}
+    exists = get(kube, what, path("v1", "namespaces", name=name)) is not None
+    plan = Plan(NONE if exists else "create", {}, metadata)
+
+    def create(_plan: Plan) -> None:
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+        try:
+            request(kube, f"create {what}", "POST", path("v1", "namespaces"), body)
+        except ApiError as exc:
+            if status_of(exc) != 409:
+                raise
+
+    return sync(plan, create, check_mode, diff_header=what)
 
 
 def status_of(exc: Exception) -> int | None:

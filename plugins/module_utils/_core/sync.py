@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one way a writer changes something: plan, then check mode or apply, and the diff from the same plan.
 
-A writer (the secrets' Secret, the backup CronJob, the configuration export, the namespace's labels, the
+A writer (the secrets' Secret, the backup CronJob, the configuration export, a new namespace and its labels, the
 deployment lock) compares what it wants with what is there and says so in a :class:`Plan`. :func:`sync` owns the
 rest: ``changed`` is the plan's, in check mode and in a real run alike; check mode applies nothing (a writer that
 can have the server validate the change without storing it gives a ``rehearse``); the diff shows the plan's own

@@ -41,18 +41,18 @@ def run_deploy_lock(module: Any) -> None:
         if p["state"] == "renewing":
             module.exit_json(changed=False, lease=lock.where, holder=lock.identity, stopped=lock.heartbeat(controller))
         if p["state"] == "acquired":
-            created_namespace = False
-            if p["ensure_namespace"] and not module.check_mode:
-                created_namespace = lock.ensure_namespace()
+            created = lock.ensure_namespace(module.check_mode) if p["ensure_namespace"] else {"changed": False}
             result = lock.acquire(module.check_mode, p["break_lock"])
-            result["created_namespace"] = created_namespace
+            result["created_namespace"] = created["changed"] and not module.check_mode
             result["controller_pid"] = controller
             labels = {str(k): str(v) for k, v in p["namespace_labels"].items()}
             namespace = lock.label_namespace(labels, module.check_mode)
-            diff = namespace.pop("diff", None)
+            diffs = [d for d in (created.get("diff"), namespace.pop("diff", None)) if d]
+            # a namespace created (or, in check mode, to be created) changes the deployment as new labels do
+            namespace.update(created=created["changed"], changed=namespace["changed"] or created["changed"])
             result["namespace"] = namespace
-            if diff and module._diff:
-                result["diff"] = diff
+            if diffs and module._diff:
+                result["diff"] = diffs if len(diffs) > 1 else diffs[0]
         elif p["state"] == "free":
             result = lock.free(module.check_mode, p["break_lock"])
         else:

@@ -210,22 +210,9 @@ class DeployLock:
             "if that run is known to be dead"
         )
 
-    def ensure_namespace(self) -> bool:
-        """Create the lock's namespace when missing (the one object made before the lock is held)."""
-        what = f"namespace {self.namespace}"
-        if k8s.get(self.kube, what, k8s.path("v1", "namespaces", name=self.namespace)) is not None:
-            return False
-        body = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": self.namespace, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}},
-        }
-        try:
-            k8s.request(self.kube, f"create {what}", "POST", k8s.path("v1", "namespaces"), body)
-        except ApiError as exc:
-            if k8s.status_of(exc) != 409:  # 409: created meanwhile by a concurrent run
-                raise
-        return True
+    def ensure_namespace(self, check_mode: bool = False) -> dict[str, Any]:
+        """Create the lock's namespace when missing (the one object made before the lock is held); sync's result."""
+        return k8s.ensure_namespace(self.kube, self.namespace, check_mode, {"app.kubernetes.io/managed-by": MANAGED_BY})
 
     def label_namespace(self, labels: dict[str, str], check_mode: bool = False) -> dict[str, Any]:
         """Merge labels into the namespace (Pod Security Admission levels); changed when one differed."""

@@ -41,16 +41,15 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.
     check_providers,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.store import (
-    create_namespace,
     diff,
     export_document,
-    namespace_exists,
     other_fingerprints,
     read_secret,
     would_export,
     write_export,
     write_secret,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     CheckFailed,
 )
@@ -117,9 +116,6 @@ def run(
             + "; ".join(([_problems_text(issues)] if issues else []) + refused)
         )
 
-    namespace_missing = (
-        ensure and request.create_namespace and not current.exists and not namespace_exists(kube, request.namespace)
-    )
     result = plan(request, current, now, check_mode or not ensure)
     for value in result.data.values():
         if value:
@@ -152,8 +148,8 @@ def run(
     changed = result.changed and ensure
 
     def write(_change: Change) -> str:
-        if namespace_missing:
-            create_namespace(kube, request.namespace)
+        if request.create_namespace and not current.exists:
+            k8s.ensure_namespace(kube, request.namespace)
         return write_secret(kube, request, current, result)
 
     resource_version = sync(Change("write" if changed else NONE), write, check_mode)["applied"]

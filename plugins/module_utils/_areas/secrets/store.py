@@ -64,15 +64,6 @@ def read_secret(kube: Any, namespace: str, name: str, mask: Mask) -> Current:
     )
 
 
-def namespace_exists(kube: Any, namespace: str) -> bool:
-    return k8s.get(kube, f"reading namespace {namespace}", k8s.path("v1", "namespaces", name=namespace)) is not None
-
-
-def create_namespace(kube: Any, namespace: str) -> None:
-    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-    k8s.request(kube, f"creating namespace {namespace}", "POST", k8s.path("v1", "namespaces"), body=body)
-
-
 def write_secret(kube: Any, request: Request, current: Current, result: Plan) -> str:
     """One create, or one replace guarded by the resourceVersion that was read. Returns the new resourceVersion."""
     data = {k: base64.b64encode(v.encode("utf-8")).decode("ascii") for k, v in result.data.items() if v is not None}

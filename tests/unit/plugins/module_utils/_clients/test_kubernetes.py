@@ -12,6 +12,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConnectionFailure,
 )
 
+from ..kube_fakes import JsonKube
+
 
 def test_connection_args_are_fresh_copies():
     first = k8s.connection_args()
@@ -127,3 +129,45 @@ def test_replicas_default_to_one():
     assert k8s.warning_texts(
         ['299 - "would violate PodSecurity \\"restricted:latest\\": privileged (container \\"backend\\")"', ""]
     ) == ['would violate PodSecurity "restricted:latest": privileged (container "backend")']
+
+
+NS = "/api/v1/namespaces/shop"
+CREATE = ("POST", "/api/v1/namespaces")
+
+
+def test_an_existing_namespace_is_left_alone():
+    kube = JsonKube({NS: {"metadata": {"name": "shop"}}})
+    assert k8s.ensure_namespace(kube, "shop", labels={"a": "b"}) == {
+        "changed": False,
+        "action": "none",
+        "applied": None,
+    }
+    assert [r[0] for r in kube.requests] == ["GET"]
+
+
+def test_a_missing_namespace_is_created_with_its_labels_and_only_said_in_check_mode():
+    kube = JsonKube({CREATE: lambda body, _query: body})
+    planned = k8s.ensure_namespace(kube, "shop", check_mode=True, labels={"owner": "deploy"})
+    assert planned["changed"] and planned["action"] == "create"
+    assert planned["diff"]["before"] == {} and planned["diff"]["after"] == {
+        "name": "shop",
+        "labels": {"owner": "deploy"},
+    }
+    assert [r[0] for r in kube.requests] == ["GET"]
+    done = k8s.ensure_namespace(kube, "shop", labels={"owner": "deploy"})
+    assert done["changed"]
+    method, path, _query, body = kube.requests[-1]
+    assert (method, path) == CREATE
+    assert body == {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "shop", "labels": {"owner": "deploy"}},
+    }
+
+
+def test_a_namespace_created_meanwhile_counts_and_other_refusals_fail():
+    kube = JsonKube({CREATE: ApiException(status=409, reason="AlreadyExists")})
+    assert k8s.ensure_namespace(kube, "shop")["changed"]
+    kube = JsonKube({CREATE: ApiException(status=422, reason="Unprocessable Entity")})
+    with pytest.raises(ApiError, match="create namespace shop failed: 422"):
+        k8s.ensure_namespace(kube, "shop")

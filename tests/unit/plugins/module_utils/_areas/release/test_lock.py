@@ -141,6 +141,18 @@ def test_namespace_labels_are_merged_once():
     assert kube.objects["/api/v1/namespaces/ns"]["metadata"]["labels"] == {"team": "a", **labels}
 
 
+def test_a_missing_namespace_is_created_for_the_lock_only_in_a_real_run():
+    kube = FakeKube()
+    deploy_lock = lock.DeployLock(kube, "ns", "r-deploy-lock", "me", 600)
+    planned = deploy_lock.ensure_namespace(check_mode=True)
+    assert planned["changed"] and planned["diff"]["after"]["name"] == "ns"
+    assert kube.objects == {}, "check mode created the namespace"
+    assert deploy_lock.ensure_namespace()["changed"]
+    created = kube.objects["/api/v1/namespaces/ns"]["metadata"]
+    assert created["labels"] == {"app.kubernetes.io/managed-by": lock.MANAGED_BY}
+    assert not deploy_lock.ensure_namespace()["changed"]
+
+
 def test_free_takes_nothing_and_refuses_only_a_live_holder():
     now = datetime.datetime.now(datetime.UTC)
     assert not lock.DeployLock(FakeKube({}), "ns", "r-deploy-lock", "me", 60).free()["changed"]
