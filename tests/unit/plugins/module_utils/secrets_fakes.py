@@ -1,4 +1,5 @@
-"""An in-memory stand-in for the Kubernetes Secret API, for unit tests of the secrets engine."""
+"""An in-memory Kubernetes API server for the Secret and its namespace, behind the one client, for unit tests of the
+secrets engine."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ import secrets as pysecrets
 import string
 from typing import Any
 
-from kubernetes import client as k8s_client
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConnectionFailure
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 
 
 class FakeCore:
+    """A cluster's Secrets and namespaces in the API's own JSON, answering requests as the API server does
+    (404 for what is absent, 409 for a create of what exists or a replace of a changed resourceVersion)."""
+
     def __init__(self) -> None:
-        self.secrets: dict[tuple[str, str], k8s_client.V1Secret] = {}
+        self.secrets: dict[tuple[str, str], dict[str, Any]] = {}
         self.namespaces: set[str] = {"sme-platform"}
         self.writes: list[str] = []
         self.version = 100
@@ -26,105 +29,88 @@ class FakeCore:
         self.version += 1
         return str(self.version)
 
-    def read_namespaced_secret(self, name: str, namespace: str, **_: Any) -> k8s_client.V1Secret:
+    def _stored(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        obj = copy.deepcopy(body)
+        obj.setdefault("metadata", {}).update(namespace=namespace, resourceVersion=self._bump())
+        return obj
+
+    def get_secret(self, namespace: str, name: str) -> dict[str, Any]:
         if (namespace, name) not in self.secrets:
             raise ApiException(status=404, reason="Not Found")
         return copy.deepcopy(self.secrets[(namespace, name)])
 
-    def create_namespaced_secret(self, namespace: str, body: k8s_client.V1Secret, **_: Any) -> k8s_client.V1Secret:
+    def create_secret(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         if namespace not in self.namespaces:
             raise ApiException(status=404, reason="Not Found")
-        if (namespace, body.metadata.name) in self.secrets:
+        name = body["metadata"]["name"]
+        if (namespace, name) in self.secrets:
             raise ApiException(status=409, reason="AlreadyExists")
-        body = copy.deepcopy(body)
-        body.metadata.resource_version = self._bump()
-        self.secrets[(namespace, body.metadata.name)] = body
-        self.writes.append(f"create {namespace}/{body.metadata.name}")
-        return copy.deepcopy(body)
+        self.secrets[(namespace, name)] = self._stored(namespace, body)
+        self.writes.append(f"create {namespace}/{name}")
+        return copy.deepcopy(self.secrets[(namespace, name)])
 
-    def replace_namespaced_secret(
-        self, name: str, namespace: str, body: k8s_client.V1Secret, **_: Any
-    ) -> k8s_client.V1Secret:
+    def replace_secret(self, namespace: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         stored = self.secrets.get((namespace, name))
         if stored is None:
             raise ApiException(status=404, reason="Not Found")
-        if body.metadata.resource_version != stored.metadata.resource_version:
+        if body["metadata"].get("resourceVersion") != stored["metadata"]["resourceVersion"]:
             raise ApiException(status=409, reason="Conflict")
-        body = copy.deepcopy(body)
-        body.metadata.resource_version = self._bump()
-        self.secrets[(namespace, name)] = body
+        self.secrets[(namespace, name)] = self._stored(namespace, body)
         self.writes.append(f"replace {namespace}/{name}")
-        return copy.deepcopy(body)
+        return copy.deepcopy(self.secrets[(namespace, name)])
 
-    def read_namespace(self, name: str, **_: Any) -> Any:
+    def get_namespace(self, name: str) -> dict[str, Any]:
         if name not in self.namespaces:
             raise ApiException(status=404, reason="Not Found")
-        return k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(name=name))
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
-    def create_namespace(self, body: Any, **_: Any) -> Any:
-        self.namespaces.add(body.metadata.name)
-        self.writes.append(f"create namespace {body.metadata.name}")
-        return body
+    def create_namespace(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = body["metadata"]["name"]
+        if name in self.namespaces:
+            raise ApiException(status=409, reason="AlreadyExists")
+        self.namespaces.add(name)
+        self.writes.append(f"create namespace {name}")
+        return copy.deepcopy(body)
 
-
-def _secret(body: dict[str, Any]) -> k8s_client.V1Secret:
-    meta = body.get("metadata") or {}
-    return k8s_client.V1Secret(
-        api_version=body.get("apiVersion"),
-        kind=body.get("kind"),
-        type=body.get("type"),
-        data=body.get("data"),
-        metadata=k8s_client.V1ObjectMeta(
-            name=meta.get("name"),
-            namespace=meta.get("namespace"),
-            labels=meta.get("labels"),
-            annotations=meta.get("annotations"),
-            resource_version=meta.get("resourceVersion"),
-        ),
-    )
-
-
-class FakeKube:
-    """Mimics module_utils.k8s.Kube: call() with the same error mapping, and the plain JSON
-    requests of module_utils.k8s (request/get) on the Secret and Namespace paths, answered by FakeCore."""
-
-    def __init__(self, core: FakeCore, server: str = "https://fake:6443") -> None:
-        self.core = core
-        self.server = server
-        self.api = k8s_client.ApiClient()
-
-    def _json(self, method: str, path: str, body: Any, query: Any, content_type: str, **_: Any) -> Any:
-        parts = path.strip("/").split("/")  # api v1 namespaces <ns> [secrets [<name>]]
-        core = self.core
+    def answer(self, method: str, path: str, body: Any) -> Any:
+        """One request on /api/v1/namespaces[/<ns>[/secrets[/<name>]]]; anything else is not served."""
+        parts = path.strip("/").split("/")
         if parts[:3] != ["api", "v1", "namespaces"]:
             raise ApiException(status=404, reason="Not Found")
         rest = parts[3:]
         if method == "POST" and not rest:
-            answer = core.create_namespace(k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(**body["metadata"])))
-        elif method == "GET" and len(rest) == 1:
-            answer = core.read_namespace(rest[0])
-        elif method == "GET" and len(rest) == 3 and rest[1] == "secrets":
-            answer = core.read_namespaced_secret(rest[2], rest[0])
-        elif method == "POST" and len(rest) == 2 and rest[1] == "secrets":
-            answer = core.create_namespaced_secret(rest[0], _secret(body))
-        elif method == "PUT" and len(rest) == 3 and rest[1] == "secrets":
-            answer = core.replace_namespaced_secret(rest[2], rest[0], _secret(body))
-        else:
-            raise ApiException(status=405, reason=f"{method} {path} is not served by the fake")
-        return self.api.sanitize_for_serialization(answer)
+            return self.create_namespace(body)
+        if method == "GET" and len(rest) == 1:
+            return self.get_namespace(rest[0])
+        if len(rest) >= 2 and rest[1] == "secrets":
+            if method == "GET" and len(rest) == 3:
+                return self.get_secret(rest[0], rest[2])
+            if method == "POST" and len(rest) == 2:
+                return self.create_secret(rest[0], body)
+            if method == "PUT" and len(rest) == 3:
+                return self.replace_secret(rest[0], rest[2], body)
+        raise ApiException(status=405, reason=f"{method} {path} is not served by the fake")
+
+
+class FakeKube(k8s.Kube):
+    """The one Kubernetes client with FakeCore behind it: the areas' request/get/items/text run unchanged and go
+    through Kube.call, so errors map exactly as on a live server (an unreachable cluster is an OSError there)."""
+
+    def __init__(self, core: FakeCore, server: str = "https://fake:6443") -> None:  # no credentials
+        self.core = core
+        self.server = server
+        self.timeout = 5
+
+    def _answer(self, method: str, path: str, body: Any, **_: Any) -> Any:
+        if self.core.down:
+            raise OSError("connection refused")
+        return self.core.answer(method, path, copy.deepcopy(body))
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
-
         if fn is k8s._http:
-            _kube, method, path, body, query, content_type = args
-            return self.call(what, self._json, method, path, body, query, content_type)
-        if self.core.down:
-            raise ConnectionFailure(f"cannot reach the Kubernetes API at {self.server} for {what}: refused")
-        try:
-            return fn(*args, **kwargs)
-        except ApiException as exc:
-            raise ApiError(f"Kubernetes API at {self.server}: {what} failed: {exc.status} {exc.reason}") from exc
+            _kube, method, path, body, _query, _content_type = args
+            return super().call(what, self._answer, method, path, body)
+        return super().call(what, fn, *args, **kwargs)
 
 
 def factory(core: FakeCore, others: dict[tuple[str | None, str | None], FakeCore] | None = None):

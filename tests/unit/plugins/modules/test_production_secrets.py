@@ -30,7 +30,7 @@ def args(**over):
 
 def _values(core):
     obj = core.secrets[("sme-platform", "sme-platform-secrets")]
-    return {k: base64.b64decode(v).decode() for k, v in obj.data.items()}
+    return {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
 
 
 def test_every_credential_option_is_no_log():

@@ -46,7 +46,7 @@ class Masked:
 
 def stored_values(core: FakeCore, ns="sme-platform", name="sme-platform-secrets") -> dict[str, str]:
     obj = core.secrets[(ns, name)]
-    return {k: base64.b64decode(v).decode() for k, v in obj.data.items()}
+    return {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
 
 
 def run(core, p=None, check=False, diff=False, now=NOW, mask=None, kube_factory=None):
@@ -99,7 +99,7 @@ def test_four_steps_check_create_check_again_run_again():
     assert set(values) == {g.name for g in keyring.DEFAULT_GENERATED} | {k.name for k in keyring.EXTERNAL_KEYS}
     for g in keyring.DEFAULT_GENERATED:
         assert len(keyring.decode(values[g.name], g.encoding)) == g.size
-    annotations = core.secrets[("sme-platform", "sme-platform-secrets")].metadata.annotations
+    annotations = core.secrets[("sme-platform", "sme-platform-secrets")]["metadata"]["annotations"]
     salt = base64.b64decode(annotations[keyring.SALT_ANNOTATION])
     for key, value in values.items():
         assert annotations[keyring.fingerprint_annotation(key)] == keyring.fingerprint(salt, value)
@@ -151,7 +151,7 @@ def test_rotation_changes_exactly_the_named_keys():
     after = stored_values(core)
     assert result["rotated"] == ["JWT_SECRET", "REDIS_PASSWORD"]
     assert {k for k in before if before[k] != after[k]} == {"JWT_SECRET", "REDIS_PASSWORD"}
-    annotations = core.secrets[("sme-platform", "sme-platform-secrets")].metadata.annotations
+    annotations = core.secrets[("sme-platform", "sme-platform-secrets")]["metadata"]["annotations"]
     assert annotations[keyring.rotated_annotation("JWT_SECRET")] == "2026-01-13T12:00:00Z"
     assert annotations[keyring.rotated_annotation("DATABASE_PASSWORD")] == "2026-01-10T12:00:00Z"
     assert len(core.writes) == 2
@@ -206,12 +206,10 @@ def test_reused_value_fails_naming_the_key_and_writes_nothing():
     values = stored_values(core)
     staging = FakeCore()
     staging.namespaces.add("sme-staging")
-    staging.secrets[("sme-staging", "sme-platform-secrets")] = core.secrets[
-        ("sme-platform", "sme-platform-secrets")
-    ].__class__(
-        metadata=core.secrets[("sme-platform", "sme-platform-secrets")].metadata.__class__(name="sme-platform-secrets"),
-        data={"DB": base64.b64encode(values["DATABASE_PASSWORD"].encode()).decode()},
-    )
+    staging.secrets[("sme-staging", "sme-platform-secrets")] = {
+        "metadata": {"name": "sme-platform-secrets", "namespace": "sme-staging", "resourceVersion": "1"},
+        "data": {"DB": base64.b64encode(values["DATABASE_PASSWORD"].encode()).decode()},
+    }
     p = params(compare_with=[{"label": "staging", "context": "staging", "namespace": "sme-staging"}])
     with pytest.raises(engine.SecretsCheckFailed) as caught:
         run(core, p, kube_factory=factory(core, {(None, "staging"): staging}))
@@ -253,13 +251,13 @@ def test_unreachable_cluster_raises_and_writes_nothing():
 def test_concurrent_change_is_a_conflict_not_a_half_write(monkeypatch):
     core = FakeCore()
     run(core)
-    original = core.replace_namespaced_secret
+    original = core.replace_secret
 
-    def changed_meanwhile(name, namespace, body, **kw):
-        core.secrets[(namespace, name)].metadata.resource_version = "999"
-        return original(name, namespace, body, **kw)
+    def changed_meanwhile(namespace, name, body):
+        core.secrets[(namespace, name)]["metadata"]["resourceVersion"] = "999"
+        return original(namespace, name, body)
 
-    monkeypatch.setattr(core, "replace_namespaced_secret", changed_meanwhile)
+    monkeypatch.setattr(core, "replace_secret", changed_meanwhile)
     before = stored_values(core)
     with pytest.raises(ApiError, match="changed or created by someone else"):
         run(core, params(rotate=["JWT_SECRET"]))
@@ -292,7 +290,7 @@ def test_short_existing_value_is_reported_not_replaced():
     core = FakeCore()
     run(core)
     obj = core.secrets[("sme-platform", "sme-platform-secrets")]
-    obj.data["JWT_SECRET"] = base64.b64encode(base64.b64encode(b"x" * 16)).decode()
+    obj["data"]["JWT_SECRET"] = base64.b64encode(base64.b64encode(b"x" * 16)).decode()
     result = run(core)
     entry = {e["id"]: e for e in result["evidence"]}["3.2.1"]
     assert entry["status"] == "failed" and "16 bytes, policy 64" in entry["detail"]
@@ -309,7 +307,7 @@ def test_key_without_set_time_annotation_has_unknown_age_never_age_zero():
     core = FakeCore()
     run(core)
     obj = core.secrets[("sme-platform", "sme-platform-secrets")]
-    obj.metadata.annotations = {}
+    obj["metadata"]["annotations"] = {}
     checked = run(core, check=True)
     items = {e["id"]: e for e in checked["evidence"]}
     assert items["7.3.3"]["status"] == "failed", items["7.3.3"]
@@ -319,7 +317,7 @@ def test_key_without_set_time_annotation_has_unknown_age_never_age_zero():
     # adopting the Secret records fingerprints but no invented set time: the age stays unknown
     adopted = run(core)
     assert {e["id"]: e for e in adopted["evidence"]}["7.3.3"]["status"] == "failed"
-    kept = core.secrets[("sme-platform", "sme-platform-secrets")].metadata.annotations
+    kept = core.secrets[("sme-platform", "sme-platform-secrets")]["metadata"]["annotations"]
     assert keyring.rotated_annotation("JWT_SECRET") not in kept
     # rotating the generated keys starts a known age for them
     rotated = run(core, params(rotate_due=True))
