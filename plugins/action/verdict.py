@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_time
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils import journal
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils.action import CatalogueAction
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue, CatalogueError
@@ -31,14 +32,11 @@ def signoff_entries(
         if not isinstance(raw, dict) or not str(raw.get("by") or "").strip():
             raise CatalogueError(f"sign-off for {item.id} names nobody: give 'by' (who signed) and 'at' (when)")
         at = str(raw.get("at") or "").strip()
-        try:
-            when = datetime.datetime.fromisoformat(at.replace("Z", "+00:00"))
-        except ValueError:
+        when = parse_time(at)
+        if when is None:
             raise CatalogueError(
                 f"sign-off for {item.id} has no valid time 'at' ({at!r}): give an ISO 8601 time, e.g. 2026-12-02T01:30Z"
-            ) from None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=datetime.UTC)
+            )
         if when > datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=5):
             raise CatalogueError(f"sign-off for {item.id} is dated in the future ({at})")
         note = str(raw.get("note") or "").strip()

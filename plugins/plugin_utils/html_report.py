@@ -16,6 +16,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_time
+
 STATUS_ORDER = ("passed", "failed", "skipped", "manual", "not run")
 _COLOURS = {
     "passed": "#1a7f37",
@@ -59,13 +61,8 @@ def _epoch(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        try:
-            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=datetime.UTC)
-        return parsed.timestamp()
+        parsed = parse_time(value)
+        return parsed.timestamp() if parsed is not None else None
     return None
 
 

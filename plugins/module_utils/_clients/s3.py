@@ -23,6 +23,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConfigurationError,
     ConnectionFailure,
 )
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_time
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_LIST_PAGES = 10
@@ -189,7 +190,7 @@ class S3Bucket:
                 if _local(item.tag) != "Contents":
                     continue
                 count += 1
-                stamp = _parse_time(_text(item, "LastModified"))
+                stamp = parse_time(_text(item, "LastModified"))
                 if stamp is not None and (newest is None or stamp > newest[0]):
                     newest = (stamp, _text(item, "Key"))
             token = _text(root, "NextContinuationToken")
@@ -199,11 +200,3 @@ class S3Bucket:
 
     def age(self, stamp: datetime.datetime) -> float:
         return max(0.0, (self._now() - stamp).total_seconds())
-
-
-def _parse_time(text: str) -> datetime.datetime | None:
-    try:
-        stamp = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=datetime.UTC)

@@ -16,7 +16,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup i
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ApiError, ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration, parse_time
 
 ITEMS = ("9.1.4", "9.2.2", "10.1.3")
 PREFIX = "DRILL"
@@ -77,13 +77,6 @@ class DrillLog:
     errors: list[str] = field(default_factory=list)
 
 
-def _stamp(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def parse_log(text: str) -> DrillLog:
     """The drill's lines from the pod's log, each prefixed by the kubelet's RFC 3339 timestamp."""
     out = DrillLog()
@@ -92,7 +85,7 @@ def parse_log(text: str) -> DrillLog:
         stamp, _sep, line = raw.partition(" ")
         if not line.startswith(PREFIX + " "):
             continue
-        moment = _stamp(stamp)
+        moment = parse_time(stamp)
         words = line[len(PREFIX) + 1 :]
         kind, _sep, rest = words.partition(" ")
         if kind == "file":

@@ -9,24 +9,25 @@ this one what the platform reported: an item passes only when both do.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.sentry import Sentry
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration, parse_duration
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import (
+    age_seconds,
+    human_duration,
+    parse_duration,
+    parse_time,
+)
 
 ITEM = "post.week1.2"
 
 
 def _seen_within(issue: Mapping[str, Any], period: float) -> bool:
-    try:
-        last = datetime.datetime.fromisoformat(str(issue.get("lastSeen")).replace("Z", "+00:00"))
-    except ValueError:
-        return True  # an issue without a readable date is counted, not hidden
-    return (datetime.datetime.now(datetime.UTC) - last).total_seconds() <= period
+    age = age_seconds(parse_time(issue.get("lastSeen")))
+    return age is None or age <= period  # an issue without a readable date is counted, not hidden
 
 
 def review_errors(params: Mapping[str, Any], session: Callable[[], HttpSession]) -> list[dict[str, Any]]:

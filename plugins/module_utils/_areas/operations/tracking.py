@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,11 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.newrel
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.sentry import Dsn, Sentry, send_test_event
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import (
+    age_seconds,
+    human_duration,
+    parse_time,
+)
 
 SENTRY_ID = "6.3.1"
 APM_ID = "6.3.2"
@@ -102,13 +105,8 @@ def sentry_entry(
 
 
 def _age(stamp: Any) -> float | None:
-    try:
-        moment = datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return max(0.0, (datetime.datetime.now(datetime.UTC) - moment).total_seconds())
+    age = age_seconds(parse_time(stamp))
+    return None if age is None else max(0.0, age)
 
 
 def apm_entry(newrelic: NewRelic, s: StackSettings, config: LiveConfig) -> dict[str, Any]:

@@ -5,7 +5,6 @@ its rescales counted from the namespace's events."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,11 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Entries
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import (
+    age_seconds,
+    human_duration,
+    parse_time,
+)
 
 if TYPE_CHECKING:
     from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.post_deploy.period import Clients
@@ -44,7 +47,7 @@ def autoscaling(p: Mapping[str, Any], clients: Clients, now: float) -> Entries:
             or event.get("eventTime")
             or (event.get("metadata") or {}).get("creationTimestamp")
         )
-        age = age_seconds(_parse_time(stamp)) if stamp else None
+        age = age_seconds(parse_time(stamp)) if stamp else None
         if age is not None and now - age >= since:
             rescales[involved.get("name", "?")] = rescales.get(involved.get("name", "?"), 0) + int(
                 event.get("count") or 1
@@ -91,7 +94,3 @@ def autoscaling(p: Mapping[str, Any], clients: Clients, now: float) -> Entries:
             )  # fmt: skip
         )
     return found
-
-
-def _parse_time(stamp: str) -> Any:
-    return datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))

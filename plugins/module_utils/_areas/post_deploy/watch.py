@@ -23,7 +23,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration, parse_time
 
 Entries = list[dict[str, Any]]
 # The series of a watch, in sampling order, each with the checklist item it proves.
@@ -223,11 +223,9 @@ class Watch:
             # a pod that existed when the watch started counts from there; a new pod from zero
             restarts += count - self.baseline.setdefault(uid, count if first else 0)
             if status.get("phase") == "Pending":
-                created = meta.get("creationTimestamp")
-                if created:
-                    age = at - datetime.datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
-                    if age > self.p["pending_grace"]:
-                        pending += 1
+                created = parse_time(meta.get("creationTimestamp"))
+                if created is not None and at - created.timestamp() > self.p["pending_grace"]:
+                    pending += 1
         return restarts, pending
 
     def _usage(self, pods: list[dict[str, Any]], q: dict[str, str], result: WatchResult) -> tuple[Any, Any]:

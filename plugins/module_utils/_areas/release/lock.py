@@ -35,6 +35,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     SmeplatformError,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync import NONE, Plan, sync
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_time
 
 LEASES = "coordination.k8s.io/v1"
 
@@ -112,14 +113,6 @@ def dead_holder(holder: str, host: str | None = None) -> str | None:
     if process_alive(pid):
         return None
     return f"its process {pid} on {match['host']} no longer exists"
-
-
-def parse_time(value: Any) -> datetime.datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value
-    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def lease_name(release: str) -> str:

@@ -26,7 +26,6 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.
     format_time,
     generate,
     new_salt,
-    parse_time,
     rotated_annotation,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.secrets.options import production_secrets_spec
@@ -35,6 +34,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
     ConfigurationError,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import settings
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import parse_time
 
 # --- the run -----------------------------------------------------------------------------------------------------
 

@@ -87,8 +87,7 @@ def write_secret(kube: Any, request: Request, current: Current, result: Plan) ->
             path = k8s.path("v1", "secrets", request.namespace)
             obj = k8s.request(kube, f"creating {what}", "POST", path, body=body)
     except ApiError as exc:
-        status = getattr(exc.__cause__, "status", None)
-        if status == 409:
+        if k8s.status_of(exc) == 409:
             raise ApiError(
                 f"{what} was changed or created by someone else since it was read; nothing was written, run again"
             ) from exc

@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.s3 import S3Bucket, _parse_time
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.s3 import S3Bucket, parse_time
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 
 
@@ -31,5 +31,5 @@ def test_missing_input_is_a_configuration_error(args, needle):
 
 
 def test_times_are_read_as_utc():
-    assert _parse_time("2026-01-02T03:04:05.000Z") == datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
-    assert _parse_time("yesterday") is None
+    assert parse_time("2026-01-02T03:04:05.000Z") == datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    assert parse_time("yesterday") is None
