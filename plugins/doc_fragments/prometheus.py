@@ -1,6 +1,7 @@
 # Copyright: contributors to smeplatform.deploy
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The options of the smoke gate's PromQL probes (checklist post.hour.1, post.hour.2, success.3-5, deploy.7.2)."""
+"""Prometheus options: the smoke gate's PromQL probes (checklist post.hour.1, post.hour.2, success.3-5, deploy.7.2), and
+with C(smeplatform.deploy.prometheus.endpoint) the server a module queries (its URL and bearer token)."""
 
 from __future__ import annotations
 
@@ -67,4 +68,16 @@ options:
         description: Most 5xx answers allowed in the last 10 minutes.
         type: float
         default: 0
+"""
+
+    # The Prometheus a module queries: post_deploy_check, post_deploy_watch, deploy_window.
+    ENDPOINT = r"""
+options:
+  prometheus_url:
+    description: Base URL of Prometheus.
+    type: str
+    required: true
+  bearer_token:
+    description: Bearer token sent to Prometheus when it sits behind authentication.
+    type: str
 """

@@ -42,13 +42,6 @@ options:
     description: IANA time zone of O(windows), such as C(Asia/Kolkata).
     type: str
     default: UTC
-  prometheus_url:
-    description: Base URL of Prometheus.
-    type: str
-    required: true
-  bearer_token:
-    description: Bearer token sent to Prometheus when it sits behind authentication.
-    type: str
   traffic_query:
     description: PromQL giving the platform's current requests per second as one number.
     type: str
@@ -62,6 +55,7 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
+  - smeplatform.deploy.prometheus.endpoint
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout
   - smeplatform.deploy.ca_bundle

@@ -26,13 +26,6 @@ description:
     no large table is read mostly by sequential scans; the evidence lists what to optimise.
   - Read-only; it changes nothing.
 options:
-  prometheus_url:
-    description: Base URL of Prometheus.
-    type: str
-    required: true
-  bearer_token:
-    description: Bearer token sent to Prometheus when it sits behind authentication.
-    type: str
   checks:
     description: The checks to run.
     type: list
@@ -178,6 +171,7 @@ options:
     type: float
     default: 30.0
 extends_documentation_fragment:
+  - smeplatform.deploy.prometheus.endpoint
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout

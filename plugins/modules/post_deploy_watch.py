@@ -20,13 +20,6 @@ description:
     C(post.hour.3) is not passed on restarts and pending pods alone when neither CPU nor memory was measured.
   - Read-only; it changes nothing. The rollback on a breach is the role's (C(post_deploy_rollback_on_failure)).
 options:
-  prometheus_url:
-    description: Base URL of Prometheus.
-    type: str
-    required: true
-  bearer_token:
-    description: Bearer token sent to Prometheus when it sits behind authentication.
-    type: str
   namespace:
     description: Namespace of the platform's pods.
     type: str
@@ -150,6 +143,7 @@ options:
         choices: [fail, skip]
         default: fail
 extends_documentation_fragment:
+  - smeplatform.deploy.prometheus.endpoint
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout

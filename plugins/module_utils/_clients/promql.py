@@ -100,17 +100,20 @@ class Prometheus:
         self.headers = {"Authorization": f"Bearer {bearer_token}"} if bearer_token else {}
 
     def query(self, expr: str, timeout: float | None = None) -> QueryResult:
-        url = join_url(self.url, "/api/v1/query") + "?" + urlencode({"query": expr})
+        return parse_response(self.get("/api/v1/query", {"query": expr}, "query", timeout), expr)
+
+    def get(self, path: str, params: dict[str, str], what: str, timeout: float | None = None) -> Any:
+        """The JSON answer of one API call; refused (401, 403) or not JSON is a PromQLError naming ``what``."""
+        url = join_url(self.url, path) + "?" + urlencode(params)
         response = self.session.request("GET", url, headers=self.headers, timeout=timeout)
         if response.status in (401, 403):
-            raise PromQLError(f"Prometheus at {self.url} refused the query: {response.status}")
+            raise PromQLError(f"Prometheus at {self.url} refused the {what}: {response.status}")
         try:
-            payload = response.json()
+            return response.json()
         except ValueError as exc:
             raise PromQLError(
                 f"Prometheus at {self.url} answered {response.status} without JSON: {response.text()}"
             ) from exc
-        return parse_response(payload, expr)
 
 
 @dataclass
@@ -146,14 +149,4 @@ def parse_range(payload: Any, query: str = "") -> list[Series]:
 def query_range(prom: Prometheus, expr: str, start: float, end: float, step: float) -> list[Series]:
     """A range query from ``start`` to ``end`` (epoch seconds) every ``step`` seconds."""
     params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{max(step, 1.0):g}"}
-    url = join_url(prom.url, "/api/v1/query_range") + "?" + urlencode(params)
-    response = prom.session.request("GET", url, headers=prom.headers)
-    if response.status in (401, 403):
-        raise PromQLError(f"Prometheus at {prom.url} refused the range query: {response.status}")
-    try:
-        payload = response.json()
-    except ValueError as exc:
-        raise PromQLError(
-            f"Prometheus at {prom.url} answered {response.status} without JSON: {response.text()}"
-        ) from exc
-    return parse_range(payload, expr)
+    return parse_range(prom.get("/api/v1/query_range", params, "range query"), expr)

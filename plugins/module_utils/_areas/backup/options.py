@@ -10,6 +10,21 @@ from typing import Any
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
 
 
+def _secret_env() -> dict[str, Any]:
+    """Environment variables of a backup pod taken from Secret keys: references, no values."""
+    return {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "no_log": False,
+        "options": {
+            "name": {"type": "str", "required": True},
+            "secret_name": {"type": "str", "required": True},
+            "key": {"type": "str", "required": True, "no_log": False},
+        },
+    }
+
+
 def backup_check() -> dict[str, Any]:
     """The AnsibleModule arguments of backup_check."""
     return dict(
@@ -45,17 +60,7 @@ def backup_cronjob() -> dict[str, Any]:
             "image": {"type": "str", "required": True},
             "command": {"type": "list", "elements": "str", "required": True},
             "env": {"type": "dict", "default": {}},
-            "secret_env": {
-                "type": "list",
-                "elements": "dict",
-                "default": [],
-                "no_log": False,  # references to Secret keys, no values
-                "options": {
-                    "name": {"type": "str", "required": True},
-                    "secret_name": {"type": "str", "required": True},
-                    "key": {"type": "str", "required": True, "no_log": False},
-                },
-            },
+            "secret_env": _secret_env(),
             "retention_days": {"type": "int", "default": 30},
             "volume_claim": {"type": "str", "default": ""},
             "node_selector": {"type": "dict", "default": {}},
@@ -95,17 +100,7 @@ def backup_restore_drill() -> dict[str, Any]:
             "max_dump_age": {"type": "int", "default": 93600},
             "scratch_prefix": {"type": "str", "default": "restore_drill"},
             "env": {"type": "dict", "default": {}},
-            "secret_env": {
-                "type": "list",
-                "elements": "dict",
-                "default": [],
-                "no_log": False,  # references to Secret keys, no values
-                "options": {
-                    "name": {"type": "str", "required": True},
-                    "secret_name": {"type": "str", "required": True},
-                    "key": {"type": "str", "required": True, "no_log": False},
-                },
-            },
+            "secret_env": _secret_env(),
             "timeout": {"type": "float", "default": 1800.0},
             **connection_args(),
         },

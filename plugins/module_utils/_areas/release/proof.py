@@ -42,6 +42,19 @@ def infrastructure_entry(
     )
 
 
+def rollout_problems(rollout: list[dict[str, Any]], after: str) -> list[str]:
+    """What keeps the release's workloads, measured after ``after``, from counting as rolled out."""
+    problems = [] if rollout else [f"no workload of the release was measured after {after}"]
+    late = [
+        f"{w['kind']}/{w['name']} {w.get('ready', 0)}/{w.get('replicas', '?')} ready"
+        for w in rollout
+        if not w["complete"]
+    ]
+    if late:
+        problems.append("not rolled out: " + ", ".join(late))
+    return problems
+
+
 def rollback_procedure_entry(
     item_id: str, name: str, namespace: str, revision: int, after: str, result: dict[str, Any], error: str | None
 ) -> dict[str, Any]:
@@ -57,15 +70,7 @@ def rollback_procedure_entry(
     if error is not None:
         problems.append(error)
     else:
-        if not rollout:
-            problems.append("no workload of the release was measured after the rollback")
-        late = [
-            f"{w['kind']}/{w['name']} {w.get('ready', 0)}/{w.get('replicas', '?')} ready"
-            for w in rollout
-            if not w["complete"]
-        ]
-        if late:
-            problems.append("not rolled out: " + ", ".join(late))
+        problems += rollout_problems(rollout, "the rollback")
         if not wanted:
             problems.append(f"the images of revision {revision} are unknown")
         elif rollout and set(running) != set(wanted):
@@ -97,16 +102,7 @@ def redeploy_entry(
     differ from those it ``replaced`` (None: nothing was replaced by this run), and each image that runs was run
     by an earlier revision (``older``: revision -> its images, measured from helm's stored manifests)."""
     running = list(dict.fromkeys(image for w in rollout for image in (w.get("images") or [])))
-    problems = []
-    if not rollout:
-        problems.append("no workload of the release was measured after the redeploy")
-    late = [
-        f"{w['kind']}/{w['name']} {w.get('ready', 0)}/{w.get('replicas', '?')} ready"
-        for w in rollout
-        if not w["complete"]
-    ]
-    if late:
-        problems.append("not rolled out: " + ", ".join(late))
+    problems = rollout_problems(rollout, "the redeploy")
     if replaced is not None and running and set(running) == set(replaced):
         problems.append("the images running are those the redeploy was to replace")
     ran_before = {image: rev for rev, images in sorted(older.items()) for image in images}
