@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob, drill, export
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database.endpoint import Endpoint
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
@@ -48,7 +48,7 @@ def run_backup_check(module: Any) -> None:
         def wal_age() -> list:
             if not p["db_host"]:
                 return []
-            endpoint = postgres.Endpoint(
+            endpoint = Endpoint(
                 p["db_host"], p["db_port"], p["db_name"], p["db_user"] or "postgres", p["db_password"], p["db_sslmode"]
             )
             try:

@@ -5,15 +5,17 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import app as platform_settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import cache, options
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database.endpoint import (
+    Endpoint,
+    one_line,
+    query_rows,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ConfigurationError,
     ConnectionFailure,
@@ -23,135 +25,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options i
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import age_seconds, human_duration
 
-try:
-    import psycopg
-
-    HAS_PSYCOPG = True
-    PSYCOPG_IMPORT_ERROR = None
-except ImportError as exc:  # reported by the module with missing_required_lib
-    HAS_PSYCOPG = False
-    PSYCOPG_IMPORT_ERROR = exc
-
 # Roles whose members can read or write the server's files or run programs: never for the application.
 DANGEROUS_ROLES = ("pg_read_server_files", "pg_write_server_files", "pg_execute_server_program")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where and as whom to connect. ``password`` never appears in a message."""
-
-    host: str
-    port: int
-    dbname: str
-    user: str
-    password: str | None = None
-    sslmode: str = "prefer"
-    sslrootcert: str | None = None
-    connect_timeout: int = 10
-    # What this server is, in messages ("the PostgreSQL primary", "PgBouncer"), and the settings that point at it.
-    kind: str = "PostgreSQL"
-    settings: str = ""
-    # For a pooler: the address of the PostgreSQL server it hands queries to.
-    behind: str = ""
-    # Where the password comes from when it is not the inventory's ("DATABASE_PASSWORD of Secret ns/name").
-    password_from: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    def advice(self, error: str) -> str:
-        """What to do about a connection error: one clause, or empty."""
-        text = error.lower()
-        if "password authentication failed" in text or "authentication failed" in text:
-            if self.password_from:
-                return (
-                    f"{self.password_from} is not the password of {self.user}: set the role's password to it "
-                    "(ALTER ROLE ... PASSWORD) or correct the Secret"
-                )
-            return f"correct the password of {self.user} (it is what the server refused)"
-        held = ("server login has been failing", "no answer within")
-        if any(s in text for s in held) or (self.behind and "timeout expired" in text):
-            # a pooler that holds the login or the query: it runs, its server does not answer it
-            server = f"the PostgreSQL primary at {self.behind}" if self.behind else "its PostgreSQL server"
-            also = f" (if {self.kind} itself does not answer, start {self.kind})" if "timeout expired" in text else ""
-            return f"{self.kind} at {self.address} cannot reach {server}: start it{also}"
-        if any(
-            s in text
-            for s in ("connection refused", "timeout expired", "timed out", "no route", "could not translate host")
-        ):
-            where = f" (or correct {self.settings})" if self.settings else ""
-            return f"start {self.kind} at {self.address}{where}"
-        return ""
-
-    def failure(self, exc: Exception) -> ConnectionFailure:
-        """The one-line error of a failed connection or query: which server, as whom, why, what to do."""
-        error = _one_line(exc)
-        advice = self.advice(error)
-        return ConnectionFailure(
-            f"cannot connect to {self.kind} as {self.label}: {error}" + (f"; {advice}" if advice else "")
-        )
-
-    def connect(self, admin_console: bool = False) -> Any:
-        """Open a connection; an admin console (PgBouncer's) takes the simple query protocol only."""
-        if not HAS_PSYCOPG:
-            raise ConfigurationError(f"the psycopg (3) Python package is required: {PSYCOPG_IMPORT_ERROR}")
-        params: dict[str, Any] = {
-            "host": self.host,
-            "port": self.port,
-            "dbname": self.dbname,
-            "user": self.user,
-            "sslmode": self.sslmode,
-            "connect_timeout": self.connect_timeout,
-            "application_name": "smeplatform.deploy-check",
-            "autocommit": True,
-        }
-        if self.password is not None:
-            params["password"] = self.password
-        if self.sslrootcert:
-            params["sslrootcert"] = self.sslrootcert
-        if admin_console:
-            params["cursor_factory"] = psycopg.ClientCursor
-            params["prepare_threshold"] = None
-            params.pop("application_name")
-        try:
-            return psycopg.connect(**params)
-        except psycopg.Error as exc:
-            raise self.failure(exc) from exc
-
-    def rows(self, conn: Any, sql: str) -> list[dict[str, Any]]:
-        """Run a query that must answer within connect_timeout seconds: a pooler holds a query while it has no
-        server (PgBouncer's query_wait_timeout is 120 s by default), so the socket is shut down at the deadline
-        and the wait becomes this endpoint's failure."""
-        fired = threading.Event()
-
-        def give_up() -> None:
-            fired.set()
-            try:
-                with socket.socket(fileno=os.dup(conn.fileno())) as sock:
-                    sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-        timer = threading.Timer(self.connect_timeout, give_up)
-        timer.daemon = True
-        timer.start()
-        try:
-            return _rows(conn, sql)
-        except Exception as exc:
-            if fired.is_set():
-                raise self.failure(
-                    TimeoutError(f"no answer within {self.connect_timeout} s to a query sent through it")
-                ) from exc
-            if HAS_PSYCOPG and isinstance(exc, psycopg.Error):
-                raise self.failure(exc) from exc
-            raise
-        finally:
-            timer.cancel()
 
 
 @dataclass(frozen=True)
@@ -171,21 +46,8 @@ class PostgresPolicy:
         return build(cls, p, max_archive_age_seconds=float(p["max_archive_age"]))
 
 
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
-
-
-def _rows(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    with conn.cursor() as cur:
-        cur.execute(sql, params or None)
-        if cur.description is None:
-            return []
-        names = [d.name for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
 def version_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str, Any]:
-    row = _rows(
+    row = query_rows(
         conn, "SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v"
     )[0]
     major = row["num"] // 10000
@@ -204,7 +66,7 @@ def replication_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str
         f">= {policy.min_replicas} streaming replica(s), replay lag <= {policy.max_lag_bytes} bytes "
         f"and <= {policy.max_lag_seconds:g}s"
     )
-    if _rows(conn, "SELECT pg_is_in_recovery() AS r")[0]["r"]:
+    if query_rows(conn, "SELECT pg_is_in_recovery() AS r")[0]["r"]:
         return entry(
             "4.1.2",
             "failed",
@@ -213,7 +75,7 @@ def replication_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str
             where=where,
             detail="the configured database host is a standby: point database_host at the primary",
         )
-    rows = _rows(
+    rows = query_rows(
         conn,
         "SELECT application_name, client_addr::text AS client, state, sync_state,"
         " pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS lag_bytes,"
@@ -253,13 +115,13 @@ def replication_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str
 def archiving_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str, Any]:
     settings = {
         r["name"]: r["setting"]
-        for r in _rows(
+        for r in query_rows(
             conn,
             "SELECT name, setting FROM pg_settings"
             " WHERE name IN ('archive_mode', 'archive_command', 'archive_library', 'wal_level', 'archive_timeout')",
         )
     }
-    stats = _rows(
+    stats = query_rows(
         conn,
         "SELECT archived_count, last_archived_wal, last_archived_time, failed_count,"
         " last_failed_wal, last_failed_time FROM pg_stat_archiver",
@@ -300,7 +162,7 @@ def archiving_entry(conn: Any, where: str, policy: PostgresPolicy) -> dict[str, 
 
 
 def privileges_entry(conn: Any, where: str, app_user: str, dbname: str) -> dict[str, Any]:
-    rows = _rows(
+    rows = query_rows(
         conn,
         "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = %s",
         (app_user,),
@@ -316,7 +178,7 @@ def privileges_entry(conn: Any, where: str, app_user: str, dbname: str) -> dict[
             detail=f"role {app_user} does not exist",
         )
     violations = [flag[3:].upper() for flag, value in rows[0].items() if value]
-    checks = _rows(
+    checks = query_rows(
         conn,
         "SELECT has_schema_privilege(%s, 'public', 'CREATE') AS public_create,"
         " has_database_privilege(%s, %s, 'CREATE') AS db_create,"
@@ -330,7 +192,7 @@ def privileges_entry(conn: Any, where: str, app_user: str, dbname: str) -> dict[
     if checks["db_owner"] == app_user:
         violations.append(f"owns database {dbname}")
     for role in DANGEROUS_ROLES:
-        if _rows(conn, "SELECT pg_has_role(%s, %s, 'MEMBER') AS m", (app_user, role))[0]["m"]:
+        if query_rows(conn, "SELECT pg_has_role(%s, %s, 'MEMBER') AS m", (app_user, role))[0]["m"]:
             violations.append(f"member of {role}")
     return passed_if(
         "4.2.3",

@@ -10,6 +10,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import app as platform_settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import endpoint
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import forms
@@ -17,8 +18,8 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction
 
 def run_postgres_check(module: Any) -> None:
     """postgres_check: run with the module's validated parameters and exit."""
-    if not postgres.HAS_PSYCOPG:
-        module.fail_json(msg=missing_required_lib("psycopg"), exception=str(postgres.PSYCOPG_IMPORT_ERROR))
+    if not endpoint.HAS_PSYCOPG:
+        module.fail_json(msg=missing_required_lib("psycopg"), exception=str(endpoint.PSYCOPG_IMPORT_ERROR))
     p = module.params
     common = {
         "sslmode": p["sslmode"],
@@ -28,7 +29,7 @@ def run_postgres_check(module: Any) -> None:
     }
     primary = f"{p['host']}:{p['port']}"
     admin = (
-        postgres.Endpoint(
+        endpoint.Endpoint(
             p["host"],
             p["port"],
             user=p["admin_user"],
@@ -41,7 +42,7 @@ def run_postgres_check(module: Any) -> None:
         else None
     )
     app_host, app_port = p["app_host"] or p["host"], p["app_port"] or p["port"]
-    app = postgres.Endpoint(
+    app = endpoint.Endpoint(
         app_host,
         app_port,
         user=p["app_user"],
@@ -52,7 +53,7 @@ def run_postgres_check(module: Any) -> None:
     )
     pooler = pooler_admin = None
     if p["pgbouncer_host"]:
-        pooler = postgres.Endpoint(
+        pooler = endpoint.Endpoint(
             p["pgbouncer_host"],
             p["pgbouncer_port"],
             user=p["app_user"],
@@ -63,7 +64,7 @@ def run_postgres_check(module: Any) -> None:
             **common,
         )
         if p["pgbouncer_admin_user"]:
-            pooler_admin = postgres.Endpoint(
+            pooler_admin = endpoint.Endpoint(
                 p["pgbouncer_host"],
                 p["pgbouncer_port"],
                 user=p["pgbouncer_admin_user"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database.checks import Endpoint
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database.endpoint import Endpoint
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.post_deploy import period
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.post_deploy.watch import (
     Unavailable,

@@ -1,21 +1,24 @@
-"""Database checks: the version rule and the one-line connection errors."""
+"""Database checks: the version rule, on the rows a server answers."""
 
 from __future__ import annotations
-
-import socket
-import time
 
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConnectionFailure
 
 POLICY = checks.PostgresPolicy.from_options({"min_version": 15})
 
 
+class Column:
+    def __init__(self, name):
+        self.name = name
+
+
 class Conn:
-    def __init__(self, version):
-        self.version = version
+    """A connection whose one query answers PostgreSQL's version settings."""
+
+    def __init__(self, num, text):
+        self.row = (num, text)
 
     def cursor(self, **_):
         return self
@@ -30,125 +33,16 @@ class Conn:
         pass
 
     def fetchall(self):
-        return [{"server_version_num": self.version, "server_version": f"{self.version // 10000}.2"}]
+        return [self.row]
 
-    description = [("server_version_num",), ("server_version",)]
-
-
-def test_an_endpoint_label_never_holds_the_password():
-    endpoint = checks.Endpoint("db", 5432, "d", "u", password="Pg-pw-unit-1")
-    assert endpoint.label == "u@db:5432/d"
-    assert "Pg-pw-unit-1" not in repr(endpoint.label)
-
-
-def test_a_connection_error_is_one_line():
-    assert checks._one_line(RuntimeError("a\n  b\tc")) == "a b c"
-
-
-# ---------------------------------------------------------------- a dead server, named by its own address
-def _closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_a_stopped_primary_is_named_by_its_address_with_what_to_do():
-    port = _closed_port()
-    primary = checks.Endpoint(
-        "127.0.0.1",
-        port,
-        "d",
-        "ops",
-        password="Pg-pw-unit-2",
-        connect_timeout=2,
-        kind="the PostgreSQL primary",
-        settings="database_host and database_port",
-    )
-    started = time.monotonic()
-    with pytest.raises(ConnectionFailure) as caught:
-        primary.connect()
-    assert time.monotonic() - started < 2
-    message = str(caught.value)
-    assert message.startswith(f"cannot connect to the PostgreSQL primary as ops@127.0.0.1:{port}/d: ")
-    assert "Connection refused" in message
-    assert message.endswith(
-        f"; start the PostgreSQL primary at 127.0.0.1:{port} (or correct database_host and database_port)"
-    )
-    assert "\n" not in message
-    assert "Pg-pw-unit-2" not in message
-
-
-class HeldConn:
-    """A pooler's connection that holds a query: execute waits for an answer that never comes."""
-
-    def __init__(self):
-        self.ours, self.theirs = socket.socketpair()
-
-    def fileno(self):
-        return self.ours.fileno()
-
-    def cursor(self, **_):
-        return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_):
-        return False
-
-    def execute(self, *_):
-        if not self.ours.recv(1):
-            raise OSError("server closed the connection unexpectedly")
-
-    description = None
-
-
-def test_a_query_held_by_the_pooler_fails_at_the_deadline_naming_the_server_behind_it():
-    pooler = checks.Endpoint(
-        "127.0.0.1", 6432, "d", "app", connect_timeout=1, kind="PgBouncer", behind="127.0.0.1:5432"
-    )
-    conn = HeldConn()
-    started = time.monotonic()
-    with pytest.raises(ConnectionFailure) as caught:
-        pooler.rows(conn, "SELECT 1")
-    assert 0.9 <= time.monotonic() - started < 3
-    assert str(caught.value) == (
-        "cannot connect to PgBouncer as app@127.0.0.1:6432/d: no answer within 1 s to a query sent through it;"
-        " PgBouncer at 127.0.0.1:6432 cannot reach the PostgreSQL primary at 127.0.0.1:5432: start it"
-    )
-
-
-def test_a_query_answered_in_time_is_returned():
-    class Answering(HeldConn):
-        description = [type("D", (), {"name": "one"})()]
-
-        def execute(self, *_):
-            pass
-
-        def fetchall(self):
-            return [(1,)]
-
-    pooler = checks.Endpoint("127.0.0.1", 6432, "d", "app", connect_timeout=1, kind="PgBouncer")
-    assert pooler.rows(Answering(), "SELECT 1 AS one") == [{"one": 1}]
+    description = [Column("num"), Column("v")]
 
 
 @pytest.mark.parametrize(
-    "error, advice",
-    [
-        ('FATAL: password authentication failed for user "app"', "correct the password of app"),
-        (
-            "server login has been failing, try again later (server_login_retry)",
-            "cannot reach the PostgreSQL primary at 10.0.0.5:5432",
-        ),
-        ("connection timeout expired", "cannot reach the PostgreSQL primary at 10.0.0.5:5432: start it (if PgBouncer"),
-        ("syntax error at or near", ""),
-    ],
+    ("num", "text", "status"),
+    [(150004, "15.4", "passed"), (160002, "16.2", "passed"), (140011, "14.11", "failed")],
 )
-def test_the_advice_follows_the_error(error, advice):
-    endpoint = checks.Endpoint("10.0.0.9", 6432, "d", "app", kind="PgBouncer", behind="10.0.0.5:5432")
-    message = str(endpoint.failure(RuntimeError(error)))
-    assert message.startswith(f"cannot connect to PgBouncer as app@10.0.0.9:6432/d: {error}")
-    if advice:
-        assert advice in message
-    else:
-        assert message.endswith(error)
+def test_the_server_major_version_is_held_to_the_minimum(num, text, status):
+    found = checks.version_entry(Conn(num, text), "db:5432", POLICY)
+    assert (found["id"], found["status"], found["measured"], found["threshold"]) == ("4.1.1", status, text, ">= 15")
+    assert f"major {num // 10000}" in found["detail"]
