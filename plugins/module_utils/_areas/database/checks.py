@@ -13,7 +13,6 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import cache, options
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database.endpoint import (
     Endpoint,
-    one_line,
     query_rows,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
