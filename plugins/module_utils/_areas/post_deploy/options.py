@@ -23,6 +23,13 @@ CPU_QUERY = (
 )
 MEMORY_QUERY = 'sum by (pod, container) (container_memory_working_set_bytes{namespace="{namespace}",container!=""})'
 
+# The error-rate and p95-latency ceilings, the same for the first hour's watch and the later stages' checks
+# (post_deploy_error_rate_max and post_deploy_latency_p95_max in the role).
+LIMITS = {
+    "error_rate_max": {"type": "float", "default": 0.01},
+    "latency_p95_max": {"type": "float", "default": 0.2},
+}
+
 
 def _prometheus() -> dict[str, Any]:
     return {
@@ -57,8 +64,7 @@ def post_deploy_watch() -> dict[str, Any]:
                     "memory": {"type": "str", "default": MEMORY_QUERY},
                 },
             },
-            "error_rate_max": {"type": "float", "default": 0.01},
-            "latency_p95_max": {"type": "float", "default": 0.2},
+            **LIMITS,
             "errors_5xx_max": {"type": "float", "default": 0.0},
             "restarts_max": {"type": "int", "default": 0},
             "pending_max": {"type": "int", "default": 0},
@@ -116,8 +122,7 @@ def post_deploy_check() -> dict[str, Any]:
                     "alerts_history": {"type": "str", "default": 'count by (alertname) (ALERTS{alertstate="firing"})'},
                 },
             },
-            "error_rate_max": {"type": "float", "default": 0.01},
-            "latency_p95_max": {"type": "float", "default": 0.2},
+            **LIMITS,
             "alertmanager_url": {"type": "str", "default": ""},
             "alert_severities": {"type": "list", "elements": "str", "default": ["critical", "warning"]},
             "namespace": {"type": "str", "default": ""},
