@@ -36,6 +36,7 @@ import yaml
 from psycopg import errors as pg_errors
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import checks as monitoring_checks
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.monitoring import targets as monitoring_targets
 
 pytestmark = pytest.mark.lab
 
@@ -445,7 +446,7 @@ def test_prometheus_monitors_health_through_the_blackbox_exporter(data: dict[str
     assert parse_qs(scrape.query) == {"module": ["http_2xx"], "target": [url]}
     assert target["labels"]["instance"] == url
     # what the 6.4.2 check accepts: a probe of the platform's own health URL
-    assert any(monitoring_checks._same_endpoint(u, url, None) for u in monitoring_checks._probed_urls(target)[0])
+    assert any(monitoring_targets._same_endpoint(u, url, None) for u in monitoring_targets._probed_urls(target)[0])
     eventually(lambda: target_health(data, "sme-platform-health") == "up", 15, "job sme-platform-health up")
 
     def sample() -> float | None:
