@@ -5,8 +5,8 @@ and runs the converged images (the side effect's -faulty and -unready builds
 were rolled back), the migration table in PostgreSQL holds the platform's last
 migration, and the backup volume holds the dump the converge's report names,
 with the same size. What the runs' reports say: the converge was GO with the
-migration Job's log lines, a real dump and a restore drill with per-table row
-counts; the -faulty run failed its smoke gate and was rolled back; the -unready
+migration Job's log lines and a real dump; the side effect's restore drill
+restored every table with its rows; the -faulty run failed its smoke gate and was rolled back; the -unready
 run failed because the readiness probe answered 503, and was rolled back.
 """
 
@@ -40,7 +40,7 @@ def kubectl_json(host, args: str) -> dict:
 
 
 def items(report: dict) -> dict[str, dict]:
-    return {item["id"]: item for item in report["items"]}
+    return {item["id"]: item for item in report.get("items", [])}
 
 
 def migration_log(report: dict) -> list[str]:
@@ -58,6 +58,30 @@ def converge_report() -> dict:
         if report["scope"].get("name") == "deploy" and report["verdict"]["decision"] == "GO" and migration_log(report):
             return report
     pytest.fail("no GO report of playbooks/deploy.yml with inventories/kind that ran the migrations in reports/")
+
+
+@pytest.fixture(scope="module")
+def drill_report() -> dict:
+    """The report of the side effect's restore drill: the newest report holding 10.1.3, written after the side
+    effect's deploys (side_effect.json), so never an older run's."""
+    since = SIDE_EFFECT.stat().st_mtime
+    reports = sorted((PROJECT / "reports").glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in reports:
+        if path.stat().st_mtime < since:
+            break
+        report = json.loads(path.read_text())
+        if isinstance(report, dict) and "10.1.3" in items(report):
+            return report
+    pytest.fail(f"no report holding the restore drill (10.1.3) in reports/ newer than {SIDE_EFFECT}")
+
+
+def drill_tables(report: dict) -> dict[str, dict]:
+    """The drill's per-table row counts, {table: {source, restored}}, from 10.1.3's evidence."""
+    for entry in items(report)["10.1.3"]["evidence"]:
+        measured = entry.get("measured")
+        if isinstance(measured, dict) and isinstance(measured.get("tables"), dict):
+            return measured["tables"]
+    pytest.fail(f"10.1.3 carries no per-table counts: {items(report)['10.1.3']}")
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +122,17 @@ def test_converge_report_shows_migration_logs_dump_and_restore_drill(converge_re
     assert f"Migration {LAST_MIGRATION} has been executed successfully." in migration_log(converge_report)
     dump = found["4.1.3"]["evidence"][0]["measured"]["dump"]
     assert dump["bytes"] > 0 and dump["toc_entries"] > 0, dump
-    drill = found["9.1.4"]
-    assert drill["status"] == "passed", drill
-    counts = json.dumps(drill["evidence"])
-    for table in ("customers", "invoices", "payments", "migrations"):
-        assert table in counts, counts
+
+
+def test_restore_drill_restored_every_table_with_its_rows(drill_report):
+    found = items(drill_report)
+    assert {found[i]["status"] for i in ("9.1.4", "9.2.2", "10.1.3")} == {"passed"}, found
+    tables = drill_tables(drill_report)
+    for table in ("public.customers", "public.invoices", "public.payments", "public.migrations"):
+        assert tables[table]["restored"] == tables[table]["source"], tables
+    # the DBA's 7 customers (prepare) and the platform's 3 migrations (converge), counted in the restored copy
+    assert tables["public.customers"]["restored"] == 7, tables
+    assert tables["public.migrations"]["restored"] == 3, tables
 
 
 def test_backup_volume_holds_the_reported_dump(host, converge_report):
