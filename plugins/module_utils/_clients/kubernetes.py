@@ -3,19 +3,26 @@
 """The one Kubernetes client of the collection: connection options (documented by the doc fragment
 smeplatform.deploy.kubernetes), the session, the error mapping, and plain JSON requests on the same session.
 
-Every area reads and writes the API as plain JSON (:func:`request`, :func:`get`, :func:`items`, :func:`text`): the
-typed API classes of the kubernetes client build hundreds of models when first used (about a second per module
-run), and one object shape (the API's own JSON) serves every area. Requests go through :meth:`Kube.call`, so their
-errors map to the collection's exceptions in one place.
+Every area reads and writes the API as plain JSON (:func:`request`, :func:`get`, :func:`items`, :func:`text`): one
+object shape (the API's own JSON) serves every area. Requests go through :meth:`Kube.call`, so their errors map to
+the collection's exceptions in one place.
+
+The session speaks HTTPS with urllib3 directly, from credentials :mod:`.kube_config` reads (kubeconfig or
+in-cluster): importing the kubernetes package costs about half a second of CPU per module run, most of it for
+credential plugins the collection's kubeconfigs do not use. What that loader does not support (an auth-provider, a
+proxy-url) goes through the kubernetes client as before; :attr:`Kube.api`, the client's ApiClient for the few
+callers that need its dynamic discovery, is built only when first used.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kube_config
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
@@ -25,16 +32,12 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.sync impo
 
 try:
     import urllib3
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
-    from kubernetes.client.rest import ApiException
 
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError as exc:  # reported by the module with missing_required_lib
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = exc
-    ApiException = Exception  # type: ignore[assignment,misc]
 
 # Connection options shared by every module that talks to Kubernetes (Kube reads the environment fallbacks).
 CONNECTION_ARGS: dict[str, dict[str, Any]] = {
@@ -49,6 +52,27 @@ def connection_args() -> dict[str, dict[str, Any]]:
     return {name: dict(option) for name, option in CONNECTION_ARGS.items()}
 
 
+class ApiStatus(Exception):
+    """An HTTP answer outside 2xx (status 0: the TLS handshake failed), raised inside :meth:`Kube.call`."""
+
+    def __init__(self, status: int, reason: str, body: bytes = b"", headers: Any = None):
+        super().__init__(f"({status}) Reason: {reason}")
+        self.status, self.reason, self.body, self.headers = status, reason, body, headers
+
+
+def _status_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP status errors Kube.call maps: ours, and the kubernetes client's once something imported it."""
+    rest = sys.modules.get("kubernetes.client.rest")
+    return (ApiStatus, rest.ApiException) if rest is not None else (ApiStatus,)
+
+
+class Response:
+    """What a transport answers: status, reason, headers (``getlist``) and the body as bytes."""
+
+    def __init__(self, status: int, reason: str, headers: Any, data: bytes):
+        self.status, self.reason, self.headers, self.data = status, reason or "", headers, data
+
+
 class Kube:
     """An API session: load the configuration once; requests go through :func:`request` as plain JSON."""
 
@@ -56,23 +80,83 @@ class Kube:
         if not HAS_KUBERNETES:
             raise ConfigurationError(f"the kubernetes Python client is required: {KUBERNETES_IMPORT_ERROR}")
         kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG") or os.environ.get("KUBECONFIG")
-        configuration = k8s_client.Configuration()
+        self._kubeconfig, self._context = kubeconfig, context
+        self.timeout = request_timeout
+        self._api: Any = None
+        self._pool: Any = None
+        where = kubeconfig or "the in-cluster configuration"
         try:
             if kubeconfig or os.path.exists(os.path.expanduser("~/.kube/config")):
+                self.config = kube_config.load(kubeconfig or "~/.kube/config", context)
+            else:
+                self.config = kube_config.load_incluster()
+            if not self.config.unsupported:
+                self._pool = kube_config.pool_manager(self.config)
+        except (kube_config.ConfigError, OSError, ValueError) as exc:
+            raise ConfigurationError(f"cannot load Kubernetes credentials from {where}: {exc}") from exc
+        self.server = self.config.server
+        if self.config.unsupported:
+            self._api = self._client()  # the kubernetes client loads what the loader does not support
+            self.server = self._api.configuration.host
+
+    def _client(self) -> Any:
+        """The kubernetes client's ApiClient over the same credentials, loaded by the client itself."""
+        try:
+            from kubernetes import client as k8s_client
+            from kubernetes import config as k8s_config
+        except ImportError as exc:
+            raise ConfigurationError(f"the kubernetes Python client is required: {exc}") from exc
+        configuration = k8s_client.Configuration()
+        try:
+            if self.config.source == "in-cluster":
+                k8s_config.load_incluster_config(client_configuration=configuration)
+            else:
                 k8s_config.load_kube_config(
-                    config_file=os.path.expanduser(kubeconfig) if kubeconfig else None,
-                    context=context,
+                    config_file=os.path.expanduser(self._kubeconfig) if self._kubeconfig else None,
+                    context=self._context,
                     client_configuration=configuration,
                 )
-            else:
-                k8s_config.load_incluster_config(client_configuration=configuration)
         except (k8s_config.ConfigException, OSError) as exc:
-            where = kubeconfig or "the in-cluster configuration"
+            where = self._kubeconfig or "the in-cluster configuration"
             raise ConfigurationError(f"cannot load Kubernetes credentials from {where}: {exc}") from exc
         configuration.retries = 1
-        self.timeout = request_timeout
-        self.server = configuration.host
-        self.api = k8s_client.ApiClient(configuration)
+        return k8s_client.ApiClient(configuration)
+
+    @property
+    def api(self) -> Any:
+        """The kubernetes client's ApiClient (dynamic discovery), imported and built on first use."""
+        if self._api is None:
+            self._api = self._client()
+        return self._api
+
+    def send(
+        self, method: str, api_path: str, query: list, headers: dict, body: Any, timeout: float | None = None
+    ) -> Any:
+        """One HTTP request to the API server; the answer whatever its status."""
+        timeout = timeout or self.timeout
+        if body is not None and not isinstance(body, (str, bytes)):
+            body = json.dumps(body)
+        if self._pool is None:  # the kubernetes client's session (what the loader does not support)
+            api = self.api
+            prepared = api.param_serialize(
+                method, api_path, query_params=query, header_params=headers, body=body, auth_settings=["BearerToken"]
+            )
+            answer = api.call_api(*prepared, _request_timeout=timeout)
+            answer.read()
+            return Response(answer.status, answer.reason, answer.headers, answer.data)
+        url = self.server + api_path + (f"?{urlencode(query)}" if query else "")
+        try:
+            answer = self._pool.request(
+                method,
+                url,
+                body=body,
+                headers={**headers, **self.config.headers()},
+                timeout=urllib3.Timeout(total=timeout),
+                preload_content=True,
+            )
+        except urllib3.exceptions.SSLError as exc:  # as the kubernetes client reports it
+            raise ApiStatus(0, f"{type(exc).__name__}\n{exc}") from exc
+        return Response(answer.status, answer.reason, answer.headers, answer.data)
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the API, mapping failures to the collection's errors; `what` names the object."""
@@ -81,12 +165,11 @@ class Kube:
             return fn(*args, **kwargs)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ConnectionFailure(f"cannot reach the Kubernetes API at {self.server} for {what}: {exc}") from exc
-        except ApiException as exc:
-            if exc.status in (401, 403):
-                raise ConnectionFailure(
-                    f"Kubernetes API at {self.server} refused {what}: {exc.status} {exc.reason}"
-                ) from exc
-            raise ApiError(f"Kubernetes API at {self.server}: {what} failed: {exc.status} {exc.reason}") from exc
+        except _status_errors() as exc:
+            status, reason = getattr(exc, "status", None), getattr(exc, "reason", None)
+            if status in (401, 403):
+                raise ConnectionFailure(f"Kubernetes API at {self.server} refused {what}: {status} {reason}") from exc
+            raise ApiError(f"Kubernetes API at {self.server}: {what} failed: {status} {reason}") from exc
 
 
 # --- plain JSON requests ---------------------------------------------------------------------------
@@ -106,19 +189,10 @@ def _http(
     _request_timeout: float | None = None,
     decode: bool = True,
 ) -> Any:
-    api = kube.api
-    request = api.param_serialize(
-        method,
-        path,
-        query_params=query,
-        header_params={"Accept": JSON, "Content-Type": content_type},
-        body=body,
-        auth_settings=["BearerToken"],
-    )
-    response = api.call_api(*request, _request_timeout=_request_timeout or kube.timeout)
-    response.read()
+    headers = {"Accept": JSON, "Content-Type": content_type}
+    response = kube.send(method, path, query, headers, body, _request_timeout)
     if not 200 <= response.status <= 299:
-        raise ApiException.from_response(http_resp=response, body=None, data=None)
+        raise ApiStatus(response.status, response.reason, response.data, response.headers)
     if not decode:
         return response.data.decode("utf-8", "replace") if isinstance(response.data, bytes) else response.data
     return json.loads(response.data) if response.data else None
@@ -243,23 +317,14 @@ def warning_texts(values: list[str]) -> list[str]:
 def _dry_run_apply(
     kube: Any, obj: dict[str, Any], api_path: str, field_manager: str, _request_timeout: float | None = None
 ) -> dict[str, Any]:
-    api = kube.api
     query = [("dryRun", "All"), ("fieldManager", field_manager), ("force", "true")]
-    request = api.param_serialize(
-        "PATCH",
-        api_path,
-        query_params=query,
-        header_params={"Accept": JSON, "Content-Type": APPLY_PATCH},
-        body=json.dumps(obj),
-        auth_settings=["BearerToken"],
-    )
-    response = api.call_api(*request, _request_timeout=_request_timeout or kube.timeout)
-    response.read()
+    headers = {"Accept": JSON, "Content-Type": APPLY_PATCH}
+    response = kube.send("PATCH", api_path, query, headers, json.dumps(obj), _request_timeout)
     headers = response.headers
     raw = headers.getlist("Warning") if hasattr(headers, "getlist") else [headers.get("Warning") or ""]
     refused = ""
     if response.status in (401, 404) or response.status >= 500:
-        raise ApiException.from_response(http_resp=response, body=None, data=None)
+        raise ApiStatus(response.status, response.reason, response.data, response.headers)
     if not 200 <= response.status <= 299:
         try:
             refused = str(json.loads(response.data).get("message") or "")
