@@ -77,6 +77,7 @@ from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import process_alive
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor, secret_strings
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils import html_report, journal
@@ -99,16 +100,6 @@ def _utc_now() -> datetime.datetime:
 
 
 _JOURNAL_NAME = re.compile(r"^\.journal-(\d+)-(\d+)\.jsonl$")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def write_report(report_dir: str, report: dict[str, Any], redactor: Redactor, stamp: datetime.datetime) -> str:
@@ -331,7 +322,7 @@ class CallbackModule(CallbackBase):
         """Write the report of each earlier run in this folder whose process died before writing it."""
         for path in sorted(glob.glob(os.path.join(report_dir, ".journal-*.jsonl"))):
             match = _JOURNAL_NAME.match(os.path.basename(path))
-            if not match or _alive(int(match.group(1))):
+            if not match or process_alive(int(match.group(1))):
                 continue
             catalogue = self._catalogue()
             if catalogue is None:

@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.yaml_file import read_yaml
+
 PROOFS = ("automated", "manual")
 DEFAULT_PATH = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -104,11 +106,11 @@ class Catalogue:
     @classmethod
     def load(cls, path: str = DEFAULT_PATH) -> Catalogue:
         """The catalogue, with the scopes of ``scopes.yml`` beside it when that file exists."""
-        data = _read_yaml(path, "the checklist catalogue")
+        data = read_yaml(path, "the checklist catalogue", CatalogueError)
         catalogue = cls.from_data(data, source=path)
         scopes_path = os.path.join(os.path.dirname(path), SCOPES_FILE)
         if os.path.exists(scopes_path):
-            catalogue.add_scopes(_read_yaml(scopes_path, "the report scopes"), source=scopes_path)
+            catalogue.add_scopes(read_yaml(scopes_path, "the report scopes", CatalogueError), source=scopes_path)
         return catalogue
 
     def add_scopes(self, data: Any, source: str = "<scopes>") -> None:
@@ -184,18 +186,6 @@ class Catalogue:
             sections.append(section)
         meta = {k: v for k, v in data.items() if k != "sections"}
         return cls(sections, meta)
-
-
-def _read_yaml(path: str, what: str) -> Any:
-    import yaml  # controller side only
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except OSError as exc:
-        raise CatalogueError(f"cannot read {what} {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{what} {path} is not valid YAML: {exc}") from exc
 
 
 def _need(raw: Any, key: str, source: str) -> Any:

@@ -13,11 +13,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url, split_url
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    HttpSession,
+    call_api,
+    join_url,
+    split_url,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
-    ConnectionFailure,
 )
 
 
@@ -48,14 +52,14 @@ class LogIndex:
             }
         }
         url = join_url(self.url, f"/{quote(self.index, safe='*,')}/_count")
-        with self._session() as session:
-            response = session.request("POST", url, headers={"Authorization": f"ApiKey {self._key}"}, json_body=query)
-        if response.status in (401, 403):
-            raise ConnectionFailure(f"the log sink refused the API key on POST {url}: HTTP {response.status}")
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        response, body = call_api(
+            self._session,
+            "POST",
+            url,
+            {"Authorization": f"ApiKey {self._key}"},
+            f"the log sink refused the API key on POST {url}",
+            json_body=query,
+        )
         if response.status != 200 or not isinstance(body, dict) or not isinstance(body.get("count"), int):
             reason = ((body or {}).get("error") or {}).get("reason") if isinstance(body, dict) else None
             raise ApiError(f"the log sink's POST {url} answered {response.status}: {reason or response.text()}")

@@ -13,11 +13,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url, split_url
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    HttpSession,
+    call_api,
+    join_url,
+    split_url,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
-    ConnectionFailure,
 )
 
 
@@ -38,18 +42,16 @@ class Grafana:
     def get(self, path: str, authenticated: bool = True) -> tuple[int, Any]:
         """(status, JSON body or None) of GET path; a refused token is a ConnectionFailure naming the request."""
         url = join_url(self.url, path)
-        headers = {"Authorization": f"Bearer {self._token}"} if authenticated else {}
-        with self._session() as session:
-            response = session.request("GET", url, headers=headers)
-        if authenticated and response.status in (401, 403):
-            raise ConnectionFailure(
-                f"Grafana refused the token on GET {url}: HTTP {response.status}; "
-                "give the service account the org Admin role (users, teams and data sources are read)"
-            )
-        try:
-            return response.status, response.json()
-        except ValueError:
-            return response.status, None
+        response, body = call_api(
+            self._session,
+            "GET",
+            url,
+            {"Authorization": f"Bearer {self._token}"} if authenticated else {},
+            # an anonymous request's refusal is an answer: it is what the anonymous-access check looks for
+            f"Grafana refused the token on GET {url}" if authenticated else "",
+            "give the service account the org Admin role (users, teams and data sources are read)",
+        )
+        return response.status, body
 
     def _ok(self, path: str) -> Any:
         status, body = self.get(path)

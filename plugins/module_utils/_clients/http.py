@@ -214,6 +214,28 @@ class HttpSession:
         self.close()
 
 
+def call_api(
+    open_session: Callable[[], HttpSession],
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    refused: str = "",
+    advice: str = "",
+    json_body: Any = None,
+) -> tuple[Response, Any]:
+    """One request of an API client in a session of its own: the response and its JSON body (None when it is not
+    JSON). With ``refused`` (who refused what on which request), a 401 or 403 is a ConnectionFailure saying so,
+    with the status and the ``advice``."""
+    with open_session() as session:
+        response = session.request(method, url, headers=headers, json_body=json_body)
+    if refused and response.status in (401, 403):
+        raise ConnectionFailure(f"{refused}: HTTP {response.status}" + (f"; {advice}" if advice else ""))
+    try:
+        return response, response.json()
+    except ValueError:
+        return response, None
+
+
 def json_field(r: Response, key: str) -> Any:
     """The value of ``key`` in a JSON object body; None when the body is not one."""
     try:

@@ -11,11 +11,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url, split_url
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    HttpSession,
+    call_api,
+    join_url,
+    split_url,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
-    ConnectionFailure,
 )
 
 
@@ -33,17 +37,15 @@ class NewRelic:
     def applications(self, name: str) -> list[dict[str, Any]]:
         """The APM applications whose name is exactly ``name`` (New Relic's filter matches parts of names)."""
         url = join_url(self.url, "/v2/applications.json?" + urlencode({"filter[name]": name}))
-        with self._session() as session:
-            response = session.request("GET", url, headers={"X-Api-Key": self._key})
         where = join_url(self.url, "/v2/applications.json")
-        if response.status in (401, 403):
-            raise ConnectionFailure(
-                f"New Relic refused the user key on GET {where}: HTTP {response.status}; use a user key of the account"
-            )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        response, body = call_api(
+            self._session,
+            "GET",
+            url,
+            {"X-Api-Key": self._key},
+            f"New Relic refused the user key on GET {where}",
+            "use a user key of the account",
+        )
         if response.status != 200 or not isinstance(body, dict):
             raise ApiError(f"New Relic GET {where} answered {response.status}: {response.text()}")
         return [a for a in body.get("applications") or [] if isinstance(a, dict) and a.get("name") == name]

@@ -11,11 +11,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url, split_url
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    HttpSession,
+    call_api,
+    join_url,
+    split_url,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
-    ConnectionFailure,
 )
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
@@ -34,18 +38,14 @@ class PagerDuty:
 
     def _get(self, path: str) -> tuple[int, Any]:
         url = join_url(self.url, path)
-        with self._session() as session:
-            response = session.request(
-                "GET", url, headers={"Authorization": f"Token token={self._key}", "Accept": ACCEPT}
-            )
-        if response.status in (401, 403):
-            raise ConnectionFailure(
-                f"PagerDuty refused the API key on GET {url.split('?', maxsplit=1)[0]}: HTTP {response.status}"
-            )
-        try:
-            return response.status, response.json()
-        except ValueError:
-            return response.status, None
+        response, body = call_api(
+            self._session,
+            "GET",
+            url,
+            {"Authorization": f"Token token={self._key}", "Accept": ACCEPT},
+            f"PagerDuty refused the API key on GET {url.split('?', maxsplit=1)[0]}",
+        )
+        return response.status, body
 
     def schedule(self, schedule_id: str) -> dict[str, Any] | None:
         status, body = self._get(f"/schedules/{quote(schedule_id, safe='')}")

@@ -19,11 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url, split_url
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    HttpSession,
+    call_api,
+    join_url,
+    split_url,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
-    ConnectionFailure,
 )
 
 CLIENT = "smeplatform.deploy/1"
@@ -76,17 +80,15 @@ class Sentry:
 
     def _get(self, path: str) -> tuple[int, Any]:
         url = join_url(self.url, path)
-        with self._session() as session:
-            response = session.request("GET", url, headers={"Authorization": f"Bearer {self._token}"})
-        if response.status in (401, 403):
-            raise ConnectionFailure(
-                f"Sentry refused the auth token on GET {url}: HTTP {response.status}; "
-                "use an organization auth token with project:read and event:read"
-            )
-        try:
-            return response.status, response.json()
-        except ValueError:
-            return response.status, None
+        response, body = call_api(
+            self._session,
+            "GET",
+            url,
+            {"Authorization": f"Bearer {self._token}"},
+            f"Sentry refused the auth token on GET {url}",
+            "use an organization auth token with project:read and event:read",
+        )
+        return response.status, body
 
     def _project_path(self, project: str) -> str:
         return f"/api/0/projects/{quote(self.organization, safe='')}/{quote(project, safe='')}/"

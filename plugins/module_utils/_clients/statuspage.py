@@ -11,11 +11,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url, split_url
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    HttpSession,
+    call_api,
+    join_url,
+    split_url,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
-    ConnectionFailure,
 )
 
 STATUSES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
@@ -41,16 +45,16 @@ class Statuspage:
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         url = join_url(self.url, f"/v1/pages/{quote(self.page_id, safe='')}{path}")
-        with self._session() as session:
-            response = session.request(method, url, headers={"Authorization": f"OAuth {self._key}"}, json_body=body)
-        if response.status in (401, 403):
-            raise ConnectionFailure(f"Statuspage refused the API key on {method} {url}: HTTP {response.status}")
+        response, answer = call_api(
+            self._session,
+            method,
+            url,
+            {"Authorization": f"OAuth {self._key}"},
+            f"Statuspage refused the API key on {method} {url}",
+            json_body=body,
+        )
         if response.status == 404:
             raise ApiError(f"Statuspage {method} {url} answered 404: no such page or component")
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
         if response.status != 200:
             raise ApiError(f"Statuspage {method} {url} answered {response.status}: {response.text()}")
         return answer

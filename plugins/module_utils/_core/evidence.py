@@ -9,7 +9,7 @@ result key ``evidence``; the evidence_report callback collects them by id.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
@@ -50,6 +50,24 @@ def entry(
 def passed_if(item_id: str, ok: bool, **kwargs: Any) -> dict[str, Any]:
     """An entry that passed when ``ok`` is true and failed otherwise."""
     return entry(item_id, "passed" if ok else "failed", **kwargs)
+
+
+def passed_unless(
+    item_id: str, problems: Sequence[str], passed_detail: str | Callable[[], str], **kwargs: Any
+) -> dict[str, Any]:
+    """An entry that passed when no problem was found: its detail is then ``passed_detail`` (called only then when
+    it is a function, as it may read what only a clean run measured), else the problems joined."""
+    if problems:
+        return entry(item_id, "failed", detail="; ".join(problems), **kwargs)
+    return entry(item_id, "passed", detail=passed_detail() if callable(passed_detail) else passed_detail, **kwargs)
+
+
+def missing_problems(whole: Sequence[Any], missing: Sequence[str], when_empty: str, missing_label: str) -> list[str]:
+    """The problems of a set that must be non-empty with no member missing something: ``when_empty`` when it is
+    empty, else ``missing_label`` naming the members that miss it, else none."""
+    if not whole:
+        return [when_empty]
+    return [f"{missing_label}: {', '.join(missing)}"] if missing else []
 
 
 def validate(raw: Any) -> dict[str, Any]:

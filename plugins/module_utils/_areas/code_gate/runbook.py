@@ -14,20 +14,9 @@ import os
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.yaml_file import read_yaml
 
 PLAYBOOK_ORDER = ("pre_deploy.yml", "deploy.yml", "rollback.yml", "generate_secrets.yml")
-
-
-def _yaml(path: str) -> Any:
-    import yaml  # the controller runs this module: PyYAML comes with ansible-core
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read {path} for the runbook: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{path} is not valid YAML: {exc}") from exc
 
 
 def _header(path: str) -> list[str]:
@@ -57,7 +46,9 @@ def _steps(play: dict[str, Any]) -> list[str]:
 def generate(collection_root: str, environment: str, catalogue_path: str = "") -> dict[str, Any]:
     """{text, sha256, playbooks, items, rollback_commands} of the runbook for environment."""
     playbooks_dir = os.path.join(collection_root, "playbooks")
-    catalogue = _yaml(catalogue_path or os.path.join(collection_root, "checklist", "catalogue.yml"))
+    catalogue = read_yaml(
+        catalogue_path or os.path.join(collection_root, "checklist", "catalogue.yml"), "the checklist catalogue"
+    )
     if not isinstance(catalogue, dict) or not isinstance(catalogue.get("sections"), list):
         raise ConfigurationError(f"{catalogue_path or collection_root}: not the checklist catalogue")
     if not os.path.isdir(playbooks_dir):
@@ -79,7 +70,7 @@ def generate(collection_root: str, environment: str, catalogue_path: str = "") -
         header = _header(path)
         if header:  # the playbook's own usage notes, line for line
             out += ["```text", *header, "```", ""]
-        for play in _yaml(path) or []:
+        for play in read_yaml(path, "the playbook") or []:
             if "import_playbook" in play or "ansible.builtin.import_playbook" in play:
                 target = play.get("ansible.builtin.import_playbook") or play.get("import_playbook")
                 out.append(f"- {play.get('name', target)}: runs `{target}`")

@@ -28,50 +28,29 @@ def run_postgres_check(module: Any) -> None:
         "dbname": p["dbname"],
     }
     primary = f"{p['host']}:{p['port']}"
-    admin = (
-        endpoint.Endpoint(
-            p["host"],
-            p["port"],
-            user=p["admin_user"],
-            password=p["admin_password"],
-            kind="the PostgreSQL primary",
-            settings="database_host and database_port",
-            **common,
-        )
-        if p["admin_user"]
-        else None
-    )
+
+    def login(server: str, host: str, port: int, user: str, password: str | None, **how: Any) -> endpoint.Endpoint:
+        """``user``'s login to the server that the options database_<server>host and _port name."""
+        settings = f"database_{server}host and database_{server}port"
+        return endpoint.Endpoint(host, port, user=user, password=password, settings=settings, **{**common, **how})
+
+    admin = None
+    if p["admin_user"]:
+        admin = login("", p["host"], p["port"], p["admin_user"], p["admin_password"], kind="the PostgreSQL primary")
     app_host, app_port = p["app_host"] or p["host"], p["app_port"] or p["port"]
-    app = endpoint.Endpoint(
-        app_host,
-        app_port,
-        user=p["app_user"],
-        password=p["app_password"],
-        settings="database_app_host and database_app_port",
-        behind=primary if f"{app_host}:{app_port}" != primary else "",
-        **common,
-    )
+    app_behind = primary if f"{app_host}:{app_port}" != primary else ""
+    app = login("app_", app_host, app_port, p["app_user"], p["app_password"], behind=app_behind)
     pooler = pooler_admin = None
     if p["pgbouncer_host"]:
-        pooler = endpoint.Endpoint(
-            p["pgbouncer_host"],
-            p["pgbouncer_port"],
-            user=p["app_user"],
-            password=p["app_password"],
-            kind="PgBouncer",
-            settings="database_pgbouncer_host and database_pgbouncer_port",
-            behind=primary,
-            **common,
-        )
+        at = ("pgbouncer_", p["pgbouncer_host"], p["pgbouncer_port"])
+        pooler = login(*at, p["app_user"], p["app_password"], kind="PgBouncer", behind=primary)
         if p["pgbouncer_admin_user"]:
-            pooler_admin = endpoint.Endpoint(
-                p["pgbouncer_host"],
-                p["pgbouncer_port"],
-                user=p["pgbouncer_admin_user"],
-                password=p["pgbouncer_admin_password"],
+            pooler_admin = login(
+                *at,
+                p["pgbouncer_admin_user"],
+                p["pgbouncer_admin_password"],
                 kind="PgBouncer's admin console",
-                settings="database_pgbouncer_host and database_pgbouncer_port",
-                **{**common, "dbname": "pgbouncer"},
+                dbname="pgbouncer",
             )
     policy = postgres.PostgresPolicy.from_options(p)
     if not k8s.HAS_KUBERNETES:

@@ -22,7 +22,11 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operatio
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.grafana import Grafana, panel_titles
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.s3 import S3Bucket
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import (
+    entry,
+    missing_problems,
+    passed_unless,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build, settings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration, parse_duration
@@ -88,12 +92,12 @@ def dashboards_entry(grafana: Grafana, s: OperationsSettings) -> dict[str, Any]:
         found[uid] = {"title": model.get("title"), "panels": len(titles), "missing_panels": missing}
     if not s.grafana_dashboards:
         problems.append("no dashboard required: name the platform's dashboards (uid and panels)")
-    return passed_if(
+    return passed_unless(
         "6.2.1",
-        not problems,
+        problems,
+        f"Grafana {version}: {len(found)} dashboard(s) with their panels",
         measured={"health": {"status": status, "database": health.get("database")}, "dashboards": found},
         threshold="Grafana healthy; every required dashboard present with its required panels",
-        detail="; ".join(problems) if problems else f"Grafana {version}: {len(found)} dashboard(s) with their panels",
         where=grafana.url,
     )
 
@@ -113,12 +117,12 @@ def datasources_entry(grafana: Grafana, s: OperationsSettings) -> dict[str, Any]
         measured[name] = f"{source.get('type')}: {'OK' if healthy else 'ERROR'} {message}".strip()
         if not healthy:
             problems.append(f"data source {name} ({source.get('type')}) fails its health check: {message}")
-    return passed_if(
+    return passed_unless(
         "6.2.2",
-        not problems,
+        problems,
+        f"{len(measured)} data source(s) healthy",
         measured=measured or "none",
         threshold="every required data source present and passing Grafana's health check",
-        detail="; ".join(problems) if problems else f"{len(measured)} data source(s) healthy",
         where=grafana.url,
     )
 
@@ -143,9 +147,10 @@ def access_entry(grafana: Grafana, s: OperationsSettings) -> dict[str, Any]:
             problems.append(f"team {team} has no members")
     if anonymous not in (401, 403):
         problems.append(f"an anonymous request reads the dashboard list (HTTP {anonymous})")
-    return passed_if(
+    return passed_unless(
         "6.2.3",
-        not problems,
+        problems,
+        f"{len(users)} user(s), admins {', '.join(admins)}; anonymous access refused ({anonymous})",
         measured={
             "users": len(users),
             "roles": roles,
@@ -153,9 +158,6 @@ def access_entry(grafana: Grafana, s: OperationsSettings) -> dict[str, Any]:
             "anonymous": anonymous,
         },
         threshold=f"1-{s.grafana_max_admins} org admins, required teams with members, anonymous access refused",
-        detail="; ".join(problems)
-        if problems
-        else f"{len(users)} user(s), admins {', '.join(admins)}; anonymous access refused ({anonymous})",
         where=grafana.url,
     )
 
@@ -185,9 +187,13 @@ def file_backups_entry(bucket: S3Bucket, s: OperationsSettings) -> dict[str, Any
         problems.append(f"no object under {s.s3_prefix or 'the bucket root'}: no file backup written")
     elif age is not None and age > s.max_backup_age:
         problems.append(f"newest object {newest.key} is {human_duration(age)} old")
-    return passed_if(
+    return passed_unless(
         BACKUP_ID,
-        not problems,
+        problems,
+        lambda: (
+            f"{newest.count if newest else 0} object(s), newest {newest.key if newest else '-'} "
+            f"{human_duration(age or 0)} old; {len(active)} lifecycle rule(s) active"
+        ),
         measured={
             "region": location,
             "versioning": versioning or "off",
@@ -207,12 +213,6 @@ def file_backups_entry(bucket: S3Bucket, s: OperationsSettings) -> dict[str, Any
         threshold=(
             f"bucket in {s.s3_region} (not {s.s3_primary_region or 'the primary region'}), versioning Enabled, "
             f"an enabled lifecycle rule, newest object younger than {human_duration(s.max_backup_age)}"
-        ),
-        detail="; ".join(problems)
-        if problems
-        else (
-            f"{newest.count if newest else 0} object(s), newest {newest.key if newest else '-'} "
-            f"{human_duration(age or 0)} old; {len(active)} lifecycle rule(s) active"
         ),
         where=bucket.where,
     )
@@ -280,18 +280,12 @@ def admin_mfa_entry(s: OperationsSettings, session_factory: Callable[[], HttpSes
         )
     admins = [a for a in items if isinstance(a, dict) and str(a.get("role", "admin")).lower() == "admin"]
     without = sorted(str(a.get("email") or a.get("id")) for a in admins if a.get("mfaEnabled") is not True)
-    return passed_if(
+    return passed_unless(
         MFA_ID,
-        bool(admins) and not without,
+        missing_problems(admins, without, "the platform lists no admin account", "admin account(s) without MFA"),
+        f"{len(admins)} admin(s), all with MFA",
         measured={"admins": len(admins), "without_mfa": without},
         threshold=threshold,
-        detail=(
-            f"admin account(s) without MFA: {', '.join(without)}"
-            if without
-            else f"{len(admins)} admin(s), all with MFA"
-        )
-        if admins
-        else "the platform lists no admin account",
         where=admins_url,
     )
 

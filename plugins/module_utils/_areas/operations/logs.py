@@ -10,7 +10,7 @@ from typing import Any
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations.stack_inputs import StackSettings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.elasticsearch import LogIndex
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import passed_unless
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import human_duration
 
 LOGS_ID = "5.4.2"
@@ -43,14 +43,14 @@ def logs_entry(cluster: Any, index: LogIndex, s: StackSettings) -> dict[str, Any
     measured["lines"] = lines
     if lines == 0:
         problems.append(f"the sink has no line of namespace {s.namespace} in the last {age} ({index.where})")
-    return passed_if(
+    return passed_unless(
         LOGS_ID,
-        not problems,
+        problems,
+        lambda: (
+            f"shipper ready on {measured['ready']} of {len(schedulable)} node(s); the sink holds {lines} line(s) "
+            f"of {s.namespace} from the last {age}"
+        ),
         measured=measured,
         threshold=threshold,
-        detail="; ".join(problems)
-        if problems
-        else f"shipper ready on {measured['ready']} of {len(schedulable)} node(s); the sink holds {lines} line(s) of "
-        f"{s.namespace} from the last {age}",
         where=index.where,
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations.stack_inputs import StackSettings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.providers import SendGridAccount
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if, passed_unless
 
 SENDER_DOMAIN_ID = "5.3.2"
 TEMPLATES_ID = "5.3.4"
@@ -69,11 +69,11 @@ def templates_entry(account: SendGridAccount, s: StackSettings) -> dict[str, Any
         measured[name] = {"id": template.get("id"), "active_version": active[0].get("name") if active else None}
         if not active:
             problems.append(f"template {name} has no active version")
-    return passed_if(
+    return passed_unless(
         TEMPLATES_ID,
-        not problems,
+        problems,
+        f"{len(measured)} template(s) with an active version",
         measured=measured or "none",
         threshold="every template the platform sends with exists with an active version",
-        detail="; ".join(problems) if problems else f"{len(measured)} template(s) with an active version",
         where=where,
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations.stack_inputs import StackSettings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_unless
 
 MESH_ID = "7.1.4"
 ISTIO_CRDS = (
@@ -73,9 +73,10 @@ def mesh_entry(cluster: Any, s: StackSettings) -> dict[str, Any]:
         problems.append(f"{len(without)} of {len(pods)} pod(s) without the {SIDECAR} sidecar: {', '.join(without[:5])}")
     if not missing and not strict:
         problems.append(f"no PeerAuthentication with mTLS STRICT in {s.namespace} or {s.mesh_root_namespace}")
-    return passed_if(
+    return passed_unless(
         MESH_ID,
-        not problems,
+        problems,
+        f"Istio: {len(pods)} pod(s) of {s.namespace} with the sidecar, mTLS STRICT",
         measured={
             "crds_missing": missing,
             "injection": injection,
@@ -84,7 +85,4 @@ def mesh_entry(cluster: Any, s: StackSettings) -> dict[str, Any]:
             "mtls_strict": strict,
         },
         threshold=threshold,
-        detail="; ".join(problems)
-        if problems
-        else f"Istio: {len(pods)} pod(s) of {s.namespace} with the sidecar, mTLS STRICT",
     )

@@ -9,7 +9,11 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.operations.stack_inputs import StackSettings
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.pagerduty import PagerDuty
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import (
+    entry,
+    missing_problems,
+    passed_unless,
+)
 
 CONTACTS_ID = "10.1.4"
 ONCALL_ID = "10.1.5"
@@ -43,9 +47,13 @@ def oncall_entries(pagerduty: PagerDuty, s: StackSettings) -> list[dict[str, Any
         problems.append(f"rotation of {len(users)} person(s), fewer than {s.oncall_min_rotation}")
     if not on_call:
         problems.append(f"no one on call now in {schedule.get('name') or s.pagerduty_schedule_id}")
-    rotation = passed_if(
+    rotation = passed_unless(
         ONCALL_ID,
-        not problems,
+        problems,
+        lambda: (
+            f"{', '.join(now)} on call now in {schedule.get('name')} (rotation of {len(users)}) until "
+            f"{on_call[0].get('end')}"
+        ),
         measured={
             "schedule": schedule.get("name"),
             "rotation": sorted(names.values()),
@@ -53,10 +61,6 @@ def oncall_entries(pagerduty: PagerDuty, s: StackSettings) -> list[dict[str, Any
             "until": on_call[0].get("end") if on_call else None,
         },
         threshold=rotation_threshold,
-        detail="; ".join(problems)
-        if problems
-        else f"{', '.join(now)} on call now in {schedule.get('name')} (rotation of {len(users)}) until "
-        f"{on_call[0].get('end')}",
         where=where,
     )
     unreachable = []
@@ -64,18 +68,12 @@ def oncall_entries(pagerduty: PagerDuty, s: StackSettings) -> list[dict[str, Any
         methods = pagerduty.contact_methods(uid)
         if not any(m.get("type") in PAGEABLE and m.get("address") for m in methods):
             unreachable.append(name)
-    contacts = passed_if(
+    contacts = passed_unless(
         CONTACTS_ID,
-        bool(names) and not unreachable,
+        missing_problems(list(names), unreachable, "the rotation has no one", "no phone or SMS contact for"),
+        f"{len(names)} person(s) of the rotation reachable by phone or SMS",
         measured={"people": len(names), "without_phone_or_sms": unreachable},
         threshold=contacts_threshold,
-        detail=(
-            f"no phone or SMS contact for: {', '.join(unreachable)}"
-            if unreachable
-            else f"{len(names)} person(s) of the rotation reachable by phone or SMS"
-        )
-        if names
-        else "the rotation has no one",
         where=where,
     )
     return [rotation, contacts]

@@ -62,7 +62,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.pagerd
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.providers import SendGridAccount
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.sentry import Sentry
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.statuspage import Statuspage
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import passed_unless
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.runner import Check, Entries, run_checks
 
 STATUS_PAGE_ID = "6.4.1"
@@ -82,12 +82,12 @@ def status_page_entry(page: Statuspage, s: StackSettings) -> dict[str, Any]:
             problems.append(f"component {name} missing")
         elif status != OPERATIONAL:
             problems.append(f"component {name} is {status}")
-    return passed_if(
+    return passed_unless(
         STATUS_PAGE_ID,
-        not problems,
+        problems,
+        f"{len(wanted)} component(s) operational",
         measured={name: components.get(name, "missing") for name in wanted} or "none",
         threshold="every component of the status page operational",
-        detail="; ".join(problems) if problems else f"{len(wanted)} component(s) operational",
         where=page.where,
     )
 

@@ -21,7 +21,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http i
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.newrelic import NewRelic
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.sentry import Dsn, Sentry, send_test_event
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_if
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry, passed_unless
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.units import (
     age_seconds,
     human_duration,
@@ -155,14 +155,12 @@ def apm_entry(newrelic: NewRelic, s: StackSettings, config: LiveConfig) -> dict[
         problems.append(f"{name} has never reported")
     elif age > s.apm_max_report_age:
         problems.append(f"{name} last reported {human_duration(age)} ago")
-    return passed_if(
+    return passed_unless(
         APM_ID,
-        not problems,
+        problems,
+        f"{name} ({app.get('language')}) reporting, last report {human_duration(age or 0)} ago, "
+        f"health {app.get('health_status')}",
         measured=measured,
         threshold=threshold,
-        detail="; ".join(problems)
-        if problems
-        else f"{name} ({app.get('language')}) reporting, last report {human_duration(age or 0)} ago, "
-        f"health {app.get('health_status')}",
         where=where,
     )

@@ -60,12 +60,17 @@ def _statements_loaded(conn: Any) -> str:
     return ""
 
 
-def database(p: Mapping[str, Any], clients: Clients, now: float) -> Entries:
-    """post.day1.4: statement times (mean, p95 of the statements' means, slow statements) and index hit ratio."""
+def _database(p: Mapping[str, Any], clients: Clients, check: str) -> tuple[Mapping[str, Any], str]:
+    """The database options of a check that reads the database, and where it reads; refused when not configured."""
     db = p["database"]
     if clients.database is None:
-        raise ConfigurationError("post_deploy_check: the database check needs database.host, dbname and user")
-    where = f"{db['user']}@{db['host']}:{db['port']}/{db['dbname']}"
+        raise ConfigurationError(f"post_deploy_check: the {check} check needs database.host, dbname and user")
+    return db, f"{db['user']}@{db['host']}:{db['port']}/{db['dbname']}"
+
+
+def database(p: Mapping[str, Any], clients: Clients, now: float) -> Entries:
+    """post.day1.4: statement times (mean, p95 of the statements' means, slow statements) and index hit ratio."""
+    db, where = _database(p, clients, "database")
     threshold = (
         f"mean < {db['mean_max_ms']:g} ms, p95 of statement means < {db['p95_max_ms']:g} ms, "
         f"<= {db['slow_max']} statements slower than {db['slow_ms']:g} ms on average, "
@@ -124,10 +129,7 @@ def database(p: Mapping[str, Any], clients: Clients, now: float) -> Entries:
 def optimisation(p: Mapping[str, Any], clients: Clients, now: float) -> Entries:
     """post.month1.4: what to optimise, from the month's statistics: statements slower than slow_ms and tables
     read mostly by sequential scans; passes when there is nothing left to optimise."""
-    db = p["database"]
-    if clients.database is None:
-        raise ConfigurationError("post_deploy_check: the optimisation check needs database.host, dbname and user")
-    where = f"{db['user']}@{db['host']}:{db['port']}/{db['dbname']}"
+    db, where = _database(p, clients, "optimisation")
     threshold = (
         f"no statement slower than {db['slow_ms']:g} ms on average, "
         "no table of >= 10000 rows read mostly by sequential scans"
@@ -175,10 +177,7 @@ def optimisation(p: Mapping[str, Any], clients: Clients, now: float) -> Entries:
 def restorable(p: Mapping[str, Any], clients: Clients, now: float) -> Entries:
     """post.month1.1: what a disaster-recovery drill restores from is there and fresh: WAL archived recently and
     without failures since, and a streaming replica to fail over to."""
-    db = p["database"]
-    if clients.database is None:
-        raise ConfigurationError("post_deploy_check: the restorable check needs database.host, dbname and user")
-    where = f"{db['user']}@{db['host']}:{db['port']}/{db['dbname']}"
+    db, where = _database(p, clients, "restorable")
     with clients.database() as conn:
         archiver = _rows(
             conn,

@@ -7,7 +7,9 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import (
     EvidenceError,
     entry,
+    missing_problems,
     passed_if,
+    passed_unless,
     validate,
     worst,
 )
@@ -29,6 +31,26 @@ def test_entry_normalises_fields():
 def test_passed_if():
     assert passed_if("2.1.3", False, measured=2)["status"] == "failed"
     assert passed_if("2.1.3", True)["status"] == "passed"
+
+
+def test_passed_unless_joins_the_problems_or_gives_the_clean_detail():
+    failed = passed_unless("6.2.1", ["no dashboard", "no panel"], "all there", where="grafana")
+    assert (failed["status"], failed["detail"], failed["where"]) == ("failed", "no dashboard; no panel", "grafana")
+    assert passed_unless("6.2.1", [], "all there")["detail"] == "all there"
+
+
+def test_passed_unless_reads_a_clean_detail_only_when_nothing_failed():
+    measured: dict = {}
+    failed = passed_unless("6.3.1", ["no shipper"], lambda: f"ready on {measured['ready']}")
+    assert failed["detail"] == "no shipper"
+    measured["ready"] = 3
+    assert passed_unless("6.3.1", [], lambda: f"ready on {measured['ready']}")["detail"] == "ready on 3"
+
+
+def test_missing_problems():
+    assert missing_problems([], [], "no admin", "without MFA") == ["no admin"]
+    assert missing_problems(["a", "b"], ["b"], "no admin", "without MFA") == ["without MFA: b"]
+    assert missing_problems(["a"], [], "no admin", "without MFA") == []
 
 
 @pytest.mark.parametrize(
