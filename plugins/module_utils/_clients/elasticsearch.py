@@ -13,29 +13,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
-    HttpSession,
-    call_api,
-    join_url,
-    split_url,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import ApiClient, HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
-    ConfigurationError,
 )
 
 
-class LogIndex:
+class LogIndex(ApiClient):
     """An index pattern of a log cluster reached with an API key."""
 
     def __init__(self, url: str, api_key: str, index: str, session: Callable[[], HttpSession]) -> None:
-        split_url(url)
-        if not api_key:
-            raise ConfigurationError(f"no API key for the log sink {url}: create one allowed to read {index or '*'}")
-        self.url = url.rstrip("/")
+        super().__init__(
+            url, api_key, session, f"no API key for the log sink {url}: create one allowed to read {index or '*'}"
+        )
         self.index = index or "*"
-        self._key = api_key
-        self._session = session
 
     @property
     def where(self) -> str:
@@ -52,8 +43,7 @@ class LogIndex:
             }
         }
         url = join_url(self.url, f"/{quote(self.index, safe='*,')}/_count")
-        response, body = call_api(
-            self._session,
+        response, body = self._call(
             "POST",
             url,
             {"Authorization": f"ApiKey {self._key}"},

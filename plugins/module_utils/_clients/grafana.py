@@ -13,40 +13,31 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
-    HttpSession,
-    call_api,
-    join_url,
-    split_url,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import ApiClient, HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
-    ConfigurationError,
 )
 
 
-class Grafana:
+class Grafana(ApiClient):
     """One Grafana organisation reached with a service account token; each call opens its own session."""
 
     def __init__(self, url: str, token: str, session: Callable[[], HttpSession]) -> None:
-        split_url(url)  # a ConfigurationError for anything but an absolute http(s) URL
-        if not token:
-            raise ConfigurationError(
-                f"no Grafana token for {url}: set a service account token with the Viewer role and "
-                "the permission to read users, teams and data sources (org Admin)"
-            )
-        self.url = url.rstrip("/")
-        self._token = token
-        self._session = session
+        super().__init__(
+            url,
+            token,
+            session,
+            f"no Grafana token for {url}: set a service account token with the Viewer role and "
+            "the permission to read users, teams and data sources (org Admin)",
+        )
 
     def get(self, path: str, authenticated: bool = True) -> tuple[int, Any]:
         """(status, JSON body or None) of GET path; a refused token is a ConnectionFailure naming the request."""
         url = join_url(self.url, path)
-        response, body = call_api(
-            self._session,
+        response, body = self._call(
             "GET",
             url,
-            {"Authorization": f"Bearer {self._token}"} if authenticated else {},
+            {"Authorization": f"Bearer {self._key}"} if authenticated else {},
             # an anonymous request's refusal is an answer: it is what the anonymous-access check looks for
             f"Grafana refused the token on GET {url}" if authenticated else "",
             "give the service account the org Admin role (users, teams and data sources are read)",

@@ -214,26 +214,47 @@ class HttpSession:
         self.close()
 
 
-def call_api(
-    open_session: Callable[[], HttpSession],
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    refused: str = "",
-    advice: str = "",
-    json_body: Any = None,
-) -> tuple[Response, Any]:
-    """One request of an API client in a session of its own: the response and its JSON body (None when it is not
-    JSON). With ``refused`` (who refused what on which request), a 401 or 403 is a ConnectionFailure saying so,
-    with the status and the ``advice``."""
-    with open_session() as session:
-        response = session.request(method, url, headers=headers, json_body=json_body)
-    if refused and response.status in (401, 403):
-        raise ConnectionFailure(f"{refused}: HTTP {response.status}" + (f"; {advice}" if advice else ""))
-    try:
-        return response, response.json()
-    except ValueError:
-        return response, None
+def client_args() -> dict[str, dict[str, Any]]:
+    """The options of a module whose checks use this client (doc fragments ca_bundle, resolver and timeout), fresh
+    for an option table."""
+    return {
+        "ca_bundle": {"type": "path"},
+        "dns_resolver": {"type": "str", "default": ""},
+        "timeout": {"type": "float", "default": 10.0},
+    }
+
+
+class ApiClient:
+    """An HTTP API reached with one credential (token or key), each call in a session of its own."""
+
+    def __init__(self, url: str, key: str, session: Callable[[], HttpSession], no_key: str) -> None:
+        """``no_key``: the ConfigurationError's message when ``key`` is empty (what to create)."""
+        split_url(url)  # a ConfigurationError for anything but an absolute http(s) URL
+        if not key:
+            raise ConfigurationError(no_key)
+        self.url = url.rstrip("/")
+        self._key = key
+        self._session = session
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        refused: str = "",
+        advice: str = "",
+        json_body: Any = None,
+    ) -> tuple[Response, Any]:
+        """The response and its JSON body (None when it is not JSON). With ``refused`` (who refused what on which
+        request), a 401 or 403 is a ConnectionFailure saying so, with the status and the ``advice``."""
+        with self._session() as session:
+            response = session.request(method, url, headers=headers, json_body=json_body)
+        if refused and response.status in (401, 403):
+            raise ConnectionFailure(f"{refused}: HTTP {response.status}" + (f"; {advice}" if advice else ""))
+        try:
+            return response, response.json()
+        except ValueError:
+            return response, None
 
 
 def json_field(r: Response, key: str) -> Any:

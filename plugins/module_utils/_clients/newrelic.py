@@ -11,35 +11,25 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
-    HttpSession,
-    call_api,
-    join_url,
-    split_url,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import ApiClient, HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
-    ConfigurationError,
 )
 
 
-class NewRelic:
+class NewRelic(ApiClient):
     """One New Relic account reached with a user key."""
 
     def __init__(self, url: str, api_key: str, session: Callable[[], HttpSession]) -> None:
-        split_url(url)
-        if not api_key:
-            raise ConfigurationError(f"no New Relic user key for {url}: create a user key (NRAK-…) of the account")
-        self.url = url.rstrip("/")
-        self._key = api_key
-        self._session = session
+        super().__init__(
+            url, api_key, session, f"no New Relic user key for {url}: create a user key (NRAK-…) of the account"
+        )
 
     def applications(self, name: str) -> list[dict[str, Any]]:
         """The APM applications whose name is exactly ``name`` (New Relic's filter matches parts of names)."""
         url = join_url(self.url, "/v2/applications.json?" + urlencode({"filter[name]": name}))
         where = join_url(self.url, "/v2/applications.json")
-        response, body = call_api(
-            self._session,
+        response, body = self._call(
             "GET",
             url,
             {"X-Api-Key": self._key},

@@ -11,35 +11,23 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
-    HttpSession,
-    call_api,
-    join_url,
-    split_url,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import ApiClient, HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
-    ConfigurationError,
 )
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 
 
-class PagerDuty:
+class PagerDuty(ApiClient):
     """One PagerDuty account reached with a REST API key (read-only access suffices)."""
 
     def __init__(self, url: str, api_key: str, session: Callable[[], HttpSession]) -> None:
-        split_url(url)
-        if not api_key:
-            raise ConfigurationError(f"no PagerDuty API key for {url}: create a read-only REST API key")
-        self.url = url.rstrip("/")
-        self._key = api_key
-        self._session = session
+        super().__init__(url, api_key, session, f"no PagerDuty API key for {url}: create a read-only REST API key")
 
     def _get(self, path: str) -> tuple[int, Any]:
         url = join_url(self.url, path)
-        response, body = call_api(
-            self._session,
+        response, body = self._call(
             "GET",
             url,
             {"Authorization": f"Token token={self._key}", "Accept": ACCEPT},

@@ -19,12 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
-    HttpSession,
-    call_api,
-    join_url,
-    split_url,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import ApiClient, HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
@@ -62,29 +57,26 @@ class Dsn:
         return f"{self.host}{prefix}/api/{self.project_id}/envelope/"
 
 
-class Sentry:
+class Sentry(ApiClient):
     """One Sentry organization reached with an auth token; each call opens its own session."""
 
     def __init__(self, url: str, token: str, organization: str, session: Callable[[], HttpSession]) -> None:
-        split_url(url)
-        if not token:
-            raise ConfigurationError(
-                f"no Sentry auth token for {url}: create an organization auth token with project:read and event:read"
-            )
+        super().__init__(
+            url,
+            token,
+            session,
+            f"no Sentry auth token for {url}: create an organization auth token with project:read and event:read",
+        )
         if not organization:
             raise ConfigurationError("no Sentry organization slug is set")
-        self.url = url.rstrip("/")
         self.organization = organization
-        self._token = token
-        self._session = session
 
     def _get(self, path: str) -> tuple[int, Any]:
         url = join_url(self.url, path)
-        response, body = call_api(
-            self._session,
+        response, body = self._call(
             "GET",
             url,
-            {"Authorization": f"Bearer {self._token}"},
+            {"Authorization": f"Bearer {self._key}"},
             f"Sentry refused the auth token on GET {url}",
             "use an organization auth token with project:read and event:read",
         )

@@ -11,12 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
-    HttpSession,
-    call_api,
-    join_url,
-    split_url,
-)
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import ApiClient, HttpSession, join_url
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
     ApiError,
     ConfigurationError,
@@ -25,19 +20,16 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
 STATUSES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
 
 
-class Statuspage:
+class Statuspage(ApiClient):
     """One status page reached with an API key."""
 
     def __init__(self, url: str, api_key: str, page_id: str, session: Callable[[], HttpSession]) -> None:
-        split_url(url)
-        if not api_key:
-            raise ConfigurationError(f"no Statuspage API key for {url}: create one under the page's API info")
+        super().__init__(
+            url, api_key, session, f"no Statuspage API key for {url}: create one under the page's API info"
+        )
         if not page_id:
             raise ConfigurationError("no Statuspage page id is set")
-        self.url = url.rstrip("/")
         self.page_id = page_id
-        self._key = api_key
-        self._session = session
 
     @property
     def where(self) -> str:
@@ -45,8 +37,7 @@ class Statuspage:
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         url = join_url(self.url, f"/v1/pages/{quote(self.page_id, safe='')}{path}")
-        response, answer = call_api(
-            self._session,
+        response, answer = self._call(
             method,
             url,
             {"Authorization": f"OAuth {self._key}"},

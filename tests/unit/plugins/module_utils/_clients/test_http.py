@@ -7,13 +7,19 @@ import time
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import (
+    ApiClient,
     HttpFailure,
     HttpSession,
+    Response,
     basic_auth,
+    client_args,
     join_url,
     split_url,
 )
-from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+)
 
 from ..smoke_servers import https_server, make_pki
 
@@ -107,3 +113,57 @@ def test_url_helpers():
 def test_unreadable_ca_bundle_is_a_configuration_error(tmp_path):
     with pytest.raises(ConfigurationError):
         HttpSession(ca_bundle=str(tmp_path / "missing.pem"))
+
+
+class _Answers:
+    """A session that answers each request with the next status and body, and keeps what it was sent."""
+
+    def __init__(self, *answers: tuple[int, bytes]) -> None:
+        self.answers = list(answers)
+        self.sent: list[tuple[str, str, dict, object]] = []
+
+    def __call__(self) -> _Answers:
+        return self
+
+    def __enter__(self) -> _Answers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def request(self, method, url, headers=None, json_body=None):
+        self.sent.append((method, url, dict(headers or {}), json_body))
+        status, body = self.answers.pop(0)
+        return Response(status=status, headers={}, body=body, elapsed=0.0, url=url, method=method)
+
+
+def test_api_client_refuses_an_empty_key_or_a_relative_url():
+    with pytest.raises(ConfigurationError, match="create a key"):
+        ApiClient("https://api.test", "", _Answers(), "no key for https://api.test: create a key")
+    with pytest.raises(ConfigurationError, match="not an absolute"):
+        ApiClient("api.test", "k", _Answers(), "no key")
+
+
+def test_api_client_reads_json_or_none_and_names_a_refused_key():
+    answers = _Answers((200, b'{"ok": true}'), (502, b"<html>"), (403, b""), (401, b"{}"))
+    client = ApiClient("https://api.test/", "k", answers, "no key")
+    response, body = client._call(
+        "POST", "https://api.test/x", {"X-Key": "k"}, "the API refused the key", json_body=[1]
+    )
+    assert (response.status, body, answers.sent[0]) == (
+        200,
+        {"ok": True},
+        ("POST", "https://api.test/x", {"X-Key": "k"}, [1]),
+    )
+    assert client._call("GET", "https://api.test/y", {}, "the API refused the key")[1] is None
+    with pytest.raises(ConnectionFailure, match=r"^the API refused the key: HTTP 403; use a read key$"):
+        client._call("GET", "https://api.test/z", {}, "the API refused the key", "use a read key")
+    # without a refusal message a 401 is an answer like any other (an anonymous request's, for instance)
+    assert client._call("GET", "https://api.test/z", {})[0].status == 401
+
+
+def test_client_args_are_fresh_for_each_option_table():
+    first = client_args()
+    first["timeout"]["default"] = 1.0
+    assert client_args()["timeout"] == {"type": "float", "default": 10.0}
+    assert sorted(first) == ["ca_bundle", "dns_resolver", "timeout"]
