@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import client_args
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
 
 
@@ -31,9 +32,7 @@ def app_config_check() -> dict[str, Any]:
             "smtp_password": {"type": "str", "no_log": True},
             "mail_domain": {"type": "str", "required": True},
             "dkim_selectors": {"type": "list", "elements": "str", "default": ["s1"]},
-            "dns_resolver": {"type": "str", "default": ""},
-            "ca_bundle": {"type": "path"},
-            "timeout": {"type": "float", "default": 10.0},
+            **client_args(),
             **connection_args(),
         },
         required_if=[("source", "planned", ("planned",))],

@@ -27,6 +27,19 @@ except ImportError as exc:  # reported by the module with missing_required_lib
     PSYCOPG_IMPORT_ERROR = exc
 
 
+def login_args() -> dict[str, dict[str, Any]]:
+    """The TLS and connect-timeout options of a PostgreSQL login, fresh for an option table."""
+    return {
+        "sslmode": {
+            "type": "str",
+            "default": "prefer",
+            "choices": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
+        },
+        "sslrootcert": {"type": "path"},
+        "connect_timeout": {"type": "int", "default": 10},
+    }
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where and as whom to connect. ``password`` never appears in a message."""

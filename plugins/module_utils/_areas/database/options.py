@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import endpoint
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
 
 
@@ -17,13 +18,7 @@ def postgres_check() -> dict[str, Any]:
             "host": {"type": "str", "required": True},
             "port": {"type": "int", "default": 5432},
             "dbname": {"type": "str", "required": True},
-            "sslmode": {
-                "type": "str",
-                "default": "prefer",
-                "choices": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
-            },
-            "sslrootcert": {"type": "path"},
-            "connect_timeout": {"type": "int", "default": 10},
+            **endpoint.login_args(),
             "admin_user": {"type": "str"},
             "admin_password": {"type": "str", "no_log": True},
             "app_user": {"type": "str", "required": True},

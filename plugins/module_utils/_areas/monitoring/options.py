@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import client_args
+
 
 def monitoring_check() -> dict[str, Any]:
     """The AnsibleModule arguments of monitoring_check."""
@@ -16,9 +18,7 @@ def monitoring_check() -> dict[str, Any]:
             "alertmanager_url": {"type": "str", "default": ""},
             "grafana_url": {"type": "str", "default": ""},
             "bearer_token": {"type": "str", "no_log": True},
-            "ca_bundle": {"type": "path"},
-            "dns_resolver": {"type": "str", "default": ""},
-            "timeout": {"type": "float", "default": 10.0},
+            **client_args(),
             "backend_job": {"type": "str", "default": "sme-platform-backend"},
             "health_path": {"type": "str", "default": "/health"},
             "health_url": {"type": "str", "default": ""},

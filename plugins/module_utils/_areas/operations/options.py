@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import client_args
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
 
 DASHBOARD_OPTIONS = {
@@ -38,9 +39,7 @@ def operations_check() -> dict[str, Any]:
             "platform_admin_password": {"type": "str", "default": "", "no_log": True},
             "platform_login_path": {"type": "str", "default": "/api/auth/login"},
             "platform_admins_path": {"type": "str", "default": "/api/admin/users"},
-            "ca_bundle": {"type": "path"},
-            "dns_resolver": {"type": "str", "default": ""},
-            "timeout": {"type": "float", "default": 10.0},
+            **client_args(),
         },
         supports_check_mode=True,
     )
@@ -64,9 +63,7 @@ def deploy_window() -> dict[str, Any]:
             "traffic_query": {"type": "str", "default": "sum(rate(http_requests_total[5m]))"},
             "max_traffic": {"type": "float", "default": 5.0},
             "override": {"type": "str", "default": ""},
-            "ca_bundle": {"type": "path"},
-            "dns_resolver": {"type": "str", "default": ""},
-            "timeout": {"type": "float", "default": 10.0},
+            **client_args(),
         },
         supports_check_mode=True,
     )
@@ -111,9 +108,7 @@ def operations_stack_check() -> dict[str, Any]:
             "pagerduty_api_key": {"type": "str", "default": "", "no_log": True},
             "pagerduty_schedule_id": {"type": "str", "default": ""},
             "oncall_min_rotation": {"type": "int", "default": 2},
-            "ca_bundle": {"type": "path"},
-            "dns_resolver": {"type": "str", "default": ""},
-            "timeout": {"type": "float", "default": 10.0},
+            **client_args(),
         },
         supports_check_mode=True,
     )
@@ -128,9 +123,7 @@ def status_page() -> dict[str, Any]:
             "statuspage_page_id": {"type": "str", "required": True},
             "components": {"type": "list", "elements": "str", "default": []},
             "lift_maintenance": {"type": "bool", "default": True},
-            "ca_bundle": {"type": "path"},
-            "dns_resolver": {"type": "str", "default": ""},
-            "timeout": {"type": "float", "default": 10.0},
+            **client_args(),
         },
         supports_check_mode=True,
     )
@@ -147,9 +140,7 @@ def error_tracking_review() -> dict[str, Any]:
             "period": {"type": "str", "default": "7d"},
             "levels": {"type": "list", "elements": "str", "default": ["error", "fatal"]},
             "max_unresolved": {"type": "int", "default": 0},
-            "ca_bundle": {"type": "path"},
-            "dns_resolver": {"type": "str", "default": ""},
-            "timeout": {"type": "float", "default": 10.0},
+            **client_args(),
         },
         supports_check_mode=True,
     )

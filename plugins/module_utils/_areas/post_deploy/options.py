@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import endpoint
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import client_args
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
 
 NO_DATA = ["fail", "skip"]
@@ -35,9 +37,7 @@ def _prometheus() -> dict[str, Any]:
     return {
         "prometheus_url": {"type": "str", "required": True},
         "bearer_token": {"type": "str", "no_log": True},
-        "ca_bundle": {"type": "path"},
-        "dns_resolver": {"type": "str", "default": ""},
-        "timeout": {"type": "float", "default": 10.0},
+        **client_args(),
     }
 
 
@@ -136,13 +136,7 @@ def post_deploy_check() -> dict[str, Any]:
                     "dbname": {"type": "str", "default": ""},
                     "user": {"type": "str", "default": ""},
                     "password": {"type": "str", "no_log": True},
-                    "sslmode": {
-                        "type": "str",
-                        "default": "prefer",
-                        "choices": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
-                    },
-                    "sslrootcert": {"type": "path"},
-                    "connect_timeout": {"type": "int", "default": 10},
+                    **endpoint.login_args(),
                     "mean_max_ms": {"type": "float", "default": 100.0},
                     "p95_max_ms": {"type": "float", "default": 500.0},
                     "slow_ms": {"type": "float", "default": 1000.0},

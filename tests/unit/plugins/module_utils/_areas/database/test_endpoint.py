@@ -126,3 +126,14 @@ def test_the_advice_follows_the_error(error, advice):
         assert advice in message
     else:
         assert message.endswith(error)
+
+
+def test_login_args_give_each_option_table_the_same_tls_and_timeout_options():
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import options
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.post_deploy import options as post
+
+    postgres = options.postgres_check()["argument_spec"]
+    review = post.post_deploy_check()["argument_spec"]["database"]["options"]
+    for name, spec in pg.login_args().items():
+        assert postgres[name] == spec == review[name]
+    assert pg.login_args()["sslmode"]["default"] == "prefer"
