@@ -90,6 +90,7 @@ options:
     elements: str
     default: [s1]
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout
   - smeplatform.deploy.ca_bundle

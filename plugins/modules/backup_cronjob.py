@@ -49,22 +49,6 @@ options:
     default: {}
   secret_env:
     description: Environment variables taken from Secrets, for the password.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Variable name, for example C(PGPASSWORD).
-        type: str
-        required: true
-      secret_name:
-        description: Secret name.
-        type: str
-        required: true
-      key:
-        description: Key in the Secret.
-        type: str
-        required: true
   retention_days:
     description: Days backups are kept.
     type: int
@@ -110,18 +94,17 @@ options:
     type: float
     default: 900
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
+  - smeplatform.deploy.backup_pod
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The API server validates the change as a server-side dry run; nothing is stored, no Job starts.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: Shows the managed fields before and after.
   idempotent:
-    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: partial
     details: Idempotent unless O(run_now) is set, which starts a new Job every time; O(run_when_stale) starts one
       only while no fresh backup exists.

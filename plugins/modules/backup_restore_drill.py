@@ -54,38 +54,21 @@ options:
     default: {}
   secret_env:
     description: Environment variables of the drill pod read from Secrets, over the backup Job's.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Variable name.
-        type: str
-        required: true
-      secret_name:
-        description: Name of the Secret.
-        type: str
-        required: true
-      key:
-        description: Key in the Secret.
-        type: str
-        required: true
   timeout:
     description: Seconds the drill pod may run.
     type: float
     default: 1800
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
+  - smeplatform.deploy.backup_pod
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Starts nothing; the items are skipped with what the drill would restore.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
-    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: full
     details: Reports no change; what it creates (a pod, a scratch database) is gone when it returns.
 requirements:

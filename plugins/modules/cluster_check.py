@@ -75,6 +75,7 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.read_only_check
 requirements:

@@ -256,6 +256,7 @@ requirements:
   - the Python package detect-secrets (1.5.0) on the controller
   - npm on the controller for O(run_local)
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.read_only_check
 author:
   - SME Platform operations (@smeplatform-ops)

@@ -30,17 +30,15 @@ options:
     type: path
     required: true
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Reads everything and reports whether an export would be written; writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
-    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: full
 requirements:
   - kubernetes

@@ -77,17 +77,18 @@ options:
     type: dict
     default: {}
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
     support: full
-    description: Reads the Lease only.
+    details: Reads the Lease only.
   diff_mode:
     support: partial
-    description: The namespace's labels when O(namespace_labels) changes them.
+    details: The namespace's labels when O(namespace_labels) changes them.
   idempotent:
     support: full
-    description: Taking a lock this holder already has renews it; releasing a lock not held changes nothing.
+    details: Taking a lock this holder already has renews it; releasing a lock not held changes nothing.
 requirements:
   - kubernetes (Python client)
 author:

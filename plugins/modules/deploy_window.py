@@ -55,6 +55,7 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.prometheus.endpoint
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout

@@ -46,6 +46,7 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout
   - smeplatform.deploy.ca_bundle

@@ -57,16 +57,16 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Records in check mode too; nothing is changed either way.
+    details: Records in check mode too; nothing is changed either way.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
-    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: full
   action:
-    description: Has a corresponding action plugin, so parts of its work run on the controller.
     support: full
+extends_documentation_fragment:
+  - smeplatform.deploy.attributes
+  - smeplatform.deploy.attributes.action
 author:
   - SME Platform operations (@smeplatform-ops)
 """

@@ -177,13 +177,13 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Renders and diffs only; no revision, no change.
+    details: Renders and diffs only; no revision, no change.
   diff_mode:
     support: full
-    description: One entry per object that would change (server-side dry run) and one for the release's user values.
+    details: One entry per object that would change (server-side dry run) and one for the release's user values.
   idempotent:
     support: full
-    description: O(state=present) with the same chart and values makes no new revision. O(state=rolled_back) with
+    details: O(state=present) with the same chart and values makes no new revision. O(state=rolled_back) with
       O(revision=0) is an action and rolls back each time; with a given revision it is idempotent.
 requirements:
   - helm 3.13 or later (C(--dry-run=server))
@@ -191,6 +191,8 @@ requirements:
 seealso:
   - module: smeplatform.deploy.deploy_lock
   - module: smeplatform.deploy.release_diagnostics
+extends_documentation_fragment:
+  - smeplatform.deploy.attributes
 author:
   - SME Platform operations (@smeplatform-ops)
 """

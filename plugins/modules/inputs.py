@@ -26,13 +26,17 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reads variables only.
+    details: Reads variables only.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
+  idempotent:
+    support: full
   action:
     support: full
-    description: Runs on the controller.
+    details: Runs on the controller.
+extends_documentation_fragment:
+  - smeplatform.deploy.attributes
+  - smeplatform.deploy.attributes.action
 author:
   - SME Platform operations (@smeplatform-ops)
 """

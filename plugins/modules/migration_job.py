@@ -122,17 +122,17 @@ options:
     description: Checklist item the outcome is recorded for (for example C(deploy.4) or C(rollback.3)).
     type: str
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
     support: full
-    description: Reads only; no Job is created.
+    details: Reads only; no Job is created.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
     support: full
-    description: The same image, command and run key run once.
+    details: The same image, command and run key run once.
 requirements:
   - kubernetes (Python client)
 author:

@@ -79,6 +79,7 @@ options:
     type: path
     required: true
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout
   - smeplatform.deploy.ca_bundle

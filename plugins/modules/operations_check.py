@@ -119,6 +119,7 @@ options:
     type: str
     default: /api/admin/users
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout
   - smeplatform.deploy.ca_bundle

@@ -171,20 +171,18 @@ options:
     type: int
     default: 2
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout
   - smeplatform.deploy.ca_bundle
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: In check mode no Sentry test event is sent; everything else is read the same way.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
-    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: full
     details: Never reports a change; each real run sends one Sentry test event.
 author:

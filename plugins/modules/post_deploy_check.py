@@ -171,6 +171,7 @@ options:
     type: float
     default: 30.0
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.prometheus.endpoint
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver

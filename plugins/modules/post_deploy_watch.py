@@ -143,6 +143,7 @@ options:
         choices: [fail, skip]
         default: fail
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.prometheus.endpoint
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver

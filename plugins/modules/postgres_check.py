@@ -127,6 +127,7 @@ options:
     type: int
     default: 6
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.read_only_check
   - smeplatform.deploy.kubernetes
 requirements:

@@ -198,18 +198,19 @@ notes:
 requirements:
   - kubernetes (Python client)
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.ca_bundle
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
     support: full
-    description: Reads the Secret and asks the providers; says which keys would be created or rotated; writes nothing.
+    details: Reads the Secret and asks the providers; says which keys would be created or rotated; writes nothing.
   diff_mode:
     support: full
-    description: Key names and short fingerprints before and after, never values.
+    details: Key names and short fingerprints before and after, never values.
   idempotent:
     support: full
-    description: Existing values are kept; a second run reports no change.
+    details: Existing values are kept; a second run reports no change.
 author:
   - SME Platform operations (@smeplatform-ops)
 """

@@ -41,6 +41,7 @@ options:
         type: str
         required: true
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.timeout
   - smeplatform.deploy.ca_bundle
   - smeplatform.deploy.read_only_check

@@ -54,17 +54,17 @@ options:
     description: Path of the helm executable; the first C(helm) on E(PATH) when not set.
     type: path
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:
     support: full
-    description: Reads only, writes the file in check mode too.
+    details: Reads only, writes the file in check mode too.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
     support: full
-    description: Changes nothing on the cluster.
+    details: Changes nothing on the cluster.
 requirements:
   - kubernetes (Python client)
 author:

@@ -318,6 +318,7 @@ options:
         type: bool
         default: true
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.ca_bundle
   - smeplatform.deploy.smtp
   - smeplatform.deploy.prometheus
@@ -328,14 +329,13 @@ requirements:
 attributes:
   check_mode:
     support: full
-    description: Runs every read-only check; the sample invoice is not written and no e-mail is sent (the relay
+    details: Runs every read-only check; the sample invoice is not written and no e-mail is sent (the relay
       still has to accept the credentials).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
     support: full
-    description: The sample invoice is removed again; the module reports no change.
+    details: The sample invoice is removed again; the module reports no change.
 notes:
   - The rate-limit probe sends up to O(rate_limit.max_limit) + 1 requests to O(rate_limit.path) from the controller.
 author:

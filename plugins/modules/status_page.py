@@ -38,18 +38,16 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - smeplatform.deploy.attributes
   - smeplatform.deploy.resolver
   - smeplatform.deploy.timeout
   - smeplatform.deploy.ca_bundle
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
   idempotent:
-    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: full
 author:
   - SME Platform operations (@smeplatform-ops)

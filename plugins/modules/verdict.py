@@ -24,17 +24,16 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
-    description: Run twice with the same arguments outside check mode, the second run reports no change.
     support: full
   action:
-    description: Has a corresponding action plugin, so parts of its work run on the controller.
     support: full
+extends_documentation_fragment:
+  - smeplatform.deploy.attributes
+  - smeplatform.deploy.attributes.action
 author:
   - SME Platform operations (@smeplatform-ops)
 """
