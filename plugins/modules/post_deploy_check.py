@@ -71,12 +71,8 @@ options:
         default: count by (alertname) (ALERTS{alertstate="firing"})
   error_rate_max:
     description: The 5xx share must stay below this at every point (0.01 is 1 %).
-    type: float
-    default: 0.01
   latency_p95_max:
     description: The p95 latency must stay below this at every point, in seconds.
-    type: float
-    default: 0.2
   alertmanager_url:
     description: Base URL of Alertmanager; the C(alerts) check fails when empty.
     type: str
@@ -172,6 +168,7 @@ options:
     default: 30.0
 extends_documentation_fragment:
   - smeplatform.deploy.attributes
+  - smeplatform.deploy.post_deploy
   - smeplatform.deploy.prometheus.endpoint
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver

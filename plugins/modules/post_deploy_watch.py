@@ -72,12 +72,8 @@ options:
         default: sum by (pod, container) (container_memory_working_set_bytes{namespace="{namespace}",container!=""})
   error_rate_max:
     description: Every sample's error ratio must be below this (0.01 is 1 %).
-    type: float
-    default: 0.01
   latency_p95_max:
     description: Every sample's p95 latency must be below this, in seconds.
-    type: float
-    default: 0.2
   errors_5xx_max:
     description: Most 5xx answers a sample's O(queries.errors_5xx) may count.
     type: float
@@ -144,6 +140,7 @@ options:
         default: fail
 extends_documentation_fragment:
   - smeplatform.deploy.attributes
+  - smeplatform.deploy.post_deploy
   - smeplatform.deploy.prometheus.endpoint
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.resolver
