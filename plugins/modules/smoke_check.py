@@ -44,15 +44,14 @@ options:
     description: Checks to run; all of O(purpose) when empty.
     type: list
     elements: str
-    choices: [health, frontend, login, jwt_lifetime, invoice, tls, dns, csp, security_headers, cors, rate_limit, pods,
-              email, sms, payment, error_rate, latency_p95, critical_alerts, errors_10m]
+    choices: &checks [health, frontend, login, jwt_lifetime, invoice, tls, dns, csp, security_headers, cors, rate_limit,
+                      pods, email, sms, payment, error_rate, latency_p95, critical_alerts, errors_10m]
     default: []
   skip_checks:
     description: Checks not to run.
     type: list
     elements: str
-    choices: [health, frontend, login, jwt_lifetime, invoice, tls, dns, csp, security_headers, cors, rate_limit, pods,
-              email, sms, payment, error_rate, latency_p95, critical_alerts, errors_10m]
+    choices: *checks
     default: []
   api_url:
     description: Base URL of the platform's API, for example C(https://api.smeplatform.com).
