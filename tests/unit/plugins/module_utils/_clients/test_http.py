@@ -10,7 +10,6 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http i
     ApiClient,
     HttpFailure,
     HttpSession,
-    Response,
     basic_auth,
     client_args,
     join_url,
@@ -22,6 +21,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors im
 )
 
 from ..smoke_servers import https_server, make_pki
+from .answers import Answers
 
 
 @pytest.fixture(scope="module")
@@ -115,37 +115,15 @@ def test_unreadable_ca_bundle_is_a_configuration_error(tmp_path):
         HttpSession(ca_bundle=str(tmp_path / "missing.pem"))
 
 
-class _Answers:
-    """A session that answers each request with the next status and body, and keeps what it was sent."""
-
-    def __init__(self, *answers: tuple[int, bytes]) -> None:
-        self.answers = list(answers)
-        self.sent: list[tuple[str, str, dict, object]] = []
-
-    def __call__(self) -> _Answers:
-        return self
-
-    def __enter__(self) -> _Answers:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        pass
-
-    def request(self, method, url, headers=None, json_body=None):
-        self.sent.append((method, url, dict(headers or {}), json_body))
-        status, body = self.answers.pop(0)
-        return Response(status=status, headers={}, body=body, elapsed=0.0, url=url, method=method)
-
-
 def test_api_client_refuses_an_empty_key_or_a_relative_url():
     with pytest.raises(ConfigurationError, match="create a key"):
-        ApiClient("https://api.test", "", _Answers(), "no key for https://api.test: create a key")
+        ApiClient("https://api.test", "", Answers(), "no key for https://api.test: create a key")
     with pytest.raises(ConfigurationError, match="not an absolute"):
-        ApiClient("api.test", "k", _Answers(), "no key")
+        ApiClient("api.test", "k", Answers(), "no key")
 
 
 def test_api_client_reads_json_or_none_and_names_a_refused_key():
-    answers = _Answers((200, b'{"ok": true}'), (502, b"<html>"), (403, b""), (401, b"{}"))
+    answers = Answers((200, b'{"ok": true}'), (502, b"<html>"), (403, b""), (401, b"{}"))
     client = ApiClient("https://api.test/", "k", answers, "no key")
     response, body = client._call(
         "POST", "https://api.test/x", {"X-Key": "k"}, "the API refused the key", json_body=[1]
