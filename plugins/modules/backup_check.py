@@ -24,10 +24,6 @@ options:
     description: Namespace of the release.
     type: str
     required: true
-  cronjob:
-    description: Name of the backup CronJob.
-    type: str
-    default: sme-platform-db-backup
   schedule:
     description: Required schedule.
     type: str
@@ -76,6 +72,7 @@ options:
     default: prefer
 extends_documentation_fragment:
   - smeplatform.deploy.attributes
+  - smeplatform.deploy.backup
   - smeplatform.deploy.kubernetes
   - smeplatform.deploy.read_only_check
 requirements:

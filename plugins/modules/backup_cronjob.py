@@ -95,7 +95,7 @@ options:
     default: 900
 extends_documentation_fragment:
   - smeplatform.deploy.attributes
-  - smeplatform.deploy.backup_pod
+  - smeplatform.deploy.backup.pod
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:

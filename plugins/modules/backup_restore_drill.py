@@ -32,10 +32,6 @@ options:
     description: Namespace of the backup CronJob and of the drill's pods.
     type: str
     required: true
-  cronjob:
-    description: Name of the backup CronJob.
-    type: str
-    default: sme-platform-db-backup
   rto_hours:
     description: Recovery time objective in hours (the checklist's is 4).
     type: float
@@ -60,7 +56,8 @@ options:
     default: 1800
 extends_documentation_fragment:
   - smeplatform.deploy.attributes
-  - smeplatform.deploy.backup_pod
+  - smeplatform.deploy.backup
+  - smeplatform.deploy.backup.pod
   - smeplatform.deploy.kubernetes
 attributes:
   check_mode:

@@ -9,6 +9,9 @@ from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import connection_args
 
+# The backup CronJob: backup_cronjob writes it (its name), backup_check and backup_restore_drill read it (cronjob).
+CRONJOB = {"type": "str", "default": "sme-platform-db-backup"}
+
 
 def _secret_env() -> dict[str, Any]:
     """Environment variables of a backup pod taken from Secret keys: references, no values."""
@@ -30,7 +33,7 @@ def backup_check() -> dict[str, Any]:
     return dict(
         argument_spec={
             "namespace": {"type": "str", "required": True},
-            "cronjob": {"type": "str", "default": "sme-platform-db-backup"},
+            "cronjob": dict(CRONJOB),
             "schedule": {"type": "str", "default": "0 2 * * *"},
             "retention_days": {"type": "int", "default": 30},
             "max_success_age": {"type": "int", "default": 93600},
@@ -53,7 +56,7 @@ def backup_cronjob() -> dict[str, Any]:
     """The AnsibleModule arguments of backup_cronjob."""
     return dict(
         argument_spec={
-            "name": {"type": "str", "default": "sme-platform-db-backup"},
+            "name": dict(CRONJOB),
             "namespace": {"type": "str", "required": True},
             "schedule": {"type": "str", "default": "0 2 * * *"},
             "time_zone": {"type": "str", "default": ""},
@@ -95,7 +98,7 @@ def backup_restore_drill() -> dict[str, Any]:
     return dict(
         argument_spec={
             "namespace": {"type": "str", "required": True},
-            "cronjob": {"type": "str", "default": "sme-platform-db-backup"},
+            "cronjob": dict(CRONJOB),
             "rto_hours": {"type": "float", "default": 4.0},
             "max_dump_age": {"type": "int", "default": 93600},
             "scratch_prefix": {"type": "str", "default": "restore_drill"},

@@ -1,13 +1,22 @@
 # Copyright: contributors to smeplatform.deploy
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The options of a backup pod, shared by the modules that start one (the CronJob's Job, the restore drill's pod)."""
+"""Options of the backup modules: the backup CronJob they read, and the options of the pods they start (the
+CronJob's Job, the restore drill's pod)."""
 
 from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # A module gives O(secret_env) its own description (what the variables are for) and keeps the rest from here.
     DOCUMENTATION = r"""
+options:
+  cronjob:
+    description: Name of the backup CronJob.
+    type: str
+    default: sme-platform-db-backup
+"""
+
+    # A module gives O(secret_env) its own description (what the variables are for) and keeps the rest from here.
+    POD = r"""
 options:
   secret_env:
     description: Environment variables of the backup pod taken from Secret keys (references, never values).
