@@ -11,6 +11,9 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubern
 
 # The backup CronJob: backup_cronjob writes it (its name), backup_check and backup_restore_drill read it (cronjob).
 CRONJOB = {"type": "str", "default": "sme-platform-db-backup"}
+# Seconds a backup stays fresh (the role's backup_max_success_age): for the check, the CronJob's backup when stale and
+# the drill's dump alike.
+FRESH_FOR = 93600
 
 
 def _secret_env() -> dict[str, Any]:
@@ -36,7 +39,7 @@ def backup_check() -> dict[str, Any]:
             "cronjob": dict(CRONJOB),
             "schedule": {"type": "str", "default": "0 2 * * *"},
             "retention_days": {"type": "int", "default": 30},
-            "max_success_age": {"type": "int", "default": 93600},
+            "max_success_age": {"type": "int", "default": FRESH_FOR},
             "rpo_hours": {"type": "float", "default": 24.0},
             "release": {"type": "str", "required": True},
             "config_dest": {"type": "path", "required": True},
@@ -72,7 +75,7 @@ def backup_cronjob() -> dict[str, Any]:
             "history_limit": {"type": "int", "default": 7},
             "run_now": {"type": "bool", "default": False},
             "run_when_stale": {"type": "bool", "default": False},
-            "stale_after": {"type": "float", "default": 93600.0},
+            "stale_after": {"type": "float", "default": float(FRESH_FOR)},
             "wait_timeout": {"type": "float", "default": 900.0},
             **connection_args(),
         },
@@ -100,7 +103,7 @@ def backup_restore_drill() -> dict[str, Any]:
             "namespace": {"type": "str", "required": True},
             "cronjob": dict(CRONJOB),
             "rto_hours": {"type": "float", "default": 4.0},
-            "max_dump_age": {"type": "int", "default": 93600},
+            "max_dump_age": {"type": "int", "default": FRESH_FOR},
             "scratch_prefix": {"type": "str", "default": "restore_drill"},
             "env": {"type": "dict", "default": {}},
             "secret_env": _secret_env(),
