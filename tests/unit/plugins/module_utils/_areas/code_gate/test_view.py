@@ -20,7 +20,7 @@ def test_memo_computes_once_for_every_thread():
         time.sleep(0.05)
         return "files"
 
-    threads = [threading.Thread(target=memo.get, args=("files", make)) for _ in range(4)]
+    threads = [threading.Thread(target=memo.get, args=("files", make)) for _unused in range(4)]
     for t in threads:
         t.start()
     for t in threads:
