@@ -103,9 +103,18 @@ kind-env: ## Print shell exports that point kubectl at the kind cluster: eval "$
 	@tests/lab/kind/lab.sh env --kubeconfig
 
 .PHONY: kind-test
-kind-test: setup ## Tests on the kind cluster (brings it up, then down)
-	tests/lab/kind/lab.sh up
-	rc=0; python -m pytest tests/integration/kind $(PYTEST_ARGS) || rc=$$?; tests/lab/kind/lab.sh down; exit $$rc
+kind-test: setup ## One kind cluster: up, tests/integration/kind, Molecule's kind scenario on it, down (destroy)
+	@mkdir -p reports
+	molecule reset -s kind >/dev/null  # no state of an earlier run: its create and prepare must run
+	rc=0; tests/lab/kind/lab.sh up || rc=$$?; \
+	if [ $$rc = 0 ]; then python -m pytest tests/integration/kind $(PYTEST_ARGS) || rc=$$?; fi; \
+	if [ $$rc = 0 ]; then \
+	  started=$$(date +%s); \
+	  molecule test -s kind --destroy=never 2>&1 | tee reports/molecule-kind.log \
+	    || { rc=1; python tests/tools/no_go_digest.py reports --since "$$started" --log reports/molecule-kind.log || true; }; \
+	fi; \
+	molecule destroy -s kind 2>&1 | tail -n 20 || { tests/lab/lab.sh down tls data edge; tests/lab/kind/lab.sh down; rc=1; }; \
+	exit $$rc
 
 .PHONY: post-deploy-test
 post-deploy-test: setup lab-up ## The post-deployment stages on the lab alone (make integration runs them too)
