@@ -126,6 +126,17 @@ options:
     description: Lowest accepted Redis major version.
     type: int
     default: 6
+  routes:
+    description:
+      - Where this controller reaches an address the platform's settings name, when it cannot reach it by that name
+        (a cluster-internal Service name, for instance); C(host:port) as the platform names it (the ConfigMap, or
+        the inventory's values before the first install) mapped to the C(host:port) to connect to, such as a
+        NodePort, a load balancer or a port-forward.
+      - Only the network connection follows a route; host name checks of O(sslmode=verify-full) are made against
+        the route's host. User, database and passwords still come from the platform, and the evidence names both
+        addresses. An address without a route is connected to as the platform names it.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - smeplatform.deploy.attributes
   - smeplatform.deploy.read_only_check
@@ -158,6 +169,16 @@ EXAMPLES = r"""
     sslmode: verify-full
     sslrootcert: /etc/ssl/certs/db-ca.pem
   no_log: false
+
+- name: Check the platform's database and Redis through the routes this controller has into the cluster
+  smeplatform.deploy.postgres_check:
+    host: db.internal
+    dbname: sme_platform
+    app_user: sme_app
+    namespace: sme-platform
+    routes:
+      postgres.sme-platform-db.svc.cluster.local:5432: 10.0.0.15:30432
+      redis.sme-platform-db.svc.cluster.local:6379: 10.0.0.15:30379
 """
 
 RETURN = r"""

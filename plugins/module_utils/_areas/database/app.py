@@ -7,6 +7,11 @@ DATABASE_NAME, REDIS_HOST, REDIS_PORT, and any ``config.extra`` key such as DATA
 secrets role writes (DATABASE_PASSWORD, REDIS_PASSWORD). A DATABASE_URL or REDIS_URL in either replaces the
 separate keys, as it would in the application. The checks log in with exactly these values, so they prove what the
 application will use, not what the inventory says.
+
+Where the controller cannot reach an address the platform's settings name (a cluster-internal Service name), the
+inventory may give a route: ``{"name:port": "host:port"}``, the address the controller connects to instead. A route
+changes only the network connection; user, database and passwords still come from the platform, and the evidence
+names both addresses.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -72,6 +77,8 @@ class Resolved:
     target: Any
     sources: list[str] = field(default_factory=list)
     problem: str = ""
+    # How the controller reaches the target when the inventory routes the platform's address (routed()).
+    route: str = ""
 
 
 def read(kube: Any, namespace: str, secret_name: str, configmap_name: str, mask: Mask) -> AppSettings:
@@ -109,6 +116,35 @@ class Once:
             if self._value is None:
                 self._value = self._reader()
             return self._value
+
+
+Routes = Mapping[str, tuple[str, int]]
+
+
+def _address(text: str, what: str) -> tuple[str, int]:
+    host, sep, port = str(text).strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigurationError(f"{what} {text!r} is not host:port")
+    return host, int(port)
+
+
+def parse_routes(raw: Mapping[str, str] | None) -> dict[str, tuple[str, int]]:
+    """``{"name:port": "host:port"}`` (the address as the platform names it, where the controller reaches it)."""
+    table: dict[str, tuple[str, int]] = {}
+    for named, via in (raw or {}).items():
+        host, port = _address(named, "routes: the platform's address")
+        table[f"{host.lower()}:{port}"] = _address(via, f"routes: the route of {named}")
+    return table
+
+
+def routed(host: str, port: int, routes: Routes) -> tuple[str, int, str]:
+    """The address to connect to for the platform's ``host:port``, and the clause the evidence carries about it
+    (empty without a route: the controller connects to what the platform names)."""
+    via = routes.get(f"{host.lower()}:{port}")
+    if via is None:
+        return host, port, ""
+    return via[0], via[1], f"{host}:{port} reached at {via[0]}:{via[1]} (the inventory's route)"
 
 
 def _port(raw: str, name: str) -> int:

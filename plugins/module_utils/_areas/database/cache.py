@@ -29,7 +29,7 @@ def _major(version: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
-def _advice(target: RedisTarget, error: ConnectionFailure, settings_ref: str) -> str:
+def _advice(target: RedisTarget, error: ConnectionFailure, settings_ref: str, route: str = "") -> str:
     if isinstance(error, RedisError):
         reply = error.reply.upper()
         if reply.startswith(("WRONGPASS", "INVALID")) or "INVALID PASSWORD" in reply or "INVALID USERNAME" in reply:
@@ -37,7 +37,8 @@ def _advice(target: RedisTarget, error: ConnectionFailure, settings_ref: str) ->
         if "WITHOUT ANY PASSWORD CONFIGURED" in reply:
             return "this Redis has no password: set requirepass to REDIS_PASSWORD"
         return ""
-    return f"start Redis at {target.address} (or correct the platform's REDIS_HOST/REDIS_PORT)"
+    settings = "the inventory's route" if route else "the platform's REDIS_HOST/REDIS_PORT"
+    return f"start Redis at {target.address} (or correct {settings})"
 
 
 def redis_entry(
@@ -58,13 +59,13 @@ def redis_entry(
             pong = conn.command("PING")
             info = {**conn.info("server"), **conn.info("replication"), **conn.info("memory")}
     except ConnectionFailure as exc:
-        advice = _advice(target, exc, settings_ref)
+        advice = _advice(target, exc, settings_ref, resolved.route)
         return entry(
             ITEM,
             "failed",
             measured="no login",
             threshold=threshold,
-            detail=f"{exc}" + (f"; {advice}" if advice else ""),
+            detail=f"{exc}" + (f"; {advice}" if advice else "") + (f" ({resolved.route})" if resolved.route else ""),
             where=target.url,
         )
     version, role = info.get("redis_version", ""), info.get("role", "")
@@ -91,6 +92,7 @@ def redis_entry(
         or (
             f"REDIS_PASSWORD of {settings_ref} logs in to Redis {version} at {target.address} "
             f"({role}, maxmemory-policy {info.get('maxmemory_policy', '?')}); settings: {', '.join(resolved.sources)}"
+            + (f"; {resolved.route}" if resolved.route else "")
         ),
         where=target.url,
     )

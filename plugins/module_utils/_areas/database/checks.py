@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import app as platform_settings
@@ -218,6 +218,8 @@ class Platform:
     expected_user: str = ""
     # host:port of the primary: a platform address elsewhere is a pooler in front of it (named when it cannot reach it).
     primary: str = ""
+    # Where the controller reaches an address the platform names (app.parse_routes); the connection only.
+    routes: platform_settings.Routes = field(default_factory=dict)
 
 
 def app_connection_entry(app: Endpoint, sources: list[str] | None = None) -> dict[str, Any]:
@@ -261,18 +263,24 @@ def platform_login_entry(platform: Platform) -> dict[str, Any]:
             where=settings.secret_ref,
         )
     target = resolved.target
+    named = f"{target['host']}:{target['port']}"
+    host, port, via = platform_settings.routed(target["host"], target["port"], platform.routes)
     endpoint = Endpoint(
-        target["host"],
-        target["port"],
+        host,
+        port,
         target["dbname"],
         target["user"],
         password=target["password"],
-        settings=f"DATABASE_HOST and DATABASE_PORT of {settings.configmap_ref}",
+        settings=f"the route of {named} in the inventory's routes"
+        if via
+        else f"DATABASE_HOST and DATABASE_PORT of {settings.configmap_ref}",
         password_from=next((s for s in resolved.sources if "DATABASE_PASSWORD" in s or "DATABASE_URL" in s), ""),
-        behind=platform.primary if f"{target['host']}:{target['port']}" != platform.primary else "",
+        behind=platform.primary if named != platform.primary else "",
         **platform.connection,
     )
-    found = app_connection_entry(endpoint, resolved.sources)
+    found = app_connection_entry(endpoint, resolved.sources + ([via] if via else []))
+    if via and via not in found["detail"]:
+        found["detail"] = f"{found['detail']} ({via})"
     if found["status"] == "passed" and platform.expected_user and endpoint.user != platform.expected_user:
         found = entry(
             "4.2.4",
@@ -293,6 +301,12 @@ def platform_redis_entry(platform: Platform) -> dict[str, Any]:
         resolved = platform_settings.redis(settings, platform.fallback)
     except ConfigurationError as exc:  # the platform's own settings are wrong: a finding, not the run's input
         resolved = platform_settings.Resolved(None, problem=str(exc))
+    if resolved.target is not None:
+        host, port, via = platform_settings.routed(resolved.target.host, resolved.target.port, platform.routes)
+        if via:
+            resolved = platform_settings.Resolved(
+                replace(resolved.target, host=host, port=port), resolved.sources, route=via
+            )
     return cache.redis_entry(
         resolved,
         settings.secret_ref,

@@ -12,6 +12,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import checks as postgres
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database import endpoint
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
+from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import exit_checked
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import forms
 
@@ -53,6 +54,10 @@ def run_postgres_check(module: Any) -> None:
                 dbname="pgbouncer",
             )
     policy = postgres.PostgresPolicy.from_options(p)
+    try:
+        routes = platform_settings.parse_routes(p["routes"])
+    except ConfigurationError as exc:
+        module.fail_json(msg=str(exc))
     if not k8s.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
 
@@ -78,6 +83,7 @@ def run_postgres_check(module: Any) -> None:
         redis_min_version=p["redis_min_version"],
         expected_user=p["app_user"],
         primary=primary,
+        routes=routes,
     )
 
     def run() -> list:

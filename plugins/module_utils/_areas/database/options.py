@@ -41,6 +41,8 @@ def postgres_check() -> dict[str, Any]:
             "redis_host": {"type": "str"},
             "redis_port": {"type": "int", "default": 6379},
             "redis_min_version": {"type": "int", "default": 6},
+            # {"name:port": "host:port"}: where the controller reaches an address the platform's settings name.
+            "routes": {"type": "dict", "default": {}},
             **connection_args(),
         },
         supports_check_mode=True,

@@ -4,6 +4,7 @@ password."""
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -84,3 +85,32 @@ def test_redis_from_a_url_in_the_configmap():
 def test_a_port_that_is_not_a_number_is_named():
     with pytest.raises(ConfigurationError, match="DATABASE_PORT is 'x'"):
         app.database(settings({"DATABASE_PASSWORD": DB_PW}, {**CONFIG, "DATABASE_PORT": "x"}), FALLBACK)
+
+
+def test_a_route_is_where_the_controller_connects_to_the_address_the_platform_names():
+    routes = app.parse_routes({"Postgres.db.svc.cluster.local:5432": "127.0.0.1:16432", "[::1]:6379": "[::1]:16379"})
+    assert app.routed("postgres.db.svc.cluster.local", 5432, routes) == (
+        "127.0.0.1", 16432, "postgres.db.svc.cluster.local:5432 reached at 127.0.0.1:16432 (the inventory's route)",
+    )  # fmt: skip
+    assert app.routed("::1", 6379, routes)[:2] == ("::1", 16379)
+
+
+def test_an_address_without_a_route_is_connected_to_as_named():
+    routes = app.parse_routes({"postgres.db.svc.cluster.local:5432": "127.0.0.1:16432"})
+    assert app.routed("postgres.db.svc.cluster.local", 5433, routes) == ("postgres.db.svc.cluster.local", 5433, "")
+    assert app.routed("redis", 6379, app.parse_routes({})) == ("redis", 6379, "")
+    assert app.parse_routes(None) == {}
+
+
+@pytest.mark.parametrize(
+    "raw, named",
+    [
+        ({"postgres.db.svc": "127.0.0.1:16432"}, "the platform's address 'postgres.db.svc'"),
+        ({"postgres:5432": "127.0.0.1"}, "the route of postgres:5432 '127.0.0.1'"),
+        ({"postgres:5432": "127.0.0.1:99999"}, "the route of postgres:5432 '127.0.0.1:99999'"),
+        ({":5432": "127.0.0.1:1"}, "the platform's address ':5432'"),
+    ],
+)
+def test_a_route_that_is_not_host_and_port_is_named(raw, named):
+    with pytest.raises(ConfigurationError, match=f"routes: {re.escape(named)} is not host:port"):
+        app.parse_routes(raw)

@@ -84,3 +84,32 @@ def test_check_mode_measures_the_same(monkeypatch):
     result = run_entry("database", "postgres_check", args(), monkeypatch, check_mode=True)
     assert result["changed"] is False
     assert by_id(result)["4.2.4"]["status"] == "failed"
+
+
+def test_a_route_carries_the_connection_only_and_the_evidence_names_both_addresses(monkeypatch):
+    db_port = closed_port()
+    with FakeRedis(REDIS_PW).serving() as redis_port:
+        secret = {"DATABASE_PASSWORD": DB_PW, "REDIS_PASSWORD": REDIS_PW}
+        config = {"DATABASE_HOST": "postgres.db.svc.cluster.local", "DATABASE_PORT": "5432", "DATABASE_NAME": "d",
+                  "REDIS_HOST": "redis.db.svc.cluster.local", "REDIS_PORT": "6379"}  # fmt: skip
+        platform(monkeypatch, secret, config)
+        routes = {"postgres.db.svc.cluster.local:5432": f"127.0.0.1:{db_port}",
+                  "redis.db.svc.cluster.local:6379": f"127.0.0.1:{redis_port}"}  # fmt: skip
+        result = run_entry("database", "postgres_check", args(routes=routes), monkeypatch)
+    found = by_id(result)
+    assert found["3.2.3"]["status"] == "passed", found["3.2.3"]
+    assert f"redis.db.svc.cluster.local:6379 reached at 127.0.0.1:{redis_port}" in found["3.2.3"]["detail"]
+    assert "REDIS_HOST of ConfigMap ns/sme-platform-config" in found["3.2.3"]["detail"]
+    # the database's route is closed: the failure names the route it tried and the platform's own address
+    assert found["4.2.4"]["status"] == "failed"
+    assert f"a@127.0.0.1:{db_port}/d" in found["4.2.4"]["detail"]
+    assert f"postgres.db.svc.cluster.local:5432 reached at 127.0.0.1:{db_port}" in found["4.2.4"]["detail"]
+    assert "correct the route of postgres.db.svc.cluster.local:5432" in found["4.2.4"]["detail"]
+    for value in (DB_PW, REDIS_PW):
+        assert value not in str(result)
+
+
+def test_a_route_that_is_not_host_and_port_fails_the_task(monkeypatch):
+    platform(monkeypatch, {"DATABASE_PASSWORD": DB_PW}, {})
+    result = run_entry("database", "postgres_check", args(routes={"postgres:5432": "nowhere"}), monkeypatch)
+    assert result["failed"] and "routes: the route of postgres:5432 'nowhere' is not host:port" in result["msg"]
