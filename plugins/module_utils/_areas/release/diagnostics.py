@@ -202,8 +202,11 @@ def summary(diag: dict[str, Any]) -> str:
         parts.append(f"all {len(pods)} pod(s) Ready")
     warnings = [e for e in diag.get("events") or [] if e.get("type") == "Warning"]
     if warnings:
-        last = warnings[-1]
-        parts.append(f"{len(warnings)} warning event(s), last: {last['object']} {last['reason']}: {last['message']}")
+        # why a pod is not Ready (its probe's answer) outweighs a later warning about anything else
+        about_bad = [e for e in warnings if e.get("object") in {f"Pod/{p['name']}" for p in bad}]
+        last = (about_bad or warnings)[-1]
+        which = "last about a pod not Ready" if about_bad else "last"
+        parts.append(f"{len(warnings)} warning event(s), {which}: {last['object']} {last['reason']}: {last['message']}")
     history = diag.get("helm_history") or []
     if history:
         parts.append("helm history: " + ", ".join(f"{h['revision']} {h['status']}" for h in history[-4:]))

@@ -37,6 +37,18 @@ def test_diagnostics_summary_names_unready_and_gone_pods():
     assert "Unhealthy: probe failed" in text and "4 deployed" in text
 
 
+def test_the_summary_shows_why_an_unready_pod_is_not_ready_before_later_warnings():
+    ready = {"name": "web-0", "phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    unready = {"name": "web-1", "phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}
+    probe = {"type": "Warning", "object": "Pod/web-1", "reason": "Unhealthy", "message": "statuscode: 503"}
+    hpa = {"type": "Warning", "object": "HorizontalPodAutoscaler/web", "reason": "FailedGetResourceMetric",
+           "message": "no metrics"}  # fmt: skip
+    text = diagnostics.summary({"pods": [ready, unready], "events": [probe, hpa]})
+    assert "2 warning event(s), last about a pod not Ready: Pod/web-1 Unhealthy: statuscode: 503" in text
+    text = diagnostics.summary({"pods": [ready], "events": [probe, hpa]})
+    assert "2 warning event(s), last: HorizontalPodAutoscaler/web FailedGetResourceMetric: no metrics" in text
+
+
 def test_diagnostics_file_lands_in_the_report_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("SMEPLATFORM_EVIDENCE_JOURNAL", str(tmp_path / "journal.jsonl"))
     assert diagnostics.default_dir() == str(tmp_path)
