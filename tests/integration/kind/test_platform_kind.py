@@ -163,7 +163,16 @@ def jwt_claims(token: str) -> dict:
 
 def test_release_serves_through_its_services(platform: Platform, ingress_client: Kube) -> None:
     platform.deploy("v1.0.0")
-    health = platform.request(ingress_client, "client", "GET", platform.backend_url("/health"))
+    answers: list[dict] = []
+
+    def answered() -> bool:
+        # helm's --wait ends when the pods are Ready; the client's node programs the Service's endpoints a moment
+        # later (until then its kube-proxy refuses the connection), so only the first answer is waited for
+        answers.append(platform.request(ingress_client, "client", "GET", platform.backend_url("/health")))
+        return answers[-1]["status"] != 0
+
+    assert eventually(answered, timeout=30, interval=2), answers[-1]
+    health = answers[-1]
     assert health["status"] == 200, health
     assert json.loads(health["body"])["version"] == "v1.0.0"
     assert health["headers"]["X-Frame-Options"] == "DENY"

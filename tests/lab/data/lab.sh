@@ -815,8 +815,11 @@ APP_NAMESPACE=sme-platform
 APP_SECRET=sme-platform-secrets
 APP_KEYS=("DATABASE_PASSWORD:pg-sme_app" "REDIS_PASSWORD:redis")
 
+# The k8s lab's cluster, or the one SMEPLATFORM_LAB_KUBECONFIG names (the kind lab's), as the edge lab reads it.
 lab_kubectl() {
-  ( eval "$("$ROOT/tests/lab/k8s/lab.sh" env 2>/dev/null)" && kubectl --request-timeout=10s "$@" )
+  ( eval "$("$ROOT/tests/lab/k8s/lab.sh" env 2>/dev/null)"
+    [[ -z ${SMEPLATFORM_LAB_KUBECONFIG:-} ]] || export KUBECONFIG=$SMEPLATFORM_LAB_KUBECONFIG
+    kubectl --request-timeout=10s "$@" )
 }
 
 align_app_secret() {

@@ -436,12 +436,14 @@ platform_code_key() {
   { cat "$here"/../standins/{__init__,common,kube,platform,migrate}.py; echo "$platform_slim"; } | sha256sum | cut -c1-12
 }
 postgres_image="$repo/postgres:15-$KIND_DEBIAN_SUITE"
+# Redis in the cluster: Debian's redis-server of this machine (the package the data lab runs), alone in an image
+redis_image() { printf '%s/redis:%s-%s\n' "$repo" "$(redis-server --version | sed -n 's/.* v=\([0-9.]*\).*/\1/p')" "$KIND_DEBIAN_SUITE"; }
 platform_images() {
   local tag
   for tag in $platform_tags; do
     printf '%s\n' "$repo/sme-platform/backend:$tag" "$repo/sme-platform/frontend:$tag"
   done
-  printf '%s\n' "$postgres_image"
+  printf '%s\n' "$postgres_image" "$(redis_image)"
 }
 
 build_platform-rootfs() {
@@ -493,8 +495,18 @@ build_platform-images() {
     DOCKER_BUILDKIT=0 /usr/bin/docker build -q -t "$postgres_image" "$w" >/dev/null
     log "image $postgres_image built"
   fi
+  image="$(redis_image)"
+  if ! image_exists "$image"; then
+    # one layer: the server and the libraries it loads; it runs as an unprivileged uid with its data in /tmp
+    new_workdir redis; w="$workdir"
+    mkdir -p "$w/rootfs/tmp" "$w/rootfs/etc/redis"
+    chmod 1777 "$w/rootfs/tmp"
+    copy_with_libs / "$w/rootfs" /usr/bin/redis-server
+    import_dir "$w/rootfs" "$image" "USER 1000:1000" "WORKDIR /tmp" 'ENTRYPOINT ["/usr/bin/redis-server"]'
+    log "image $image built ($(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=iec))"
+  fi
   for image in $(platform_images); do
-    [[ "$image" == "$postgres_image" ]] && continue
+    [[ "$image" == "$postgres_image" || "$image" == "$(redis_image)" ]] && continue
     tag="${image##*:}"
     role="${image%:*}"
     role="${role##*/}"
@@ -521,6 +533,7 @@ build_platform-images() {
 case "${1:-}" in
   node-image-name) echo "$node_image"; exit 0 ;;
   platform-image-names) platform_images; exit 0 ;;
+  redis-image-name) redis_image; exit 0 ;;
 esac
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(kind coredns local-path-provisioner kube-network-policies pause rootfs images node-image)

@@ -2,8 +2,9 @@
 # kind lab: a real Kubernetes cluster (kind: nodes are Docker containers running
 # systemd, containerd and kubelet) built offline on this machine. One control
 # plane and two workers in two zones, pods routed across nodes, NetworkPolicy
-# enforced. The API server listens on 127.0.0.1:16643; runtime state lives in
-# .lab/kind/ of the checkout.
+# enforced. The API server listens on 127.0.0.1:16643, the NodePorts of the
+# platform's database and Redis on 127.0.0.1:16432 and 127.0.0.1:16379; runtime
+# state lives in .lab/kind/ of the checkout.
 #
 # Usage: tests/lab/kind/lab.sh install|up|down|status|env
 #   install  install Debian's docker.io and build tools, build kind, the node
@@ -32,6 +33,8 @@ kubeconfig="$state/kubeconfig"
 cluster=smeplatform-lab
 context="kind-$cluster"
 api_port=16643
+db_port=16432
+redis_port=16379
 kind_bin="$cache/kind-$KIND_VERSION/bin"
 k8s_bin="$cache/kubernetes-$K8S_VERSION/bin"
 helm_bin="$cache/helm-$HELM_VERSION/bin"
@@ -175,6 +178,11 @@ networking:
 nodes:
   - role: control-plane
     labels: {topology.kubernetes.io/region: lab-region-1, topology.kubernetes.io/zone: lab-zone-a}
+    # the NodePorts of the platform's database and Redis (database.yaml, redis.yaml) on the controller: the
+    # route inventories/kind gives the checks to the addresses the platform names
+    extraPortMappings:
+      - {containerPort: 30432, hostPort: $db_port, listenAddress: 127.0.0.1}
+      - {containerPort: 30379, hostPort: $redis_port, listenAddress: 127.0.0.1}
   - role: worker
     labels: {topology.kubernetes.io/region: lab-region-1, topology.kubernetes.io/zone: lab-zone-a}
   - role: worker
@@ -263,7 +271,7 @@ system_ready() {
 
 cmd_install() {
   local missing=() pkgs=() s
-  for c in dockerd:docker.io debootstrap:debootstrap jq:jq gcc:gcc; do
+  for c in dockerd:docker.io debootstrap:debootstrap jq:jq gcc:gcc redis-server:redis-server; do
     command -v "${c%%:*}" >/dev/null || { missing+=("${c%%:*}"); pkgs+=("${c#*:}"); }
   done
   if ((${#pkgs[@]})); then
