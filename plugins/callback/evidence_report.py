@@ -58,7 +58,7 @@ options:
   secret_var_pattern:
     description: Regular expression; string values of host variables whose names match it are masked in reports.
     type: str
-    default: '(?i)(password|passwd|secret(?!s|_?name)|token|api_?key|private_?key|credential|_auth)'
+    default: '(?i)(password|passwd|secret(?!s|_?name|_?ref|_?key_?ref)|token|api_?key|private_?key|credential|_auth)'
     env:
       - name: SMEPLATFORM_SECRET_VAR_PATTERN
     ini:

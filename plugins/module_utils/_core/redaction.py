@@ -13,7 +13,10 @@ from typing import Any
 MASK = "********"
 MIN_SECRET_LENGTH = 6  # shorter values are words, not secrets, and masking them would garble reports
 # Variables whose names match are treated as secret wherever their values turn up.
-SECRET_NAME_PATTERN = r"(?i)(password|passwd|secret(?!s|_?name)|token|api_?key|private_?key|credential|_auth)"  # noqa: S105 - a pattern of names, not a password
+# A Secret's name is not a secret: "secrets", "secret_name", secretRef and secretKeyRef name one.
+SECRET_NAME_PATTERN = (
+    r"(?i)(password|passwd|secret(?!s|_?name|_?ref|_?key_?ref)|token|api_?key|private_?key|credential|_auth)"  # noqa: S105
+)
 
 
 def forms(secret: str) -> set[str]:

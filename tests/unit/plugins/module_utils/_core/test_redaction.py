@@ -47,3 +47,15 @@ def test_secret_looking_names_but_not_role_variables_of_the_secrets_role():
     }
     found = secret_strings(data)
     assert sorted(found) == ["pw-value-1", "rz-value-2", "sg-value-3"]
+
+
+def test_references_to_a_secret_are_names_not_secrets():
+    # chart values name the Secret a pod reads (envFrom secretRef, env secretKeyRef): the name and key are shown
+    values = {
+        "envFrom": [{"secretRef": {"name": "sme-platform-secrets"}}],
+        "env": [{"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": "db-secrets", "key": "DB_KEY"}}}],
+        "secret_ref": "other-secrets",
+        "jwt_secret": "jwt-value-1",
+        "secretKey": "sk-value-2",
+    }
+    assert sorted(secret_strings(values)) == ["jwt-value-1", "sk-value-2"]
