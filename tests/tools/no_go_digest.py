@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError) as exc:
             print(f"{path}: unreadable ({exc})")
             continue
-        if report.get("verdict", {}).get("decision") == "GO":
+        if not isinstance(report, dict) or not isinstance(report.get("verdict"), dict):
+            continue  # not a checklist report (a release's diagnostics, for instance)
+        if report["verdict"].get("decision") == "GO":
             continue
         found += 1
         print(f"NO-GO report {path.with_suffix('.md')}")

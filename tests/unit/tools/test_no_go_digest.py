@@ -72,3 +72,13 @@ def test_log_excerpt_names_the_failed_task_and_its_message(tmp_path, capsys):
     assert "\x1b[" not in out and "│" not in out
     assert "Deploy the release" not in out
     assert out.count("Ansible return code was 2") == 1, "a failure inside an excerpt is listed again"
+
+
+def test_reports_without_a_verdict_are_passed_over(tmp_path, capsys):
+    # a release's diagnostics are written beside the checklist reports: they carry no verdict
+    (tmp_path / "diagnostics-1.json").write_text(json.dumps({"release": "sme-platform", "pods": []}))
+    (tmp_path / "lab-1.json").write_text(json.dumps(report("NO-GO", ["interrupted"], [])))
+    assert digest_tool.main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "diagnostics-1" not in out
+    assert "NO-GO report" in out and "reason: interrupted" in out
