@@ -57,6 +57,21 @@ options:
     description: PersistentVolumeClaim mounted at C(/backups); none when empty.
     type: str
     default: ""
+  volume_claim_manage:
+    description:
+      - Create O(volume_claim) before the CronJob when it does not exist (C(ReadWriteOnce), O(volume_size),
+        O(volume_storage_class)), labelled with the CronJob's name. A claim that exists is left as it is (a claim's
+        spec is mostly immutable) and reported unchanged. Nothing is created when O(volume_claim) is empty.
+    type: bool
+    default: false
+  volume_size:
+    description: Storage requested by a claim O(volume_claim_manage) creates.
+    type: str
+    default: 30Gi
+  volume_storage_class:
+    description: StorageClass of a claim O(volume_claim_manage) creates; the cluster's default class when empty.
+    type: str
+    default: ""
   node_selector:
     description: Node selector of the backup pods.
     type: dict
@@ -100,10 +115,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The API server validates the change as a server-side dry run; nothing is stored, no Job starts.
+    details: The API server validates the change (and a claim to create) as a server-side dry run; nothing is
+      stored, no Job starts.
   diff_mode:
     support: full
-    details: Shows the managed fields before and after.
+    details: Shows the managed fields before and after, and a claim it creates.
   idempotent:
     support: partial
     details: Idempotent unless O(run_now) is set, which starts a new Job every time; O(run_when_stale) starts one
@@ -126,6 +142,8 @@ EXAMPLES = r"""
     env: {PGHOST: db.internal, PGDATABASE: sme_platform, PGUSER: sme_backup}
     secret_env: [{name: PGPASSWORD, secret_name: sme-platform-backup, key: password}]
     volume_claim: sme-platform-backups
+    volume_claim_manage: true
+    volume_size: 50Gi
 """
 
 RETURN = r"""
@@ -140,6 +158,11 @@ changed_fields:
   type: list
   elements: str
   sample: ["spec.schedule"]
+volume_claim_action:
+  description: What was (or in check mode would be) done to O(volume_claim), C(create) or C(none).
+  returned: when O(volume_claim_manage) and O(volume_claim)
+  type: str
+  sample: create
 job:
   description: Name of the Job started by O(run_now).
   returned: when O(run_now)

@@ -51,6 +51,11 @@ def _cronjob(lab, namespace):
     return json.loads(out) if out else None
 
 
+def _claim(lab, namespace):
+    out = kubectl(lab, "get", "pvc", "checks-rel-backups", "-n", namespace, "-o", "json", check=False)
+    return json.loads(out) if out else None
+
+
 def test_backup_four_steps_then_a_run(run_role, lab, release, tmp_path):
     namespace = release
     exports = tmp_path / "exports"
@@ -60,6 +65,8 @@ def test_backup_four_steps_then_a_run(run_role, lab, release, tmp_path):
     assert run.proc.returncode == 0, run.output
     assert run.changed() >= 2
     assert _cronjob(lab, namespace) is None
+    assert _claim(lab, namespace) is None
+    assert '"storage":"30Gi"' in run.proc.stdout.replace(" ", "")  # the claim it would create, in the diff
     assert not exports.exists()
     assert run.status("9.1.3") == "failed"  # verify sees no export yet
     assert run.status("4.1.3") == "failed"
@@ -67,11 +74,15 @@ def test_backup_four_steps_then_a_run(run_role, lab, release, tmp_path):
     # 2. real run: CronJob, claim and export in place
     run = run_role("backup", **_vars(namespace, tmp_path))
     assert run.proc.returncode == 0, run.output
-    assert run.changed() >= 3
+    assert run.changed() >= 2
     cronjob = _cronjob(lab, namespace)
     assert cronjob["spec"]["schedule"] == "0 2 * * *"
     assert cronjob["metadata"]["annotations"]["smeplatform.io/backup-retention-days"] == "30"
-    assert kubectl(lab, "get", "pvc", "checks-rel-backups", "-n", namespace, "-o", "jsonpath={.spec.resources}")
+    claim = _claim(lab, namespace)
+    assert claim["spec"]["resources"]["requests"]["storage"] == "30Gi"
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["metadata"]["labels"]["app.kubernetes.io/name"] == "checks-rel-db-backup"
+    assert claim["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "smeplatform.deploy"
     for item in ("4.1.3", "9.1.1", "4.1.5", "9.1.3"):
         assert run.status(item) == "passed", run.evidence(item)
     # No backup had succeeded yet, so the run started one and waited for it (backup_run_when_stale).
@@ -122,6 +133,23 @@ def test_backup_change_shows_a_diff_and_weak_retention_fails(run_role, lab, rele
     run = run_role("backup", "verify", **_vars(namespace, tmp_path))
     assert run.status("4.1.5") == "failed"
     assert run.evidence("4.1.5")["measured"]["annotation"] == "14"
+
+
+def test_backup_leaves_a_claim_already_there_alone(run_role, lab, release, tmp_path):
+    namespace = release
+    kubectl(lab, "apply", "-n", namespace, "-f", "-", stdin=json.dumps({
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "checks-rel-backups"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}}},
+    }))  # fmt: skip
+    run_role("backup", "cronjob", **_vars(namespace, tmp_path))
+    run = run_role("backup", "cronjob", check=True, **_vars(namespace, tmp_path, backup_volume_size="50Gi"))
+    assert run.proc.returncode == 0, run.output
+    assert run.changed() == 0, run.output
+    run = run_role("backup", "cronjob", **_vars(namespace, tmp_path, backup_volume_size="50Gi"))
+    assert run.changed() == 0, run.output
+    claim = _claim(lab, namespace)
+    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
+    assert "app.kubernetes.io/managed-by" not in (claim["metadata"].get("labels") or {})
 
 
 def test_backup_bad_schedule_fails_before_any_change(run_role, lab, release, tmp_path):

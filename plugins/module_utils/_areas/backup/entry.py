@@ -7,7 +7,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import checks, cronjob, drill, export
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.backup import (
+    checks,
+    claim,
+    cronjob,
+    drill,
+    export,
+)
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.database.endpoint import Endpoint
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients import kubernetes as k8s
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
@@ -88,8 +94,17 @@ def run_backup_cronjob(module: Any) -> None:
     try:
         spec.validate()
         kube = Kube(p["kubeconfig"], p["context"], p["request_timeout"])
+        stored = None
+        if p["volume_claim_manage"] and spec.volume_claim:
+            wanted = claim.ClaimSpec(
+                spec.volume_claim, spec.namespace, spec.name, p["volume_size"], p["volume_storage_class"]
+            )
+            stored = claim.ensure_claim(kube, wanted, module.check_mode)
         outcome = cronjob.ensure_cronjob(kube, spec, module.check_mode)
         result = {"changed": outcome["changed"], "action": outcome["action"], "changed_fields": outcome["paths"]}
+        if stored is not None:
+            result["volume_claim_action"] = stored["action"]
+            result["changed"] = result["changed"] or stored["changed"]
         stale = p["run_when_stale"] and cronjob.backup_is_stale(kube, spec.name, spec.namespace, p["stale_after"])
         if p["run_now"] or stale:
             result["job"] = cronjob.run_now(kube, spec.name, spec.namespace, module.check_mode)
@@ -99,15 +114,20 @@ def run_backup_cronjob(module: Any) -> None:
     except SmeplatformError as exc:
         module.fail_json(msg=str(exc))
     if module._diff:
-        result["diff"] = {
-            "before": outcome["before"],
-            "after": outcome["after"],
-            "before_header": f"CronJob {spec.namespace}/{spec.name} (live)",
-            "after_header": f"CronJob {spec.namespace}/{spec.name} (desired)",
-        }
-    verb = {"create": "created", "update": "updated", "none": "unchanged"}[outcome["action"]]
-    result["msg"] = f"CronJob {spec.namespace}/{spec.name} {verb}" + (
-        f"; Job {result['job']} started" if "job" in result else ""
+        result["diff"] = [stored["diff"]] if stored is not None and "diff" in stored else []
+        result["diff"].append(
+            {
+                "before": outcome["before"],
+                "after": outcome["after"],
+                "before_header": f"CronJob {spec.namespace}/{spec.name} (live)",
+                "after_header": f"CronJob {spec.namespace}/{spec.name} (desired)",
+            }
+        )
+    verb = {"create": "created", "update": "updated", "none": "unchanged"}
+    result["msg"] = (
+        (f"PersistentVolumeClaim {spec.namespace}/{spec.volume_claim} {verb[stored['action']]}; " if stored else "")
+        + f"CronJob {spec.namespace}/{spec.name} {verb[outcome['action']]}"
+        + (f"; Job {result['job']} started" if "job" in result else "")
     )
     module.exit_json(**result)
 
