@@ -44,7 +44,9 @@ def post_deploy(lab_env, tmp_path):
 
     def run(stage: str, *args: str, **extra: object) -> Stage:
         report_dir = tmp_path / f"report-{stage}-{uuid.uuid4().hex[:6]}"
-        env = {**lab_env, "SMEPLATFORM_REPORT_DIR": str(report_dir)}
+        # the run's own TMPDIR, where module_running sees a pipelined module's payload while it runs
+        (tmp_path / "tmp").mkdir(exist_ok=True)
+        env = {**lab_env, "SMEPLATFORM_REPORT_DIR": str(report_dir), "TMPDIR": str(tmp_path / "tmp")}
         extra = {"post_deploy_stage": stage, **extra}
         started = time.monotonic()
         proc = run_playbook(PLAYBOOK, "-e", json.dumps(extra), *args, env=env)
