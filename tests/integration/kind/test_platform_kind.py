@@ -255,12 +255,21 @@ def test_faulty_build_is_ready_but_unhealthy(platform: Platform, ingress_client:
 
     assert eventually(faulty_answers, timeout=30, interval=2), answers[-3:]
     assert json.loads(answers[-1]["body"])["version"] == "v1.1.0-faulty"
-    login = platform.request(
-        ingress_client,
-        "client",
-        "POST",
-        platform.backend_url("/api/auth/login"),
-        json.dumps({"email": "admin@smeplatform.test", "password": platform.admin_password}),
-        {"Content-Type": "application/json"},
-    )
-    assert login["status"] == 500
+    logins: list[dict] = []
+
+    def login_answers() -> bool:
+        # status 0: no connection (an old pod still terminating behind the Service): ask again
+        logins.append(
+            platform.request(
+                ingress_client,
+                "client",
+                "POST",
+                platform.backend_url("/api/auth/login"),
+                json.dumps({"email": "admin@smeplatform.test", "password": platform.admin_password}),
+                {"Content-Type": "application/json"},
+            )
+        )
+        return logins[-1]["status"] != 0
+
+    assert eventually(login_answers, timeout=30, interval=2), logins[-3:]
+    assert logins[-1]["status"] == 500, logins[-1]
