@@ -6,7 +6,6 @@ failing case must fail its item with a reason that names the cause, and leave th
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,10 @@ from typing import Any
 import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate import checks
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.code_gate.options import ARGUMENT_SPEC
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.http import HttpSession
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import ConfigurationError
+
+from .gate_support import gate_params
 
 ROOT = Path(__file__).resolve().parents[6]
 TOKEN_VALUE = "github_pat_unitTESTtoken_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
@@ -24,17 +24,7 @@ NO_IMAGES = ("1.3.5",)  # without the lab registry there are no image digests to
 
 
 def params(lab_repo, github_api, **over: Any) -> dict[str, Any]:
-    p = {k: copy.deepcopy(v.get("default")) for k, v in ARGUMENT_SPEC.items()}
-    p.update(
-        repository=str(lab_repo["path"]),
-        tag="v1.0.0",
-        github_url=github_api,
-        github_repository="smeplatform/sme-platform",
-        github_token=TOKEN_VALUE,
-        secrets_required=["KUBE_CONFIG_STAGING", "REGISTRY_PASSWORD"],
-        runbook_collection_root=str(ROOT),
-        runbook_environment="lab",
-    )
+    p = gate_params(lab_repo, github_api, TOKEN_VALUE, runbook_collection_root=str(ROOT), runbook_environment="lab")
     p["items"] = [i for i in p["items"] if i not in NO_IMAGES]
     p.update(over)
     return p
