@@ -39,11 +39,12 @@ def run_playbook(playbook, *args, env=None, inventory=INVENTORY, timeout=900):
 
 def module_running(module: str, marker: str) -> bool:
     """A process of this run executes the collection's module, told apart from other runs on the machine by
-    ``marker`` (the test's folder). With pipelining the module comes on standard input: its AnsiballZ wrapper
-    unpacks it into ``ansible_<collection>.<module>_payload_*`` in the run's TMPDIR (``<marker>/tmp``, see
-    conftest) while it runs; without pipelining, its AnsiballZ file is on the command line and the marker in its
-    environment."""
-    if any(Path(marker, "tmp").glob(f"ansible_*{module}_payload_*")):
+    ``marker`` (the test's folder). In the controller's worker process (plugins/action/in_process.py) the module
+    has the folder ``ansible_<collection>.<module>_in_process_*`` in the run's TMPDIR (``<marker>/tmp``, see
+    conftest) while it runs; as a module process with pipelining its AnsiballZ wrapper unpacks it into
+    ``ansible_<collection>.<module>_payload_*`` there; without pipelining, its AnsiballZ file is on the command
+    line and the marker in its environment."""
+    if any(Path(marker, "tmp").glob(f"ansible_*{module}_*")):
         return True
     for pid in os.listdir("/proc"):
         if not pid.isdigit():

@@ -1,0 +1,114 @@
+# Copyright: contributors to smeplatform.deploy
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run one of the collection's modules inside the controller's worker process instead of a new Python.
+
+The collection's hosts are environments reached from the controller (``ansible_connection: local`` with the
+controller's own Python, as every inventory of the collection sets it). For such a host a module call costs a
+new interpreter, the AnsiballZ payload built and compiled from source, and the module_utils imported again:
+0.3-0.5 s of CPU per task, most of a check's time. Run in process, the same module code gets the same
+arguments (the ones Ansible would send, ``_ansible_check_mode``, ``_ansible_no_log``, ``_ansible_diff`` and
+the rest included), prints the same JSON, and its result goes through the same parsing as a module's output.
+
+Anything else runs the module the ordinary way: another connection, another Python, ``become``, ``async``,
+a task ``environment``, or ``SMEPLATFORM_MODULES_IN_PROCESS=0`` (the escape hatch when a module must be run
+exactly as Ansible runs it, e.g. to compare).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+from ansible.module_utils.common.json import Direction, get_module_encoder
+from ansible.module_utils.common.text.converters import to_text
+from ansible.vars.clean import remove_internal_keys
+
+SWITCH = "SMEPLATFORM_MODULES_IN_PROCESS"
+COLLECTION = "smeplatform.deploy"
+PACKAGE = f"ansible_collections.{COLLECTION}.plugins.modules"
+PROFILE = "legacy"
+
+
+def _same_python(interpreter: Any) -> bool:
+    if not isinstance(interpreter, str) or not interpreter:
+        return False
+    try:
+        return os.path.realpath(interpreter) == os.path.realpath(sys.executable)
+    except OSError:
+        return False
+
+
+def module_fqcn(action: Any) -> str:
+    """The module the task runs, by its full name (a role may name it short, under ``collections``)."""
+    return getattr(action._task, "resolved_action", None) or action._task.action
+
+
+def eligible(action: Any, task_vars: dict[str, Any]) -> str:
+    """Why the task must run the ordinary way ('' when it may run in process)."""
+    if os.environ.get(SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+        return f"{SWITCH} is off"
+    if not module_fqcn(action).startswith(f"{COLLECTION}."):
+        return "the module is not the collection's"
+    if getattr(action._connection, "transport", "") != "local" and action._play_context.connection != "local":
+        return "the connection is not local"
+    if action._task.async_val:
+        return "the task is async"
+    if action._play_context.become:
+        return "the task uses become"
+    environment: dict[str, str] = {}
+    action._compute_environment_string(environment)
+    if environment:
+        return "the task sets an environment"
+    interpreter = task_vars.get("ansible_python_interpreter")
+    if interpreter is not None:
+        try:
+            interpreter = action._templar.template(interpreter)
+        except Exception:  # an interpreter that does not template is Ansible's to report
+            return "the interpreter does not template"
+    if not _same_python(interpreter):
+        return "the host's Python is not the controller's"
+    return ""
+
+
+def run(action: Any, task_vars: dict[str, Any]) -> dict[str, Any]:
+    """The module's result, parsed and cleaned as ActionBase._execute_module returns it."""
+    module_name = module_fqcn(action)
+    short = module_name.rpartition(".")[2]
+    module_args = dict(action._task.args)
+    action._update_module_args(module_name, module_args, task_vars)
+    # The module's own temporary folder, removed here: a worker process ends without running the atexit
+    # handlers a module process would run (named after the module, like the payload folder of a module process).
+    tmpdir = tempfile.mkdtemp(prefix=f"ansible_{COLLECTION}.{short}_in_process_")
+    module_args["_ansible_tmpdir"] = tmpdir
+    params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE))
+    # imported here: the controller needs the module side of Ansible only when a module runs in process
+    from ansible.module_utils._internal._ansiballz import _loader
+
+    out, err = io.StringIO(), io.StringIO()
+    rc = 0
+    saved_argv = list(sys.argv)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            _loader.run_module(
+                json_params=to_text(params).encode("utf-8"),
+                profile=PROFILE,
+                module_fqn=f"{PACKAGE}.{short}",
+                modlib_path="",
+                extensions={},
+            )
+    except SystemExit as exc:
+        rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv[:] = saved_argv
+        if not module_args.get("_ansible_keep_remote_files"):
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    data = action._parse_returned_data({"rc": rc, "stdout": out.getvalue(), "stderr": err.getvalue()}, PROFILE)
+    data.pop("_ansible_suppress_tmpdir_delete", None)
+    remove_internal_keys(data)
+    return data

@@ -1,0 +1,213 @@
+"""The collection's modules run inside the controller's worker process on a local host with the controller's
+Python, and give exactly the result they give as a separate module process; anything else runs the ordinary way."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils import in_process
+
+ROOT = Path(__file__).resolve().parents[4]
+PASSWORD = "Reg1stry-pw-8d1f0c"  # noqa: S105 - a test value that must never reach any output
+
+
+def fake_action(*, transport="local", async_val=0, become=False, environment=None, action="smeplatform.deploy.x"):
+    task = SimpleNamespace(async_val=async_val, action=action, resolved_action=action)
+
+    def compute(out):
+        out.update(environment or {})
+        return ""
+
+    return SimpleNamespace(
+        _connection=SimpleNamespace(transport=transport),
+        _play_context=SimpleNamespace(connection=transport, become=become),
+        _task=task,
+        _templar=SimpleNamespace(template=lambda value: value),
+        _compute_environment_string=compute,
+    )
+
+
+HERE = {"ansible_python_interpreter": sys.executable}
+
+
+def test_a_local_host_with_the_controllers_python_runs_in_process(monkeypatch):
+    monkeypatch.delenv(in_process.SWITCH, raising=False)
+    assert in_process.eligible(fake_action(), HERE) == ""
+
+
+@pytest.mark.parametrize(
+    ("action", "task_vars", "reason"),
+    [
+        (fake_action(transport="ssh"), HERE, "the connection is not local"),
+        (fake_action(async_val=60), HERE, "the task is async"),
+        (fake_action(become=True), HERE, "the task uses become"),
+        (fake_action(environment={"HTTPS_PROXY": "http://proxy:3128"}), HERE, "the task sets an environment"),
+        (fake_action(), {"ansible_python_interpreter": "/usr/bin/python2"}, "the host's Python is not the controller's"),
+        (fake_action(), {}, "the host's Python is not the controller's"),
+        (fake_action(action="kubernetes.core.k8s"), HERE, "the module is not the collection's"),
+    ],
+)
+def test_anything_else_runs_as_a_module_process_saying_why(monkeypatch, action, task_vars, reason):
+    monkeypatch.delenv(in_process.SWITCH, raising=False)
+    assert in_process.eligible(action, task_vars) == reason
+
+
+def test_the_switch_turns_it_off(monkeypatch):
+    monkeypatch.setenv(in_process.SWITCH, "0")
+    assert in_process.eligible(fake_action(), HERE) == f"{in_process.SWITCH} is off"
+
+
+def test_every_module_without_its_own_action_is_routed_here():
+    runtime = yaml.safe_load((ROOT / "meta/runtime.yml").read_text())
+    routed = {
+        name
+        for name, entry in runtime["plugin_routing"]["modules"].items()
+        if entry.get("action_plugin") == "smeplatform.deploy.in_process"
+    }
+    modules = {p.stem for p in (ROOT / "plugins/modules").glob("*.py") if p.stem != "__init__"}
+    own_actions = {p.stem for p in (ROOT / "plugins/action").glob("*.py")}
+    assert routed == modules - own_actions
+
+
+# -- real runs of ansible-playbook, one way and the other ----------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PLAYBOOK = """
+- hosts: env
+  gather_facts: false
+  tasks:
+    - name: Check the registry
+      smeplatform.deploy.registry_check:
+        registry_url: "http://127.0.0.1:{port}"
+        username: deployer
+        password: "{password}"
+        images: [{{repository: platform/backend, tag: v1.0.0}}]
+        timeout: 2
+      register: checked
+      ignore_errors: true
+    - name: A bad input
+      smeplatform.deploy.registry_check:
+        registry_url: "http://127.0.0.1:{port}"
+        images: []
+        timeout: not-a-number
+      register: bad
+      ignore_errors: true
+"""
+
+
+def run_playbook(
+    tmp_path: Path, in_process_on: bool, port: int, *args: str, stdout_callback: str = "ansible.builtin.default"
+) -> subprocess.CompletedProcess:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAYBOOK.format(port=port, password=PASSWORD))
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "hosts": {
+                        "env": {
+                            "ansible_connection": "local",
+                            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                        }
+                    }
+                }
+            }
+        )
+    )
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "SMEPLATFORM_REPORT_DIR": str(tmp_path / "reports"),
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_STDOUT_CALLBACK": stdout_callback,
+        "TMPDIR": str(tmp),
+        in_process.SWITCH: "1" if in_process_on else "0",
+    }
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120)
+
+
+def results(proc: subprocess.CompletedProcess) -> dict[str, dict]:
+    data, _end = json.JSONDecoder().raw_decode(proc.stdout)  # the checklist report's banner follows
+    tasks = data["plays"][0]["tasks"]
+    return {t["task"]["name"]: t["hosts"]["env"] for t in tasks}
+
+
+def comparable(result: dict) -> dict:
+    """What a task's result says, without what differs between any two runs (durations, the elapsed seconds)."""
+    drop = {"_ansible_no_log", "duration", "elapsed", "started", "finished"}
+
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k not in drop and "seconds" not in k}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return clean(result)
+
+
+@pytest.fixture(scope="module")
+def both_ways(tmp_path_factory):
+    """(JSON run, -vvv --check --diff run, folder) with the modules in process (True) and as processes (False)."""
+    out = {}
+    port = closed_port()
+    for on in (True, False):
+        tmp_path = tmp_path_factory.mktemp("in-process" if on else "module-process")
+        json_run = run_playbook(tmp_path, on, port, stdout_callback="ansible.builtin.json")
+        assert json_run.returncode == 0, json_run.stdout[-2000:] + json_run.stderr[-2000:]
+        verbose = run_playbook(tmp_path, on, port, "-vvv", "--check", "--diff")
+        out[on] = (json_run, verbose, tmp_path)
+    return out
+
+
+def test_in_process_gives_the_module_processs_result(both_ways):
+    inside, outside = results(both_ways[True][0]), results(both_ways[False][0])
+    assert set(inside) == set(outside)
+    for name in inside:
+        assert comparable(inside[name]) == comparable(outside[name]), name
+    checked = inside["Check the registry"]
+    # the check really ran, and found the registry down
+    assert {(e["id"], e["status"]) for e in checked["evidence"]} == {("8.2.1", "failed"), ("8.2.4", "failed")}
+    assert all("Connection refused" in e["detail"] for e in checked["evidence"])
+
+
+def test_a_bad_input_fails_naming_it_either_way(both_ways):
+    for on in (True, False):
+        bad = results(both_ways[on][0])["A bad input"]
+        assert bad["failed"] and "timeout" in bad["msg"], bad
+
+
+def test_the_verbose_output_says_which_way_the_module_ran(both_ways):
+    assert "running in the controller's worker process" in both_ways[True][1].stdout
+    assert f"running as a separate module process ({in_process.SWITCH} is off)" in both_ways[False][1].stdout
+
+
+def test_no_secret_in_any_output_either_way(both_ways):
+    for on in (True, False):
+        json_run, verbose, _tmp = both_ways[on]
+        for text in (json_run.stdout, json_run.stderr, verbose.stdout, verbose.stderr):
+            assert PASSWORD not in text
+
+
+def test_no_temporary_folder_is_left_behind(both_ways):
+    _json_run, _verbose, tmp_path = both_ways[True]
+    assert not list((tmp_path / "tmp").glob("ansible_smeplatform.deploy.*_in_process_*"))
