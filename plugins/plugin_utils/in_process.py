@@ -86,7 +86,8 @@ def run(action: Any, task_vars: dict[str, Any]) -> dict[str, Any]:
     # handlers a module process would run (named after the module, like the payload folder of a module process).
     tmpdir = tempfile.mkdtemp(prefix=f"ansible_{COLLECTION}.{short}_in_process_")
     module_args["_ansible_tmpdir"] = tmpdir
-    params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE))
+    encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
+    params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder)
     # imported here: the controller needs the module side of Ansible only when a module runs in process
     from ansible.module_utils._internal._ansiballz import _loader
 

@@ -37,6 +37,7 @@ def fake_action(*, transport="local", async_val=0, become=False, environment=Non
 
 
 HERE = {"ansible_python_interpreter": sys.executable}
+OTHER_PYTHON = "the host's Python is not the controller's"
 
 
 def test_a_local_host_with_the_controllers_python_runs_in_process(monkeypatch):
@@ -51,8 +52,8 @@ def test_a_local_host_with_the_controllers_python_runs_in_process(monkeypatch):
         (fake_action(async_val=60), HERE, "the task is async"),
         (fake_action(become=True), HERE, "the task uses become"),
         (fake_action(environment={"HTTPS_PROXY": "http://proxy:3128"}), HERE, "the task sets an environment"),
-        (fake_action(), {"ansible_python_interpreter": "/usr/bin/python2"}, "the host's Python is not the controller's"),
-        (fake_action(), {}, "the host's Python is not the controller's"),
+        (fake_action(), {"ansible_python_interpreter": "/usr/bin/python2"}, OTHER_PYTHON),
+        (fake_action(), {}, OTHER_PYTHON),
         (fake_action(action="kubernetes.core.k8s"), HERE, "the module is not the collection's"),
     ],
 )
