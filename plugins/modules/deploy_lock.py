@@ -38,8 +38,9 @@ options:
     required: true
   state:
     description:
-      - V(acquired) takes the lock, V(free) only fails when another live run holds it, V(renewing) keeps it alive
-        (the heartbeat), V(released) gives it back.
+      - V(acquired) takes the lock, V(free) only fails when another live run holds it (and, with
+        O(namespace_labels), then prepares the namespace as V(acquired) does), V(renewing) keeps it alive (the
+        heartbeat), V(released) gives it back.
     type: str
     choices: [acquired, free, renewing, released]
     default: acquired
@@ -66,13 +67,14 @@ options:
     type: int
     default: 0
   ensure_namespace:
-    description: Create O(namespace) when it does not exist.
+    description: Create O(namespace) when it does not exist (with O(state=free), only when O(namespace_labels) is set).
     type: bool
     default: true
   namespace_labels:
     description:
-      - Labels merged into O(namespace) once the lock is held, for example the Pod Security Admission levels
-        C(pod-security.kubernetes.io/enforce=restricted). Labels already set to the same value change nothing.
+      - Labels merged into O(namespace) once the lock is held (with O(state=free), once no other live run holds it),
+        for example the Pod Security Admission levels C(pod-security.kubernetes.io/enforce=restricted). Labels
+        already set to the same value change nothing.
       - Done here so that preparing the namespace costs no extra task; reported in RV(namespace).
     type: dict
     default: {}
@@ -145,7 +147,7 @@ namespace:
   description:
     - The namespace with its labels, whether this run created it (in check mode, would create it) and whether it
       or O(namespace_labels) changed it.
-  returned: O(state=acquired)
+  returned: O(state=acquired), and O(state=free) with O(namespace_labels)
   type: dict
   sample: {"name": "sme-platform", "changed": false, "created": false,
            "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}

@@ -58,6 +58,10 @@ def test_first_deploy_is_revision_1_and_a_second_run_changes_nothing(lab):
     history = lab.history()
     assert [(h["revision"], h["status"]) for h in history] == [(1, "deployed")]
     assert lab.backend_image() == image("v1.0.0")
+    # deployment step 2, in the call that found the lock free: the namespace labelled for Pod Security Admission
+    labels = lab.kubectl_json("get", "namespace", NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
     labels = lab.kubectl_json("get", "namespace", NAMESPACE)["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert leases(lab) == [], "the lock was not given back"

@@ -31,6 +31,18 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options i
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor
 
 
+def _prepare_namespace(module: Any, lock: DeployLock, created: dict[str, Any], result: dict[str, Any]) -> None:
+    """Merge the namespace_labels into the lock's namespace; result's namespace (and diff) say what changed."""
+    labels = {str(k): str(v) for k, v in module.params["namespace_labels"].items()}
+    namespace = lock.label_namespace(labels, module.check_mode)
+    diffs = [d for d in (created.get("diff"), namespace.pop("diff", None)) if d]
+    # a namespace created (or, in check mode, to be created) changes the deployment as new labels do
+    namespace.update(created=created["changed"], changed=namespace["changed"] or created["changed"])
+    result["namespace"] = namespace
+    if diffs and module._diff:
+        result["diff"] = diffs if len(diffs) > 1 else diffs[0]
+
+
 def run_deploy_lock(module: Any) -> None:
     """deploy_lock: run with the module's validated parameters and exit."""
     p = module.params
@@ -45,16 +57,13 @@ def run_deploy_lock(module: Any) -> None:
             result = lock.acquire(module.check_mode, p["break_lock"])
             result["created_namespace"] = created["changed"] and not module.check_mode
             result["controller_pid"] = controller
-            labels = {str(k): str(v) for k, v in p["namespace_labels"].items()}
-            namespace = lock.label_namespace(labels, module.check_mode)
-            diffs = [d for d in (created.get("diff"), namespace.pop("diff", None)) if d]
-            # a namespace created (or, in check mode, to be created) changes the deployment as new labels do
-            namespace.update(created=created["changed"], changed=namespace["changed"] or created["changed"])
-            result["namespace"] = namespace
-            if diffs and module._diff:
-                result["diff"] = diffs if len(diffs) > 1 else diffs[0]
+            _prepare_namespace(module, lock, created, result)
         elif p["state"] == "free":
             result = lock.free(module.check_mode, p["break_lock"])
+            if p["namespace_labels"]:
+                # only once no other run holds the lock: a refused run changes nothing
+                created = lock.ensure_namespace(module.check_mode) if p["ensure_namespace"] else {"changed": False}
+                _prepare_namespace(module, lock, created, result)
         else:
             result = lock.release(module.check_mode)
     except SmeplatformError as exc:
