@@ -77,3 +77,26 @@ def test_loop_results_are_collected_and_secrets_masked_in_every_file(callback, t
     assert items(report(tmp_path))["4.1.1"] == "passed"
     for name in os.listdir(tmp_path):
         assert "s3cr3t-value" not in (tmp_path / name).read_text()
+
+
+def test_two_runs_ending_in_the_same_second_keep_a_report_each(tmp_path):
+    import datetime
+
+    from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor
+    from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import Catalogue
+    from ansible_collections.smeplatform.deploy.plugins.plugin_utils.report import RunLog, build
+
+    stamp = datetime.datetime(2026, 12, 2, 3, 0, 0, tzinfo=datetime.UTC)
+    bases = []
+    for passed in ("2.1.1", "2.1.2"):
+        log = RunLog()
+        log.environment = "unit"
+        log.add_record({"kind": "evidence", "host": "h", "task": "t", "entry": {"id": passed, "status": "passed"}})
+        bases.append(evidence_report.write_report(str(tmp_path), build(Catalogue.load(), log), Redactor(), stamp))
+    assert [os.path.basename(b) for b in bases] == ["unit-20261202T030000Z", "unit-20261202T030000Z-2"]
+    first, second = (json.loads(open(b + ".json", encoding="utf-8").read()) for b in bases)
+    assert items(first)["2.1.1"] == "passed" and items(first)["2.1.2"] == "not run"
+    assert items(second)["2.1.2"] == "passed" and items(second)["2.1.1"] == "not run"
+    assert second["run_id"] == "unit-20261202T030000Z-2"
+    index = (tmp_path / "unit-index.html").read_text()
+    assert "unit-20261202T030000Z.html" in index and "unit-20261202T030000Z-2.html" in index
