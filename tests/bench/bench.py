@@ -102,7 +102,13 @@ def rollback(runner: Runner, rounds: int) -> dict[str, Any]:
     name, namespace = bench_release.PLAY
     cmd = ["ansible-playbook", _playbook("rollback.yml"), "-i", str(ROOT / "inventories/lab")]
     cmd += ["-e", f"release_name={name}", "-e", f"release_namespace={namespace}", "-e", "report_gate=false"]
-    times = [runner.run("rollback", cmd) for _ in range(rounds)]
+    times = []
+    for _ in range(rounds):
+        # a revision of new content to roll back from (untimed): a rollback is never rolled back by the next one,
+        # so each round first deploys the first tag (nothing to do when it runs already) and then the second
+        for tag in bench_release.TAGS:
+            runner.run("rollback (the deploy before it)", bench_release.playbook(tag, False))
+        times.append(runner.run("rollback", cmd))
     return {"rounds": times, "value": statistics.median(times)}
 
 
