@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -94,7 +95,7 @@ def test_two_runs_ending_in_the_same_second_keep_a_report_each(tmp_path):
         log.add_record({"kind": "evidence", "host": "h", "task": "t", "entry": {"id": passed, "status": "passed"}})
         bases.append(evidence_report.write_report(str(tmp_path), build(Catalogue.load(), log), Redactor(), stamp))
     assert [os.path.basename(b) for b in bases] == ["unit-20261202T030000Z", "unit-20261202T030000Z-2"]
-    first, second = (json.loads(open(b + ".json", encoding="utf-8").read()) for b in bases)
+    first, second = (json.loads(Path(b + ".json").read_text(encoding="utf-8")) for b in bases)
     assert items(first)["2.1.1"] == "passed" and items(first)["2.1.2"] == "not run"
     assert items(second)["2.1.2"] == "passed" and items(second)["2.1.1"] == "not run"
     assert second["run_id"] == "unit-20261202T030000Z-2"
