@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,6 +71,16 @@ def platform_release(lab: dict[str, str]) -> str:
             ],
             env=lab, capture_output=True, text=True, check=True, timeout=300,
         )  # fmt: skip
+    # A release installed just now: its Ingress gets its address from the lab's ingress controller a moment later
+    # (the checks of 2.2.3 rightly fail without one), so the tests start once it is published.
+    deadline = time.monotonic() + 120
+    while True:
+        out = kubectl(lab, "-n", "sme-platform", "get", "ingress", "-o", "json", check=False)
+        items = json.loads(out or "{}").get("items") or []
+        if items and all(((i.get("status") or {}).get("loadBalancer") or {}).get("ingress") for i in items):
+            break
+        assert time.monotonic() < deadline, "the lab's ingress controller published no address for sme-platform"
+        time.sleep(0.5)
     return "sme-platform"
 
 
