@@ -106,11 +106,12 @@ def write_report(report_dir: str, report: dict[str, Any], redactor: Redactor, st
     """Write the report's files and the environment's index; return the path without suffix."""
     os.makedirs(report_dir, exist_ok=True)
     name = f"{report['environment']}-{stamp.strftime('%Y%m%dT%H%M%SZ')}"
-    # a run that ends in the same second as an earlier one of the environment gets a name of its own
+    # A run that ends in the same second as an earlier one of the environment gets a name of its own, which sorts
+    # after the earlier one ("_" after the "." of the suffix), as the runs' names sort by time.
     taken = 1
     while os.path.exists(os.path.join(report_dir, name + ".json")):
         taken += 1
-        name = f"{report['environment']}-{stamp.strftime('%Y%m%dT%H%M%SZ')}-{taken}"
+        name = f"{report['environment']}-{stamp.strftime('%Y%m%dT%H%M%SZ')}_{taken}"
     base = os.path.join(report_dir, name)
     # the run id is the report's name: a later run names it to say which run it follows
     report["run_id"] = report.get("run_id") or name

@@ -94,10 +94,12 @@ def test_two_runs_ending_in_the_same_second_keep_a_report_each(tmp_path):
         log.environment = "unit"
         log.add_record({"kind": "evidence", "host": "h", "task": "t", "entry": {"id": passed, "status": "passed"}})
         bases.append(evidence_report.write_report(str(tmp_path), build(Catalogue.load(), log), Redactor(), stamp))
-    assert [os.path.basename(b) for b in bases] == ["unit-20261202T030000Z", "unit-20261202T030000Z-2"]
+    assert [os.path.basename(b) for b in bases] == ["unit-20261202T030000Z", "unit-20261202T030000Z_2"]
+    # the later run's files sort after the earlier run's, as runs in different seconds do
+    assert sorted(tmp_path.glob("unit-*.json"))[-1].name == "unit-20261202T030000Z_2.json"
     first, second = (json.loads(Path(b + ".json").read_text(encoding="utf-8")) for b in bases)
     assert items(first)["2.1.1"] == "passed" and items(first)["2.1.2"] == "not run"
     assert items(second)["2.1.2"] == "passed" and items(second)["2.1.1"] == "not run"
-    assert second["run_id"] == "unit-20261202T030000Z-2"
+    assert second["run_id"] == "unit-20261202T030000Z_2"
     index = (tmp_path / "unit-index.html").read_text()
-    assert "unit-20261202T030000Z.html" in index and "unit-20261202T030000Z-2.html" in index
+    assert "unit-20261202T030000Z.html" in index and "unit-20261202T030000Z_2.html" in index
