@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from datetime import UTC, datetime
 from typing import Any
@@ -103,8 +104,37 @@ def write_export(base: str, stamp: str, files: dict[str, str]) -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
     os.chmod(work, 0o700)
-    os.rename(work, target)
-    return target
+    # Another run may have exported in the same second (environments deployed side by side that share a release's
+    # backups): the same files are that run's export, kept as it is; other files get a name of their own, which
+    # sorts after it (latest_export takes the last name).
+    candidate, taken = target, 1
+    while True:
+        try:
+            os.rename(work, candidate)
+            return candidate
+        except OSError:
+            if not os.path.isdir(candidate):
+                shutil.rmtree(work, ignore_errors=True)
+                raise
+            if _holds(candidate, files):
+                shutil.rmtree(work, ignore_errors=True)
+                return candidate
+            taken += 1
+            candidate = f"{target}_{taken}"
+
+
+def _holds(folder: str, files: dict[str, str]) -> bool:
+    """The folder holds exactly these files with this content."""
+    try:
+        if sorted(os.listdir(folder)) != sorted(files):
+            return False
+        for name, content in files.items():
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                if handle.read() != content:
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def export_stamp(revision: Any, now: datetime | None = None) -> str:

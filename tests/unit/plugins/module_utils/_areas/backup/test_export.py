@@ -3,6 +3,7 @@
 import base64
 import gzip
 import json
+import os
 
 import yaml
 
@@ -56,3 +57,20 @@ def test_export_holds_key_names_never_secret_values(tmp_path):
     assert export.config_backup_entry(base, {"version": 3}, "t")["status"] == "passed"
     assert export.config_backup_entry(base, {"version": 4}, "t")["status"] == "failed"
     assert export.config_backup_entry(base, None, "t")["status"] == "skipped"
+
+
+def test_exports_in_the_same_second_keep_one_folder_for_the_same_files_and_a_later_one_for_others(tmp_path):
+    """Environments deployed side by side may export one release in the same second: the same files are one
+    export, other files a folder of their own that latest_export takes; no temporary folder is left."""
+    from datetime import UTC, datetime
+
+    base = str(tmp_path / "exports")
+    stamp = export.export_stamp(7, datetime(2026, 12, 2, 22, 2, 31, tzinfo=UTC))
+    files = {"release.yaml": "revision: 7\n", "values.yaml": "a: 1\n"}
+    first = export.write_export(base, stamp, files)
+    assert export.write_export(base, stamp, dict(files)) == first
+    other = {"release.yaml": "revision: 7\n", "values.yaml": "a: 2\n"}
+    second = export.write_export(base, stamp, other)
+    assert second == first + "_2"
+    assert export.latest_export(base) == (second, other)
+    assert sorted(os.listdir(base)) == ["20261202T220231Z-r7", "20261202T220231Z-r7_2"]
