@@ -341,7 +341,13 @@ cmd_up() {
   [[ -n "$(pid_of kube-controller-manager)" ]] ||
     { port_free kube-controller-manager "$port_controller_manager" && start_controller_manager; }
   [[ -n "$(pid_of kube-scheduler)" ]] || { port_free kube-scheduler "$port_scheduler" && start_scheduler; }
-  [[ -n "$(pid_of kwok-controller)" ]] || { port_free kwok-controller "$port_kwok" && start_kwok; }
+  if [[ -z "$(pid_of kwok-controller)" ]]; then
+    # The node leases are kwok's own bookkeeping. A kwok-controller started while its predecessor's leases are
+    # still valid fails to create them ("already exists") and may then never play the pods' stages: new pods stay
+    # Pending. Its leases go first, so that it starts as on a new cluster.
+    kubectl -n kube-node-lease delete leases --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    port_free kwok-controller "$port_kwok" && start_kwok
+  fi
   wait_until 60 kube-controller-manager healthz_ok "$port_controller_manager" ||
     { tail -30 "$logs/kube-controller-manager.log" >&2; die "kube-controller-manager not healthy"; }
   wait_until 60 kube-scheduler healthz_ok "$port_scheduler" ||
