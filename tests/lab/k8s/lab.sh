@@ -247,6 +247,7 @@ start_controller_manager() {
     --use-service-account-credentials=true \
     --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
     --node-monitor-grace-period=300s \
+    --kube-api-qps=100 --kube-api-burst=200 \
     --leader-elect=false --profiling=false \
     --v=1
 }
