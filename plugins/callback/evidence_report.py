@@ -80,7 +80,7 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import process_alive
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import RESULT_KEY
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.redaction import Redactor, secret_strings
-from ansible_collections.smeplatform.deploy.plugins.plugin_utils import html_report, journal
+from ansible_collections.smeplatform.deploy.plugins.plugin_utils import html_report, in_process, journal
 from ansible_collections.smeplatform.deploy.plugins.plugin_utils.checklist import (
     DEFAULT_PATH,
     Catalogue,
@@ -198,6 +198,8 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
         self._task_started[task._uuid] = time.monotonic()
         self._last_task = task.get_name()
+        # before the task's worker processes are forked from this one: they, and later tasks', inherit the module
+        in_process.preload(in_process.task_module(task))
 
     def v2_playbook_on_handler_task_start(self, task: Any) -> None:
         self._task_started[task._uuid] = time.monotonic()

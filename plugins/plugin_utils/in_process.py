@@ -17,6 +17,7 @@ exactly as Ansible runs it, e.g. to compare).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -33,6 +34,12 @@ SWITCH = "SMEPLATFORM_MODULES_IN_PROCESS"
 COLLECTION = "smeplatform.deploy"
 PACKAGE = f"ansible_collections.{COLLECTION}.plugins.modules"
 PROFILE = "legacy"
+_ACTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "action")
+_preloaded: set[str] = set()
+
+
+def switched_off() -> bool:
+    return os.environ.get(SWITCH, "1").strip().lower() in ("0", "false", "no", "off")
 
 
 def _same_python(interpreter: Any) -> bool:
@@ -51,7 +58,7 @@ def module_fqcn(action: Any) -> str:
 
 def eligible(action: Any, task_vars: dict[str, Any]) -> str:
     """Why the task must run the ordinary way ('' when it may run in process)."""
-    if os.environ.get(SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off():
         return f"{SWITCH} is off"
     if not module_fqcn(action).startswith(f"{COLLECTION}."):
         return "the module is not the collection's"
@@ -74,6 +81,47 @@ def eligible(action: Any, task_vars: dict[str, Any]) -> str:
     if not _same_python(interpreter):
         return "the host's Python is not the controller's"
     return ""
+
+
+def task_module(task: Any) -> str | None:
+    """The full name of the module a task names (its resolved action names the action plugin it is routed to)."""
+    action = getattr(task, "action", None)
+    if not isinstance(action, str) or not action:
+        return None
+    if action.count(".") >= 2:
+        return action
+    from ansible.plugins.loader import module_loader
+
+    try:
+        found = module_loader.find_plugin_with_context(action, collection_list=getattr(task, "collections", None))
+    except Exception:  # noqa: BLE001 - an unknown action is the worker's to report
+        return None
+    return found.resolved_fqcn if found.resolved else None
+
+
+def preload(action: Any) -> bool:
+    """Import, in the controller, the collection's module a task is about to run (and what it imports): the worker
+    processes forked for that task, one per host, and for every later task then find it imported, instead of each
+    importing it again. True when it was imported now. Modules with an action plugin of their own are not run here,
+    and a module that does not import is left to its worker, which reports the error as it always would."""
+    if not isinstance(action, str) or not action.startswith(f"{COLLECTION}.") or switched_off():
+        return False
+    short = action.rpartition(".")[2]
+    if short in _preloaded:
+        return False
+    _preloaded.add(short)
+    if os.path.exists(os.path.join(_ACTIONS, f"{short}.py")):
+        return False
+    try:
+        from ansible.module_utils._internal._ansiballz import _loader  # noqa: F401 - what run() imports
+
+        importlib.import_module(f"{PACKAGE}.{short}")
+    except Exception:  # noqa: BLE001 - the worker imports it again and reports the error in the task's result
+        return False
+    finally:
+        # what it imported stays; the module itself is run afresh as __main__, which runpy wants not yet imported
+        sys.modules.pop(f"{PACKAGE}.{short}", None)
+    return True
 
 
 def run(action: Any, task_vars: dict[str, Any]) -> dict[str, Any]:

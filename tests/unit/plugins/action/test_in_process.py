@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -77,6 +78,64 @@ def test_every_module_without_its_own_action_is_routed_here():
     modules = {p.stem for p in (ROOT / "plugins/modules").glob("*.py") if p.stem != "__init__"}
     own_actions = {p.stem for p in (ROOT / "plugins/action").glob("*.py")}
     assert routed == modules - own_actions
+
+
+def test_the_controller_imports_a_module_once_for_the_workers_it_forks(monkeypatch):
+    """What the module imports is imported before the task's workers are forked; the module itself is left to be
+    run as __main__ (runpy warns about a module imported before it runs)."""
+    monkeypatch.delenv(in_process.SWITCH, raising=False)
+    monkeypatch.setattr(in_process, "_preloaded", set())
+    source = (ROOT / "plugins/modules/registry_check.py").read_text()
+    imported = sorted(set(re.findall(r"^from (ansible_collections\.smeplatform\.deploy\.[\w.]+) import", source, re.M)))
+    assert imported
+    for name in imported:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    module = f"{in_process.PACKAGE}.registry_check"
+    monkeypatch.delitem(sys.modules, module, raising=False)
+
+    assert in_process.preload("smeplatform.deploy.registry_check") is True
+    assert [name for name in imported if name not in sys.modules] == []
+    assert module not in sys.modules
+    assert in_process.preload("smeplatform.deploy.registry_check") is False  # once per run
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "smeplatform.deploy.verdict",
+        "smeplatform.deploy.evidence",
+        "ansible.builtin.copy",
+        None,
+        "smeplatform.deploy.gone",
+    ],
+)
+def test_nothing_is_imported_for_a_task_that_does_not_run_a_module_here(monkeypatch, action):
+    monkeypatch.delenv(in_process.SWITCH, raising=False)
+    monkeypatch.setattr(in_process, "_preloaded", set())
+    before = set(sys.modules)
+    assert in_process.preload(action) is False
+    assert {m for m in set(sys.modules) - before if m.startswith(in_process.PACKAGE)} == set()
+
+
+def test_nothing_is_imported_ahead_with_the_switch_off(monkeypatch):
+    monkeypatch.setenv(in_process.SWITCH, "off")
+    monkeypatch.setattr(in_process, "_preloaded", set())
+    assert in_process.preload("smeplatform.deploy.registry_check") is False
+
+
+@pytest.mark.parametrize(
+    ("action", "collections", "module"),
+    [
+        ("smeplatform.deploy.helm_release", None, "smeplatform.deploy.helm_release"),
+        ("debug", None, "ansible.builtin.debug"),
+        ("no_such_module_anywhere", None, None),
+        (None, None, None),
+    ],
+)
+def test_a_task_names_its_module_in_full_even_when_it_is_routed_to_this_action(action, collections, module):
+    # a task's resolved action is the action plugin its module is routed to (smeplatform.deploy.in_process)
+    task = SimpleNamespace(action=action, collections=collections, resolved_action="smeplatform.deploy.in_process")
+    assert in_process.task_module(task) == module
 
 
 # -- real runs of ansible-playbook, one way and the other ----------------------------------------------------------
