@@ -17,6 +17,7 @@ exactly as Ansible runs it, e.g. to compare).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import io
 import json
@@ -24,6 +25,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from typing import Any
 
 from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -124,6 +126,44 @@ def preload(action: Any) -> bool:
     return True
 
 
+_TMP_MARK = "_in_process_"
+_IN_USE = ".in-use"
+_KEPT = ".kept"  # ANSIBLE_KEEP_REMOTE_FILES: left for the operator to read
+
+
+def remove_orphans(folder: str | None = None, grace: float = 60.0) -> list[str]:
+    """Remove the temporary folders of module calls whose worker was killed (SIGKILL, an OOM kill: it ran no
+    cleanup). A call holds a lock on its folder's ``.in-use`` file while it runs, so a folder whose lock can be
+    taken is an orphan, whichever process (or process namespace) made it; one without the file yet is a call
+    starting, left alone for ``grace`` seconds; one kept on purpose (``.kept``) stays. The removed folders' paths."""
+    folder = folder or tempfile.gettempdir()
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(f"ansible_{COLLECTION}.") and _TMP_MARK in entry.name):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            with open(os.path.join(entry.path, _IN_USE), "rb") as marker:
+                fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except FileNotFoundError:
+            try:
+                kept = os.path.exists(os.path.join(entry.path, _KEPT))
+                if kept or time.time() - entry.stat(follow_symlinks=False).st_mtime < grace:
+                    continue
+            except OSError:
+                continue
+        except OSError:  # locked: its call is running
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
 def run(action: Any, task_vars: dict[str, Any]) -> dict[str, Any]:
     """The module's result, parsed and cleaned as ActionBase._execute_module returns it."""
     module_name = module_fqcn(action)
@@ -132,7 +172,11 @@ def run(action: Any, task_vars: dict[str, Any]) -> dict[str, Any]:
     action._update_module_args(module_name, module_args, task_vars)
     # The module's own temporary folder, removed here: a worker process ends without running the atexit
     # handlers a module process would run (named after the module, like the payload folder of a module process).
-    tmpdir = tempfile.mkdtemp(prefix=f"ansible_{COLLECTION}.{short}_in_process_")
+    # A killed worker removes nothing: its folder's lock is gone with it, and the next call removes the folder.
+    remove_orphans()
+    tmpdir = tempfile.mkdtemp(prefix=f"ansible_{COLLECTION}.{short}{_TMP_MARK}")
+    in_use = open(os.path.join(tmpdir, _IN_USE), "wb")  # noqa: SIM115 - held for the whole call
+    fcntl.flock(in_use, fcntl.LOCK_EX)
     module_args["_ansible_tmpdir"] = tmpdir
     encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
     params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder)
@@ -155,8 +199,11 @@ def run(action: Any, task_vars: dict[str, Any]) -> dict[str, Any]:
         rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         sys.argv[:] = saved_argv
-        if not module_args.get("_ansible_keep_remote_files"):
+        if module_args.get("_ansible_keep_remote_files"):
+            os.replace(os.path.join(tmpdir, _IN_USE), os.path.join(tmpdir, _KEPT))
+        else:
             shutil.rmtree(tmpdir, ignore_errors=True)
+        in_use.close()
     data = action._parse_returned_data({"rc": rc, "stdout": out.getvalue(), "stderr": err.getvalue()}, PROFILE)
     data.pop("_ansible_suppress_tmpdir_delete", None)
     remove_internal_keys(data)

@@ -271,3 +271,51 @@ def test_no_secret_in_any_output_either_way(both_ways):
 def test_no_temporary_folder_is_left_behind(both_ways):
     _json_run, _verbose, tmp_path = both_ways[True]
     assert not list((tmp_path / "tmp").glob("ansible_smeplatform.deploy.*_in_process_*"))
+
+
+HOLD = """
+import fcntl, sys, time
+marker = open(sys.argv[1], "wb")
+fcntl.flock(marker, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def call_folder(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / f"ansible_smeplatform.deploy.{name}_in_process_abc123"
+    folder.mkdir()
+    (folder / "payload").write_text("x")
+    return folder
+
+
+def hold(folder: Path) -> subprocess.Popen:
+    """A worker running a call: it holds its folder's lock."""
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", HOLD, str(folder / ".in-use")], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_killed_workers_temporary_folder_is_removed_by_the_next_call(tmp_path):
+    killed, running = call_folder(tmp_path, "helm_release"), call_folder(tmp_path, "smoke")
+    starting, stale = call_folder(tmp_path, "preflight"), call_folder(tmp_path, "cluster")
+    kept = call_folder(tmp_path, "secrets")
+    (kept / ".kept").write_text("")
+    os.utime(kept, (0, 0))
+    os.utime(stale, (0, 0))  # no lock file and long past its start: its worker died before taking the lock
+    other = tmp_path / "ansible_other.collection_in_process_x"
+    other.mkdir()
+    victim, alive = hold(killed), hold(running)
+    try:
+        victim.kill()  # SIGKILL: no cleanup ran
+        victim.wait()
+        removed = in_process.remove_orphans(str(tmp_path))
+        assert sorted(removed) == sorted([str(killed), str(stale)])
+        assert not killed.exists() and not stale.exists()
+        assert running.exists() and starting.exists() and kept.exists() and other.exists()
+    finally:
+        alive.kill()
+        alive.wait()
+    assert in_process.remove_orphans(str(tmp_path)) == [str(running)]  # its worker gone now too
