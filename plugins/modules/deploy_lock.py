@@ -19,6 +19,8 @@ description:
   - With O(state=renewing), the heartbeat; run it with C(async) and C(poll=0) right after taking the lock. It renews
     the Lease every third of O(duration) while the ansible-playbook process O(controller_pid) lives and the Lease
     names O(holder), and ends when either is no longer so (the lock given back ends it).
+  - With O(state=acquired) and O(heartbeat), the call that takes the lock starts the same heartbeat itself, as a
+    background process, when it can (RV(heartbeat_pid)); then no O(state=renewing) task is needed.
   - With O(state=free), takes nothing and fails at once when another live run holds the lock (a lock O(state=acquired)
     would take over counts as free, with a warning); deploy.yml runs it before any change, so that a concurrent run
     is refused before it touches anything.
@@ -78,6 +80,17 @@ options:
       - Done here so that preparing the namespace costs no extra task; reported in RV(namespace).
     type: dict
     default: {}
+  heartbeat:
+    description:
+      - With O(state=acquired), once the lock is taken, start the heartbeat as a background process that ends
+        after at most this many seconds (as C(async) would end it), and return its RV(heartbeat_pid). V(0) starts
+        none.
+      - Only where the module runs from the collection's files on the controller (inside the task's worker, as it
+        does on the collection's local hosts); elsewhere RV(heartbeat_pid) is not returned, and a
+        O(state=renewing) task with C(async) must keep the lock alive, as the release role does then.
+      - The settings reach the process on its standard input, not on its command line.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - smeplatform.deploy.attributes
   - smeplatform.deploy.kubernetes
@@ -151,6 +164,11 @@ namespace:
   type: dict
   sample: {"name": "sme-platform", "changed": false, "created": false,
            "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}
+heartbeat_pid:
+  description: The heartbeat process O(heartbeat) started.
+  returned: when O(heartbeat) started one
+  type: int
+  sample: 4250
 controller_pid:
   description: The ansible-playbook process recorded in the holder identity (V(0) when not on this host).
   returned: O(state=acquired)

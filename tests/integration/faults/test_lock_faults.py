@@ -29,8 +29,12 @@ def lease(lab) -> dict | None:
     return json.loads(out) if out.strip() else None
 
 
-def heartbeats() -> list[str]:
-    out = subprocess.run(["pgrep", "-af", "AnsiballZ_deploy_lock"], capture_output=True, text=True, check=False)
+HEARTBEAT = "plugins/module_utils/_areas/release/heartbeat.py"
+
+
+def heartbeats(pattern: str = f"AnsiballZ_deploy_lock|{HEARTBEAT}") -> list[str]:
+    """The heartbeat processes running: the one the lock-taking call starts, or an async task's module."""
+    out = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True, check=False)
     # this worktree's own (its .venv runs them): other checkouts on the machine may deploy at the same time
     return [line for line in out.stdout.splitlines() if "pgrep" not in line and str(ROOT) in line]
 
@@ -160,6 +164,8 @@ def test_heartbeat_keeps_the_lock_alive_past_its_duration(lab):
         while lease(lab)["spec"]["renewTime"] == first and time.monotonic() < deadline:
             time.sleep(1)
         assert lease(lab)["spec"]["renewTime"] > first
+        # on the lab's local hosts the call that took the lock started it: one process, no async module
+        assert len(heartbeats(HEARTBEAT)) == 1 and heartbeats("AnsiballZ_deploy_lock") == []
         refused = lab.deploy("v1.1.0")
         assert refused.returncode != 0 and f"pid={run.pid} " in refused.stdout
     finally:

@@ -103,6 +103,76 @@ def test_new_tag_is_revision_2(lab):
     assert len(jobs(lab)) == 4  # the new image ran its migrations
 
 
+LOCK_ONLY = """
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role: {name: smeplatform.deploy.release, tasks_from: lock}
+    - ansible.builtin.wait_for: {path: "%(go)s", timeout: 60}
+    - ansible.builtin.include_role: {name: smeplatform.deploy.release, tasks_from: unlock}
+"""
+
+
+def heartbeat_processes() -> dict[str, int]:
+    # -ww: whole command lines (a heartbeat's is longer than the 80 columns ps keeps otherwise)
+    out = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True, check=False).stdout
+    mine = [line for line in out.splitlines() if str(ROOT) in line]
+    return {
+        "started by the lock": sum("_areas/release/heartbeat.py" in line for line in mine),
+        "async module": sum("AnsiballZ_deploy_lock" in line for line in mine),
+    }
+
+
+@pytest.mark.parametrize(("in_process", "which"), [("1", "started by the lock"), ("0", "async module")])
+def test_the_heartbeat_renews_the_lock_and_ends_with_it(lab, tmp_path, in_process, which):
+    """Modules run in process: the call that takes the lock starts the heartbeat. Run as module processes (another
+    Python, another host, SMEPLATFORM_MODULES_IN_PROCESS=0): the role's async task does. Either renews the lock
+    every third of its duration while the run holds it, and ends once it is given back."""
+    go = tmp_path / "go"
+    playbook = tmp_path / "lock.yml"
+    playbook.write_text(LOCK_ONLY % {"go": go})
+    env = {**lab.env, "SMEPLATFORM_MODULES_IN_PROCESS": in_process, "SMEPLATFORM_REPORT_DIR": str(tmp_path)}
+    cmd = ["ansible-playbook", str(playbook), "-e", f"@{HERE / 'vars.yml'}", "-e", "release_lock_duration=3"]
+    run = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        while lease_of(lab) is None or heartbeat_processes()[which] == 0:
+            if run.poll() is not None or time.monotonic() > deadline:
+                run.kill()
+                raise AssertionError(
+                    f"no lock or no heartbeat ({heartbeat_processes()}): {run.communicate()[0][-3000:]}"
+                )
+            time.sleep(0.2)
+        # one process started by the lock, or async's wrapper, its fork and the module for the async task
+        expected = (
+            {"started by the lock": 1, "async module": 0}
+            if in_process == "1"
+            else {
+                "started by the lock": 0,
+                "async module": 3,
+            }
+        )
+        assert heartbeat_processes() == expected
+        first = lease_of(lab)["spec"]["renewTime"]
+        while lease_of(lab)["spec"]["renewTime"] == first and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert lease_of(lab)["spec"]["renewTime"] > first  # renewed past its first second
+    finally:
+        go.write_text("")
+        out = run.communicate(timeout=120)[0]
+    assert run.returncode == 0, out[-3000:]
+    assert lease_of(lab) is None
+    deadline = time.monotonic() + 10  # a period (1 s) and a margin
+    while heartbeat_processes()[which] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert heartbeat_processes()[which] == 0
+
+
+def lease_of(lab) -> dict | None:
+    out = lab.run("kubectl", "-n", NAMESPACE, "get", "lease", f"{RELEASE}-deploy-lock", "-o", "json", check=False)
+    return json.loads(out) if out.strip() else None
+
+
 def test_concurrent_deploy_is_refused_while_an_unready_release_is_rolled_back(lab):
     first = subprocess.Popen(  # noqa: S603
         [

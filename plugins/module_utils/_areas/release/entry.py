@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics, proof
+from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release import diagnostics, heartbeat, proof
 from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.engine import (
     ReleaseEngine,
     RolloutFailed,
@@ -57,6 +57,13 @@ def run_deploy_lock(module: Any) -> None:
             result = lock.acquire(module.check_mode, p["break_lock"])
             result["created_namespace"] = created["changed"] and not module.check_mode
             result["controller_pid"] = controller
+            if p["heartbeat"] > 0 and result.get("lock") and not module.check_mode:
+                connection = {k: p[k] for k in ("kubeconfig", "context", "request_timeout")}
+                pid = heartbeat.start(
+                    connection, p["namespace"], p["name"], lock.identity, p["duration"], controller, p["heartbeat"]
+                )
+                if pid:
+                    result["heartbeat_pid"] = pid
             _prepare_namespace(module, lock, created, result)
         elif p["state"] == "free":
             result = lock.free(module.check_mode, p["break_lock"])

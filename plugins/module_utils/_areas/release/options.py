@@ -23,6 +23,7 @@ def deploy_lock() -> dict[str, Any]:
             "controller_pid": {"type": "int", "default": 0},
             "ensure_namespace": {"type": "bool", "default": True},
             "namespace_labels": {"type": "dict", "default": {}},
+            "heartbeat": {"type": "int", "default": 0},
             **connection_args(),
         },
         required_if=[("state", "released", ["holder"]), ("state", "renewing", ["holder"])],
