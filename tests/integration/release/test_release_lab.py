@@ -113,14 +113,21 @@ LOCK_ONLY = """
 """
 
 
-def heartbeat_processes() -> dict[str, int]:
+def heartbeat_processes(before: dict[str, set[int]] | None = None) -> dict[str, set[int]]:
+    """This checkout's heartbeat processes of either kind, by process id; with ``before``, only those started since
+    (an earlier test's heartbeat notices its lock given back at its next renewal, a period later)."""
     # -ww: whole command lines (a heartbeat's is longer than the 80 columns ps keeps otherwise)
-    out = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True, check=False).stdout
-    mine = [line for line in out.splitlines() if str(ROOT) in line]
-    return {
-        "started by the lock": sum("_areas/release/heartbeat.py" in line for line in mine),
-        "async module": sum("AnsiballZ_deploy_lock" in line for line in mine),
-    }
+    out = subprocess.run(["ps", "-eww", "-o", "pid=,args="], capture_output=True, text=True, check=False).stdout
+    found: dict[str, set[int]] = {"started by the lock": set(), "async module": set()}
+    for line in out.splitlines():
+        pid, _sep, args = line.strip().partition(" ")
+        if str(ROOT) not in args:
+            continue
+        if "_areas/release/heartbeat.py" in args:
+            found["started by the lock"].add(int(pid))
+        elif "AnsiballZ_deploy_lock" in args:
+            found["async module"].add(int(pid))
+    return {kind: pids - (before or {}).get(kind, set()) for kind, pids in found.items()}
 
 
 @pytest.mark.parametrize(("in_process", "which"), [("1", "started by the lock"), ("0", "async module")])
@@ -133,14 +140,15 @@ def test_the_heartbeat_renews_the_lock_and_ends_with_it(lab, tmp_path, in_proces
     playbook.write_text(LOCK_ONLY % {"go": go})
     env = {**lab.env, "SMEPLATFORM_MODULES_IN_PROCESS": in_process, "SMEPLATFORM_REPORT_DIR": str(tmp_path)}
     cmd = ["ansible-playbook", str(playbook), "-e", f"@{HERE / 'vars.yml'}", "-e", "release_lock_duration=3"]
+    before = heartbeat_processes()
     run = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
     try:
         deadline = time.monotonic() + 60
-        while lease_of(lab) is None or heartbeat_processes()[which] == 0:
+        while lease_of(lab) is None or not heartbeat_processes(before)[which]:
             if run.poll() is not None or time.monotonic() > deadline:
                 run.kill()
                 raise AssertionError(
-                    f"no lock or no heartbeat ({heartbeat_processes()}): {run.communicate()[0][-3000:]}"
+                    f"no lock or no heartbeat ({heartbeat_processes(before)}): {run.communicate()[0][-3000:]}"
                 )
             time.sleep(0.2)
         # one process started by the lock, or async's wrapper, its fork and the module for the async task
@@ -152,7 +160,7 @@ def test_the_heartbeat_renews_the_lock_and_ends_with_it(lab, tmp_path, in_proces
                 "async module": 3,
             }
         )
-        assert heartbeat_processes() == expected
+        assert {kind: len(pids) for kind, pids in heartbeat_processes(before).items()} == expected
         first = lease_of(lab)["spec"]["renewTime"]
         while lease_of(lab)["spec"]["renewTime"] == first and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -163,9 +171,9 @@ def test_the_heartbeat_renews_the_lock_and_ends_with_it(lab, tmp_path, in_proces
     assert run.returncode == 0, out[-3000:]
     assert lease_of(lab) is None
     deadline = time.monotonic() + 10  # a period (1 s) and a margin
-    while heartbeat_processes()[which] and time.monotonic() < deadline:
+    while heartbeat_processes(before)[which] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert heartbeat_processes()[which] == 0
+    assert not heartbeat_processes(before)[which]
 
 
 def lease_of(lab) -> dict | None:
