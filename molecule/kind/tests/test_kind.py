@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import time
 from pathlib import Path
 
 import pytest
@@ -101,9 +102,17 @@ def test_newest_revision_is_deployed_with_the_converged_images(host):
         image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
         assert image.endswith(":v1.0.0"), image
         assert deployment["status"].get("availableReplicas") == deployment["spec"]["replicas"], name
-    pods = kubectl_json(host, f"-n {NAMESPACE} get pods -l app.kubernetes.io/instance=sme-platform")["items"]
-    images = {c["image"] for p in pods if p["status"]["phase"] == "Running" for c in p["spec"]["containers"]}
-    assert images and all(i.endswith(":v1.0.0") for i in images), images
+    # the rolled-back build's pods are scaled away, but may still be terminating (their grace period) for a while
+    deadline = time.monotonic() + 90
+    while True:
+        pods = kubectl_json(host, f"-n {NAMESPACE} get pods -l app.kubernetes.io/instance=sme-platform")["items"]
+        running = [p for p in pods if p["status"]["phase"] == "Running"]
+        images = {c["image"] for p in running for c in p["spec"]["containers"]}
+        if all(i.endswith(":v1.0.0") for i in images) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    terminating = sorted(p["metadata"]["name"] for p in running if p["metadata"].get("deletionTimestamp"))
+    assert images and all(i.endswith(":v1.0.0") for i in images), (images, terminating)
 
 
 def test_migration_table_holds_the_last_migration(host):
