@@ -202,10 +202,13 @@ def summary(diag: dict[str, Any]) -> str:
         parts.append(f"all {len(pods)} pod(s) Ready")
     warnings = [e for e in diag.get("events") or [] if e.get("type") == "Warning"]
     if warnings:
-        # why a pod is not Ready (its probe's answer) outweighs a later warning about anything else
+        # why a pod is not Ready (its probe's answer) outweighs a later warning about anything else; so does a
+        # warning about a pod already gone (helm's --atomic rollback removed the new pods before this was read)
+        # over one about another object (an autoscaler without metrics never stops a rollout)
         about_bad = [e for e in warnings if e.get("object") in {f"Pod/{p['name']}" for p in bad}]
-        last = (about_bad or warnings)[-1]
-        which = "last about a pod not Ready" if about_bad else "last"
+        about_pods = [e for e in warnings if str(e.get("object") or "").startswith("Pod/")]
+        last = (about_bad or about_pods or warnings)[-1]
+        which = "last about a pod not Ready" if about_bad else "last about a pod" if about_pods else "last"
         parts.append(f"{len(warnings)} warning event(s), {which}: {last['object']} {last['reason']}: {last['message']}")
     history = diag.get("helm_history") or []
     if history:
