@@ -24,7 +24,7 @@ from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.
     image_of,
 )
 from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.helm import Helm, ReleaseSpec
-from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
+from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import CONNECTION_ARGS, Kube
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.errors import SmeplatformError
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.evidence import entry
 from ansible_collections.smeplatform.deploy.plugins.module_utils._core.options import build
@@ -58,7 +58,7 @@ def run_deploy_lock(module: Any) -> None:
             result["created_namespace"] = created["changed"] and not module.check_mode
             result["controller_pid"] = controller
             if p["heartbeat"] > 0 and result.get("lock") and not module.check_mode:
-                connection = {k: p[k] for k in ("kubeconfig", "context", "request_timeout")}
+                connection = {k: p[k] for k in CONNECTION_ARGS}
                 pid = heartbeat.start(
                     connection, p["namespace"], p["name"], lock.identity, p["duration"], controller, p["heartbeat"]
                 )

@@ -86,9 +86,8 @@ def main() -> str:
     from ansible_collections.smeplatform.deploy.plugins.module_utils._areas.release.lock import DeployLock
     from ansible_collections.smeplatform.deploy.plugins.module_utils._clients.kubernetes import Kube
 
-    kube = settings["kube"]
     lock = DeployLock(
-        Kube(kube.get("kubeconfig"), kube.get("context"), float(kube.get("request_timeout") or 20.0)),
+        Kube(**settings["kube"]),  # the lock-taking call's connection options, as its module validated them
         settings["namespace"],
         settings["name"],
         settings["holder"],
