@@ -188,10 +188,17 @@ class Helm:
 
     # -- changing ------------------------------------------------------------------------
     def upgrade(
-        self, spec: ReleaseSpec, dry_run: bool = False, watch: Callable[[], str | None] | None = None
+        self,
+        spec: ReleaseSpec,
+        dry_run: bool = False,
+        watch: Callable[[], str | None] | None = None,
+        validated: bool = False,
     ) -> dict[str, Any]:
         """helm upgrade --install; the release (JSON) helm reports. dry_run renders against the server (its
-        warnings, e.g. Pod Security's, are in self.stderr afterwards); watch stops the upgrade early."""
+        warnings, e.g. Pod Security's, are in self.stderr afterwards); watch stops the upgrade early.
+
+        validated: a dry run of this same spec has just checked the manifests against the API's OpenAPI schema, so
+        the upgrade does not fetch and parse the schema again (half a second of CPU and of waiting per upgrade)."""
         with _values_file(spec.values) as inline:
             args = ["upgrade", spec.name, spec.chart, "--install", "-n", spec.namespace, "-o", "json"]
             if spec.repo:
@@ -208,6 +215,8 @@ class Helm:
                 args += ["--dry-run=server"]
                 return json.loads(self.run(args, f"render of {spec.namespace}/{spec.name}", timeout=120))
             args += ["--timeout", f"{spec.timeout}s", "--history-max", str(spec.history_max)]
+            if validated:
+                args += ["--disable-openapi-validation"]
             if spec.atomic:
                 args += ["--atomic"]
             if spec.wait or spec.atomic:

@@ -239,10 +239,17 @@ def text(kube: Any, what: str, path: str, query: dict[str, Any] | None = None) -
 
 
 def items(
-    kube: Any, what: str, group_version: str, plural: str, namespace: str, selector: str | None = None
+    kube: Any,
+    what: str,
+    group_version: str,
+    plural: str,
+    namespace: str,
+    selector: str | None = None,
+    field_selector: str | None = None,
 ) -> list[Any]:
-    """The objects of a namespaced list (API JSON), optionally by label selector."""
-    answer = request(kube, what, "GET", path(group_version, plural, namespace), query={"labelSelector": selector})
+    """The objects of a namespaced list (API JSON), optionally by label and by field selector."""
+    query = {"labelSelector": selector, "fieldSelector": field_selector}
+    answer = request(kube, what, "GET", path(group_version, plural, namespace), query=query)
     return (answer or {}).get("items") or []
 
 

@@ -189,7 +189,9 @@ class ReleaseEngine:
         )
         with recorder:
             try:
-                new = self.helm.upgrade(spec, watch=watch.cause if spec.wait or spec.atomic else None)
+                new = self.helm.upgrade(
+                    spec, watch=watch.cause if spec.wait or spec.atomic else None, validated=desired is not None
+                )
             except helm.HelmCommandFailed as exc:
                 error = exc
         if error is not None:

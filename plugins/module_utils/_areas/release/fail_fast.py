@@ -65,7 +65,13 @@ class FailFast:
                         f"pod {self.namespace}/{meta.get('name')} container {status.get('name')}: "
                         f"{waiting['reason']}{': ' + text if text else ''}"
                     )
-        events = k8s.items(self.kube, f"events of {self.namespace}", "v1", "events", self.namespace)
+        # asked by reason: a namespace keeps an hour of events (hundreds after a few rollouts), read every 2 s
+        what = f"events of {self.namespace}"
+        events = [
+            event
+            for reason in FATAL_EVENTS
+            for event in k8s.items(self.kube, what, "v1", "events", self.namespace, field_selector=f"reason={reason}")
+        ]
         for event in events:
             when = _stamp(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp"))
             if event.get("reason") in FATAL_EVENTS and when[:19] >= self.started[:19]:

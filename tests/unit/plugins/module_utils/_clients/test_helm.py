@@ -83,6 +83,12 @@ def test_helm_passes_connection_options_and_values(tmp_path):
         assert part in args
     inline = args.split("--values ")[1].split()[0]
     assert not os.path.exists(inline), "the inline values file was left behind"
+    # the schema check is skipped only for an upgrade whose dry run has just made it
+    assert "--disable-openapi-validation" not in args
+    client.upgrade(spec, dry_run=True)
+    assert "--dry-run=server" in log.read_text() and "--disable-openapi-validation" not in log.read_text()
+    client.upgrade(spec, validated=True)
+    assert "--disable-openapi-validation" in log.read_text()
 
 
 def test_helm_failure_carries_its_error(tmp_path):

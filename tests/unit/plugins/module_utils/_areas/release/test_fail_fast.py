@@ -28,7 +28,12 @@ def event(reason, when, kind="ReplicaSet", name="web-5d8", message="pods are for
 def cluster(monkeypatch):
     found = {"pods": [], "events": []}
     monkeypatch.setattr(fail_fast.diagnostics, "list_pods", lambda kube, ns, selector=None: found["pods"])
-    monkeypatch.setattr(k8s, "items", lambda kube, what, gv, plural, ns=None, sel=None: found["events"])
+
+    def events(kube, what, gv, plural, ns=None, sel=None, field_selector=None):
+        assert field_selector and field_selector.startswith("reason=")  # never the namespace's every event
+        return [e for e in found["events"] if f"reason={e['reason']}" == field_selector]
+
+    monkeypatch.setattr(k8s, "items", events)
     return found
 
 
