@@ -39,7 +39,7 @@ class ActionModule(ActionBase):
         specs: dict[str, dict[str, Any]] = {}
         for role in args["roles"]:
             try:
-                specs[role] = inputs.role_spec(role)
+                specs[role] = inputs.role_options(role)
             except OSError as exc:
                 result.update(failed=True, msg=f"role {role}: no argument specs to validate its inputs against: {exc}")
                 return result
@@ -47,6 +47,9 @@ class ActionModule(ActionBase):
         templar = self._templar.copy_with_new_env(available_variables={**defaults, **task_vars})
         errors: list[str] = []
         checked = 0
+        # the same template (the smeplatform_* fallbacks) recurs in many roles: each is templated once
+        rendered: dict[str, Any] = {}
+        unrenderable = object()
         for role, spec in specs.items():
             values: dict[str, Any] = {}
             for name in spec:
@@ -59,10 +62,19 @@ class ActionModule(ActionBase):
                 if not _templated(raw):
                     values[name] = raw
                     continue
-                try:
-                    values[name] = templar.template(raw)
-                except AnsibleError:
-                    continue  # depends on a variable this play does not define; the role reports it
+                if not inputs.can_fail(name, spec[name]):
+                    continue  # any rendering passes: not templated (nor counted as checked)
+                if isinstance(raw, str) and raw in rendered:
+                    value = rendered[raw]
+                else:
+                    try:
+                        value = templar.template(raw)
+                    except AnsibleError:
+                        value = unrenderable  # depends on a variable this play does not define; the role reports it
+                    if isinstance(raw, str):
+                        rendered[raw] = value
+                if value is not unrenderable:
+                    values[name] = value
             checked += len(values)
             typed = inputs.type_errors(spec, values)
             errors.extend(f"{role}: {e}" for e in typed)

@@ -26,10 +26,25 @@ IGNORED_KEYS = ("description", "required", "default", "version_added")
 DURATION = ("_timeout", "_duration", "_interval", "_seconds")
 
 
-def role_spec(role: str, entry_point: str = "main") -> dict[str, Any]:
+def _entry_points(role: str) -> dict[str, Any]:
     path = ROLES_DIR / role / "meta" / "argument_specs.yml"
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}  # noqa: S506 - a safe loader
-    return ((data.get("argument_specs") or {}).get(entry_point) or {}).get("options") or {}
+    return data.get("argument_specs") or {}
+
+
+def role_spec(role: str, entry_point: str = "main") -> dict[str, Any]:
+    return (_entry_points(role).get(entry_point) or {}).get("options") or {}
+
+
+def role_options(role: str) -> dict[str, Any]:
+    """The options of every entry point of a role, main's first: what Ansible's own check at each of the role's
+    includes would type (the playbooks check them all at once and turn that check off)."""
+    merged: dict[str, Any] = {}
+    points = _entry_points(role)
+    for entry in sorted(points, key=lambda name: name != "main"):
+        for name, option in ((points[entry] or {}).get("options") or {}).items():
+            merged.setdefault(name, option)
+    return merged
 
 
 def _trusted(value: Any) -> Any:
@@ -62,9 +77,24 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def ranged(name: str) -> bool:
+    """Whether range_errors has a rule for the variable, by its name."""
+    kinds = (*RATIO, *DURATION, "_namespace", "release_name", "_image_tag")
+    return name.endswith(kinds) or name == "release_image_tags"
+
+
+def can_fail(name: str, option: dict[str, Any]) -> bool:
+    """Whether any check here can refuse a value of the option: one typed ``str`` (the default) or ``raw``, without
+    choices and without a range rule, takes whatever its template renders (Ansible's own check converts it to a
+    string), so the value is not templated just to be checked."""
+    return option.get("type", "str") not in ("str", "raw") or "choices" in option or ranged(name)
+
+
 def range_errors(name: str, value: Any) -> list[str]:
     """What is wrong with the value of one variable by its kind; [] when fine or of no known kind."""
     errors: list[str] = []
+    if not ranged(name):
+        return errors
     shown = repr(value)
     if name.endswith(RATIO) and value not in (None, ""):
         number = _number(value)

@@ -12,6 +12,8 @@ from tests.integration.conftest import ROOT, run_playbook
 pytestmark = pytest.mark.lab
 
 BAD = ["-e", "smoke_error_rate_max=5", "-e", "release_timeout=abc", "-e", "smeplatform_namespace=Bad_NS"]
+# an option of the release role's rollback entry point only: checked up front too, since no include checks it again
+BAD += ["-e", "release_rollback_method=git"]
 
 
 @pytest.mark.parametrize("playbook", ["deploy.yml", "pre_deploy.yml", "rollback.yml"])
@@ -34,6 +36,7 @@ def test_bad_inputs_stop_the_first_play_with_every_cause(playbook, tmp_path, row
         assert "release_timeout" in msg and "cannot be converted to an int" in msg
     if playbook != "pre_deploy.yml":
         assert "smoke_error_rate_max='5': a ratio in [0, 1]" in msg
+        assert "release_rollback_method" in msg and "helm, redeploy" in msg
     print(f"{playbook}: input validation took {outcome['duration']}s for {outcome['checked']} inputs")
     assert outcome["duration"] <= 3
 

@@ -42,6 +42,28 @@ def test_first_play_checks_the_inputs_of_every_role_run(playbook: Path) -> None:
     assert run <= checked, f"{playbook.name}: roles run without their inputs checked first: {sorted(run - checked)}"
 
 
+def includes_of(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, list):
+        for child in node:
+            found += includes_of(child)
+    elif isinstance(node, dict):
+        found += [node[key] for key in INCLUDES if isinstance(node.get(key), dict)]
+        for child in node.values():
+            if isinstance(child, (list, dict)):
+                found += includes_of(child)
+    return found
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS, ids=lambda p: p.name)
+def test_roles_inputs_are_checked_once_not_again_at_each_include(playbook: Path) -> None:
+    # the first play checks every entry point of every role it names; Ansible's own check at each include would
+    # template every role variable again, per host
+    plays = yaml.safe_load(playbook.read_text(encoding="utf-8"))
+    again = [i["name"] for i in includes_of(plays[1:]) if i.get("rolespec_validate", True) is not False]
+    assert not again, f"{playbook.name}: includes that check their role's inputs again: {again}"
+
+
 def module_defaults_of(node: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     if isinstance(node, list):

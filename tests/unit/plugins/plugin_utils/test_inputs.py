@@ -57,7 +57,40 @@ def test_types_and_choices_come_from_the_role_argument_specs():
     assert inputs.type_errors(spec, {"release_timeout": "900", "release_pending_action": "fail"}) == []
 
 
+def test_the_options_of_every_entry_point_are_checked():
+    # the playbooks turn off Ansible's check at each include: rollback's own options are checked here
+    spec = inputs.role_options("release")
+    assert "release_rollback_method" in spec and "release_timeout" in spec
+    errors = inputs.type_errors(spec, {"release_rollback_method": "git"})
+    assert any("release_rollback_method" in e and "redeploy" in e for e in errors)
+    assert set(inputs.role_spec("release")) < set(spec)
+
+
 def test_every_role_has_specs_and_defaults_to_check():
     for role in ("release", "smoke", "database", "secrets", "backup"):
         assert inputs.role_spec(role)
         assert inputs.role_defaults(role)
+
+
+def test_options_left_untemplated_are_ones_no_value_can_fail():
+    # the inputs action templates a value only when some check could refuse it: prove no check refuses the others
+    odd = ["", "x", "Bad_NS", 0, -1, 5, 1.5, True, None, [1], {"a": 1}]
+    left = 0
+    for role in sorted(p.name for p in inputs.ROLES_DIR.iterdir() if (p / "meta" / "argument_specs.yml").exists()):
+        for name, option in inputs.role_options(role).items():
+            if inputs.can_fail(name, option):
+                continue
+            left += 1
+            for value in odd:
+                assert inputs.type_errors({name: option}, {name: value}) == [], (role, name, value)
+                assert inputs.range_errors(name, value) == [], (role, name, value)
+    assert left > 100  # most role inputs are plain strings
+
+
+def test_typed_chosen_and_ranged_options_are_templated_to_be_checked():
+    assert inputs.can_fail("release_timeout", {"type": "int"})
+    assert inputs.can_fail("release_rollback_method", {"type": "str", "choices": ["helm", "redeploy"]})
+    assert inputs.can_fail("cluster_namespace", {"type": "str"})
+    assert inputs.can_fail("smoke_error_rate_max", {"type": "str"})
+    assert not inputs.can_fail("smoke_api_url", {"type": "str"})
+    assert not inputs.can_fail("release_values", {"type": "raw"})
