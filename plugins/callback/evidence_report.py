@@ -200,6 +200,7 @@ class CallbackModule(CallbackBase):
         self._last_task = task.get_name()
         # before the task's worker processes are forked from this one: they, and later tasks', inherit the module
         in_process.preload(in_process.task_module(task))
+        in_process.preload_templating()
 
     def v2_playbook_on_handler_task_start(self, task: Any) -> None:
         self._task_started[task._uuid] = time.monotonic()

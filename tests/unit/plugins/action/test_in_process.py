@@ -319,3 +319,32 @@ def test_a_killed_workers_temporary_folder_is_removed_by_the_next_call(tmp_path)
         alive.kill()
         alive.wait()
     assert in_process.remove_orphans(str(tmp_path)) == [str(running)]  # its worker gone now too
+
+
+def test_template_plugins_are_loaded_once_before_the_workers_fork():
+    """ansible-core's filter, test and lookup plugins are loaded in the controller; a worker forked afterwards that
+    templates with them imports nothing more. A fresh Python, since this one may have loaded them already."""
+    script = (
+        "import sys\n"
+        "from ansible.plugins.loader import filter_loader, init_plugin_loader, lookup_loader, test_loader\n"
+        "init_plugin_loader([sys.argv[1]])  # as ansible-playbook does on start\n"
+        "from ansible_collections.smeplatform.deploy.plugins.plugin_utils import in_process\n"
+        "before = set(sys.modules)\n"
+        "assert in_process.preload_templating() is True\n"
+        "assert in_process.preload_templating() is False\n"
+        "loaded = set(sys.modules) - before\n"
+        "assert any('filter' in m for m in loaded) and any('lookup' in m for m in loaded), sorted(loaded)\n"
+        "before = set(sys.modules)\n"
+        "for name in ('ansible.builtin.default', 'ansible.builtin.bool', 'ansible.builtin.combine'):\n"
+        "    assert filter_loader.get(name) is not None\n"
+        "assert test_loader.get('ansible.builtin.match') is not None\n"
+        "assert lookup_loader.get('ansible.builtin.env') is not None\n"
+        "assert set(sys.modules) - before == set(), sorted(set(sys.modules) - before)\n"
+    )
+    here = Path(in_process.__file__)  # .../ansible_collections/smeplatform/deploy/plugins/plugin_utils/in_process.py
+    collections = str(next(p.parent for p in here.parents if p.name == "ansible_collections"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([collections, *sys.path])}
+    env.pop(in_process.SWITCH, None)
+    cmd = [sys.executable, "-c", script, collections]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]

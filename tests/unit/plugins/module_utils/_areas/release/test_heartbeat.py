@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -116,4 +117,11 @@ def test_a_real_heartbeat_ends_after_max_hold_whatever_happens(unreachable_kubec
     # the run lives (this process) and the API server cannot be reached: only max_hold ends it, as async would
     pid = heartbeat.start(unreachable_kubeconfig, "ns", "lock", "me", 3, os.getpid(), 2)
     assert pid
+    # it yields the CPU to the run: its start waits for what the run leaves idle
+    for _attempt in range(50):
+        nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+        if nice:
+            break
+        time.sleep(0.02)
+    assert nice == os.nice(0) + heartbeat.NICENESS
     assert 1.0 < wait_gone(pid, 15) < 15
