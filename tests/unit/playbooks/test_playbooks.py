@@ -42,17 +42,17 @@ def test_first_play_checks_the_inputs_of_every_role_run(playbook: Path) -> None:
     assert run <= checked, f"{playbook.name}: roles run without their inputs checked first: {sorted(run - checked)}"
 
 
-def includes_of(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+def dicts_of(node: Any) -> list[dict[str, Any]]:
+    """Every mapping of a playbook's tree, at any depth."""
     if isinstance(node, list):
-        for child in node:
-            found += includes_of(child)
-    elif isinstance(node, dict):
-        found += [node[key] for key in INCLUDES if isinstance(node.get(key), dict)]
-        for child in node.values():
-            if isinstance(child, (list, dict)):
-                found += includes_of(child)
-    return found
+        return [found for child in node for found in dicts_of(child)]
+    if isinstance(node, dict):
+        return [node, *(found for child in node.values() for found in dicts_of(child))]
+    return []
+
+
+def includes_of(node: Any) -> list[dict[str, Any]]:
+    return [d[key] for d in dicts_of(node) for key in INCLUDES if isinstance(d.get(key), dict)]
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS, ids=lambda p: p.name)
@@ -65,17 +65,7 @@ def test_roles_inputs_are_checked_once_not_again_at_each_include(playbook: Path)
 
 
 def module_defaults_of(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, list):
-        for child in node:
-            found += module_defaults_of(child)
-    elif isinstance(node, dict):
-        if isinstance(node.get("module_defaults"), dict):
-            found.append(node["module_defaults"])
-        for child in node.values():
-            if isinstance(child, (list, dict)):
-                found += module_defaults_of(child)
-    return found
+    return [d["module_defaults"] for d in dicts_of(node) if isinstance(d.get("module_defaults"), dict)]
 
 
 def test_roles_set_the_kubernetes_connection_once_through_the_action_group() -> None:

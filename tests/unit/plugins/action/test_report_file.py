@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import os
 import stat
-from types import SimpleNamespace
-from unittest import mock
+
+import pytest
 
 from ansible_collections.smeplatform.deploy.plugins.action.report_file import ActionModule
 
 
-def run(args, check_mode=False, diff=False):
-    task = mock.MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = diff
-    play_context = SimpleNamespace(check_mode=check_mode, diff=diff, remote_addr="localhost")
-    action = ActionModule(task, mock.MagicMock(), play_context, mock.MagicMock(), mock.MagicMock(), mock.MagicMock())
-    return action.run(task_vars={})
+@pytest.fixture
+def run(run_action):
+    return lambda args, **kwargs: run_action(ActionModule, args, **kwargs)
 
 
-def test_check_mode_writes_nothing_then_a_run_writes_once(tmp_path):
+def test_check_mode_writes_nothing_then_a_run_writes_once(run, tmp_path):
     path = tmp_path / "reports" / "runbook-prod.md"
     args = {"path": str(path), "content": "# Runbook\n"}
     first = run(args, check_mode=True)
@@ -35,7 +29,7 @@ def test_check_mode_writes_nothing_then_a_run_writes_once(tmp_path):
     assert sorted(os.listdir(path.parent)) == ["runbook-prod.md"]  # no temporary file left
 
 
-def test_new_content_or_mode_is_a_change_and_diff_shows_the_text(tmp_path):
+def test_new_content_or_mode_is_a_change_and_diff_shows_the_text(run, tmp_path):
     path = tmp_path / "runbook.md"
     run({"path": str(path), "content": "one\n"})
     shown = run({"path": str(path), "content": "two\n"}, check_mode=True, diff=True)
@@ -45,7 +39,7 @@ def test_new_content_or_mode_is_a_change_and_diff_shows_the_text(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_text() == "one\n"
 
 
-def test_bad_input_fails_before_anything_changes(tmp_path):
+def test_bad_input_fails_before_anything_changes(run, tmp_path):
     path = tmp_path / "runbook.md"
     path.write_text("kept\n")
     bad_mode = run({"path": str(path), "content": "new\n", "mode": "rw-r--r--"})
@@ -55,7 +49,7 @@ def test_bad_input_fails_before_anything_changes(tmp_path):
     assert path.read_text() == "kept\n"
 
 
-def test_an_unwritable_folder_fails_with_the_path_and_leaves_the_old_file(tmp_path):
+def test_an_unwritable_folder_fails_with_the_path_and_leaves_the_old_file(run, tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
     path = folder / "runbook.md"
