@@ -47,9 +47,6 @@ class ActionModule(ActionBase):
         templar = self._templar.copy_with_new_env(available_variables={**defaults, **task_vars})
         errors: list[str] = []
         checked = 0
-        # the same template (the smeplatform_* fallbacks) recurs in many roles: each is templated once
-        rendered: dict[str, Any] = {}
-        unrenderable = object()
         for role, spec in specs.items():
             values: dict[str, Any] = {}
             for name in spec:
@@ -64,17 +61,10 @@ class ActionModule(ActionBase):
                     continue
                 if not inputs.can_fail(name, spec[name]):
                     continue  # any rendering passes: not templated (nor counted as checked)
-                if isinstance(raw, str) and raw in rendered:
-                    value = rendered[raw]
-                else:
-                    try:
-                        value = templar.template(raw)
-                    except AnsibleError:
-                        value = unrenderable  # depends on a variable this play does not define; the role reports it
-                    if isinstance(raw, str):
-                        rendered[raw] = value
-                if value is not unrenderable:
-                    values[name] = value
+                try:
+                    values[name] = templar.template(raw)
+                except AnsibleError:
+                    continue  # depends on a variable this play does not define; the role reports it
             checked += len(values)
             typed = inputs.type_errors(spec, values)
             errors.extend(f"{role}: {e}" for e in typed)

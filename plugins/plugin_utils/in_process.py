@@ -127,7 +127,8 @@ def preload(action: Any) -> bool:
 
 
 # What every worker's templating loads on its first filter, test or lookup: ansible-core's own plugin files and their
-# wrappers (imports, about 20 ms of CPU per worker); loaded once in the controller, every worker inherits them.
+# wrappers (imports: 0.1-0.2 s of CPU over a 35-task deploy of one environment); loaded once in the controller,
+# every worker inherits them.
 _TEMPLATE_PLUGINS = (
     ("filter", "ansible.builtin.default"),
     ("test", "ansible.builtin.match"),
